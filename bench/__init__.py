@@ -1,0 +1,1 @@
+"""Flightdeck benchmarks: figures and ratios measured side by side, never pass/fail."""

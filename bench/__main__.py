@@ -1,0 +1,24 @@
+"""``just bench``: run every benchmark (or those named) and print their figures."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+
+from bench import event_store
+from flightdeck.runtime import eventloop
+
+SUITES: dict[str, Callable[[], Awaitable[None]]] = {
+    "event-store": event_store.run,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="just bench", description=__doc__)
+    parser.add_argument("suites", nargs="*", choices=[*SUITES, []], help="default: all")
+    names = parser.parse_args().suites or list(SUITES)
+    for name in names:
+        eventloop.run(SUITES[name]())
+
+
+main()

@@ -1,0 +1,1 @@
+"""The ``flightdeck`` command, the one thing a user types."""

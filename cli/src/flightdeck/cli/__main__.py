@@ -1,0 +1,3 @@
+from flightdeck.cli.app import main
+
+main()

@@ -1,0 +1,44 @@
+# Flightdeck tasks. Run them through ./dev (it prepares the environment first).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+python_sources := "libs/events/src libs/runtime/src cli/src services sandbox/src"
+packages := "-p flightdeck.events -p flightdeck.runtime -p flightdeck.cli -p flightdeck.sandbox -p flightdeck.orchestrator -p flightdeck.k8s_watcher -p flightdeck.ecr_poller -p flightdeck.prober -p flightdeck.log_relay -p flightdeck.gateway"
+
+# List the tasks
+default:
+    @just --list
+
+# Run the whole system on this machine (embedded NATS, every service); Ctrl-C stops it
+demo:
+    flightdeck up
+
+# Same as demo
+up *args:
+    flightdeck up {{args}}
+
+# Everything CI checks: lint, format, types, then every test (unit, integration, e2e)
+test *args: lint typecheck
+    python -m pytest -v -p no:cacheprovider {{args}}
+
+# Only the fast pure tests
+test-unit *args:
+    python -m pytest -v -m unit {{args}}
+
+# ruff lint and format check
+lint:
+    ruff check .
+    ruff format --check .
+
+# Apply ruff's formatting and safe fixes
+fmt:
+    ruff check --fix .
+    ruff format .
+
+# The type checker over every package
+typecheck:
+    mypy {{packages}}
+
+# Benchmarks (figures and ratios, measured side by side in one run; never pass/fail)
+bench *args:
+    python -m bench {{args}}

@@ -1,0 +1,168 @@
+"""The deployment aggregate: one subject per deployment, ``fd.evt.deploy.<id>``."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import msgspec
+
+from flightdeck.events.base import Event
+
+
+class Stage(enum.StrEnum):
+    """The pipeline's stages, in the order they run."""
+
+    ARTIFACT = "artifact"
+    APPLY = "apply"
+    ROLLOUT = "rollout"
+    EXPOSE = "expose"
+    VERIFY = "verify"
+    SWITCH = "switch"
+    COMPLETE = "complete"
+
+
+class Colour(enum.StrEnum):
+    """Blue/green: the two slots an app's Deployments alternate between."""
+
+    BLUE = "blue"
+    GREEN = "green"
+
+    def other(self) -> Colour:
+        return Colour.GREEN if self is Colour.BLUE else Colour.BLUE
+
+
+class DeploymentStatus(enum.StrEnum):
+    """A deployment's overall state, as the result API reports it."""
+
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class ColourStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Health-check figures measured for one colour during Verify."""
+
+    colour: Colour
+    checks: int
+    failures: int
+    latency_p50_ms: float | None = None
+    latency_p99_ms: float | None = None
+    error_rate: float = 0.0
+
+
+class DeploymentRequested(Event, frozen=True, kw_only=True, tag="deploy.requested"):
+    """A validated deploy command: everything the pipeline needs to run."""
+
+    deployment_id: str
+    tenant: str
+    app: str
+    namespace: str
+    repository: str
+    tag: str
+    image: str
+    replicas: int = 2
+    container_port: int = 8080
+    health_path: str = "/health"
+    env: dict[str, str] = {}
+    verify_checks: int = 5
+    stage_timeout_s: float = 600.0
+    overall_timeout_s: float = 1800.0
+    aws_connection_id: str | None = None
+    github_connection_id: str | None = None
+    branch: str | None = None
+    commit_sha: str | None = None
+
+
+class ColourAssigned(Event, frozen=True, kw_only=True, tag="deploy.colour_assigned"):
+    """The orchestrator chose the slot the new version goes to."""
+
+    colour: Colour
+    previous_colour: Colour | None
+
+
+class StageStarted(Event, frozen=True, kw_only=True, tag="deploy.stage_started"):
+    stage: Stage
+    deadline: datetime
+
+
+class StageProgressed(Event, frozen=True, kw_only=True, tag="deploy.stage_progressed"):
+    """Something worth showing happened inside a stage (a pod came up, a check passed)."""
+
+    stage: Stage
+    message: str
+    detail: dict[str, str | int | float | bool | None] = {}
+
+
+class StageSucceeded(Event, frozen=True, kw_only=True, tag="deploy.stage_succeeded"):
+    stage: Stage
+    duration_ms: int
+    detail: dict[str, str | int | float | bool | None] = {}
+
+
+class StageFailed(Event, frozen=True, kw_only=True, tag="deploy.stage_failed"):
+    stage: Stage
+    error_code: str
+    message: str
+    duration_ms: int
+
+
+class TrafficSwitched(Event, frozen=True, kw_only=True, tag="deploy.traffic_switched"):
+    """The Service selector now points at ``to_colour``."""
+
+    service: str
+    from_colour: Colour | None
+    to_colour: Colour
+
+
+class ColourScaledDown(Event, frozen=True, kw_only=True, tag="deploy.colour_scaled_down"):
+    """The old colour's Deployment was scaled to zero after the switch delay."""
+
+    colour: Colour
+    deployment_name: str
+
+
+class DeploymentCompleted(Event, frozen=True, kw_only=True, tag="deploy.completed"):
+    """The final, successful result: what the result API reports."""
+
+    colour: Colour
+    url: str | None
+    stage_durations_ms: dict[str, int]
+    total_duration_ms: int
+    new_colour_stats: ColourStats | None = None
+    old_colour_stats: ColourStats | None = None
+
+
+class DeploymentFailed(Event, frozen=True, kw_only=True, tag="deploy.failed"):
+    """The final, failed result. ``serving_colour`` is what still takes traffic."""
+
+    stage: Stage
+    error_code: str
+    message: str
+    rolled_back: bool
+    serving_colour: Colour | None
+    total_duration_ms: int
+
+
+class DeploymentCancelled(Event, frozen=True, kw_only=True, tag="deploy.cancelled"):
+    stage: Stage | None
+    reason: str
+    serving_colour: Colour | None
+    total_duration_ms: int
+
+
+DeploymentEvent = (
+    DeploymentRequested
+    | ColourAssigned
+    | StageStarted
+    | StageProgressed
+    | StageSucceeded
+    | StageFailed
+    | TrafficSwitched
+    | ColourScaledDown
+    | DeploymentCompleted
+    | DeploymentFailed
+    | DeploymentCancelled
+)

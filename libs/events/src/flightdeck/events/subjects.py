@@ -1,0 +1,108 @@
+"""Every NATS subject Flightdeck uses, built in one place.
+
+Events live under ``fd.evt.<area>.…`` with one subject per aggregate, so an
+append can be checked against that subject's last sequence. Commands live under
+``fd.cmd.<service>.<name>``. Values from the outside world (repository names,
+pod names) become subject tokens through :func:`token`, which escapes the
+characters a NATS token cannot hold and is reversible.
+"""
+
+from __future__ import annotations
+
+EVENTS = "fd.evt"
+COMMANDS = "fd.cmd"
+
+_ESCAPED = frozenset(".*>% \t\r\n")
+
+
+def token(value: str) -> str:
+    """Make ``value`` safe as one subject token (``%XX`` for ``.``, ``*``, ``>``, ``%``, spaces)."""
+    if not value:
+        raise ValueError("a subject token cannot be empty")
+    if not any(ch in _ESCAPED or ord(ch) < 32 for ch in value):
+        return value
+    return "".join(f"%{ord(ch):02X}" if ch in _ESCAPED or ord(ch) < 32 else ch for ch in value)
+
+
+def untoken(value: str) -> str:
+    """Reverse :func:`token`."""
+    if "%" not in value:
+        return value
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "%":
+            out.append(chr(int(value[i + 1 : i + 3], 16)))
+            i += 3
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
+
+
+def deployment(deployment_id: str) -> str:
+    return f"{EVENTS}.deploy.{token(deployment_id)}"
+
+
+ALL_DEPLOYMENTS = f"{EVENTS}.deploy.>"
+
+
+def image(repository: str, tag: str) -> str:
+    return f"{EVENTS}.ecr.{token(repository)}.{token(tag)}"
+
+
+ALL_IMAGES = f"{EVENTS}.ecr.>"
+
+
+def cluster_object(namespace: str, kind: str, name: str) -> str:
+    return f"{EVENTS}.k8s.{token(namespace)}.{token(kind.lower())}.{token(name)}"
+
+
+ALL_CLUSTER = f"{EVENTS}.k8s.>"
+
+
+def pod_logs(namespace: str, app: str, pod: str) -> str:
+    """Per-pod log subject; the app token lets one filter follow an app's pods."""
+    return f"{EVENTS}.log.{token(namespace)}.{token(app)}.{token(pod)}"
+
+
+def app_logs(namespace: str, app: str) -> str:
+    return f"{EVENTS}.log.{token(namespace)}.{token(app)}.*"
+
+
+ALL_LOGS = f"{EVENTS}.log.>"
+
+
+def probe(target: str) -> str:
+    return f"{EVENTS}.probe.{token(target)}"
+
+
+ALL_PROBES = f"{EVENTS}.probe.>"
+
+
+def monitor(monitor_id: str) -> str:
+    return f"{EVENTS}.monitor.{token(monitor_id)}"
+
+
+ALL_MONITORS = f"{EVENTS}.monitor.>"
+
+
+def ops(tenant: str, app: str) -> str:
+    return f"{EVENTS}.ops.{token(tenant)}.{token(app)}"
+
+
+def access(tenant: str) -> str:
+    return f"{EVENTS}.access.{token(tenant)}"
+
+
+ALL_AUDIT = (f"{EVENTS}.ops.>", f"{EVENTS}.access.>")
+
+
+def command(service: str, name: str) -> str:
+    return f"{COMMANDS}.{token(service)}.{token(name)}"
+
+
+def service_commands(service: str) -> str:
+    return f"{COMMANDS}.{token(service)}.>"
+
+
+ALL_COMMANDS = f"{COMMANDS}.>"

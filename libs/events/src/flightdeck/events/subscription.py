@@ -1,0 +1,101 @@
+"""History then live, from a position, on one JetStream ordered consumer.
+
+An ordered consumer replays the stream from the start position and simply
+keeps going as new events arrive, so there is no seam between history and live
+to stitch: no gap, no duplicate. If the server restarts or a message is missed,
+nats-py recreates the consumer after the last delivered position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from nats.aio.msg import Msg
+from nats.js import api
+
+from flightdeck.events.envelope import Recorded
+from flightdeck.events.errors import EventDecodeError
+
+if TYPE_CHECKING:
+    from nats.js.client import JetStreamContext
+
+    from flightdeck.events.store import EventStore
+
+
+class Subscription:
+    """An async iterator of recorded events after ``after``; ``position`` is the last seen."""
+
+    def __init__(self, store: EventStore, stream: str, subjects: list[str], after: int) -> None:
+        self._store = store
+        self.stream = stream
+        self.subjects = subjects
+        self.position = after
+        self._queue: asyncio.Queue[Msg] = asyncio.Queue()
+        self._sub: JetStreamContext.PushSubscription | None = None
+
+    async def start(self) -> Subscription:
+        if self._sub is not None:
+            return self
+        config = api.ConsumerConfig(
+            deliver_policy=(
+                api.DeliverPolicy.BY_START_SEQUENCE if self.position else api.DeliverPolicy.ALL
+            ),
+            opt_start_seq=self.position + 1 if self.position else None,
+            filter_subjects=self.subjects if len(self.subjects) > 1 else None,
+        )
+
+        async def enqueue(msg: Msg) -> None:
+            self._queue.put_nowait(msg)
+
+        js = self._store.nc.jetstream()
+        self._sub = await js.subscribe(
+            self.subjects[0],
+            stream=self.stream,
+            cb=enqueue,
+            ordered_consumer=True,
+            config=config,
+            idle_heartbeat=2.0,
+        )
+        return self
+
+    async def close(self) -> None:
+        if self._sub is not None:
+            sub, self._sub = self._sub, None
+            await sub.unsubscribe()
+
+    async def __aenter__(self) -> Subscription:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Recorded[Any]:
+        if self._sub is None:
+            await self.start()
+        while True:
+            msg = await self._queue.get()
+            meta = msg.metadata
+            position = meta.sequence.stream
+            if position <= self.position:
+                continue  # a redelivery after the consumer was recreated
+            self.position = position
+            try:
+                return self._store.codec.decode(
+                    self.stream, msg.subject, msg.data, msg.headers, position
+                )
+            except EventDecodeError as exc:
+                self._store._undecodable(exc)
+
+    async def next(self, timeout: float | None = None) -> Recorded[Any]:
+        """The next event, waiting at most ``timeout`` seconds."""
+        return await asyncio.wait_for(self.__anext__(), timeout)

@@ -1,0 +1,1 @@
+"""What every Flightdeck process shares: settings, logs, NATS, the service lifecycle."""

@@ -1,0 +1,103 @@
+"""The life of a service process: start, connect, say ready, stop cleanly.
+
+A service's entry point hands :func:`run` its name and an async ``main``. This
+module does what every service needs around it: logs, settings, the NATS
+connection, the streams, a NATS micro-service endpoint (``$SRV.PING.<name>``)
+that supervisors use as the readiness check, and a clean stop on SIGTERM or
+SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import nats.micro
+import structlog
+from nats.aio.client import Client as NATS
+
+from flightdeck.events import Codec, EventStore, declare
+from flightdeck.runtime import eventloop
+from flightdeck.runtime.connection import connect
+from flightdeck.runtime.logconfig import configure_logging
+from flightdeck.runtime.settings import ConfigError, Settings, load_settings
+
+log = structlog.get_logger(__name__)
+
+VERSION = "0.1.0"
+
+
+def micro_name(service: str) -> str:
+    """The NATS micro-service name a service registers, e.g. ``flightdeck-orchestrator``."""
+    return f"flightdeck-{service}"
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What a service's ``main`` gets: its settings and its connections."""
+
+    name: str
+    settings: Settings
+    nc: NATS
+    store: EventStore
+
+
+ServiceMain = Callable[[ServiceContext], Coroutine[Any, Any, None]]
+
+
+async def idle(ctx: ServiceContext) -> None:
+    """A ``main`` that does nothing until stopped (a service with no work yet)."""
+    await asyncio.Event().wait()
+
+
+async def serve(name: str, main: ServiceMain, settings: Settings) -> int:
+    """Run ``main`` until SIGTERM/SIGINT or until it fails; return the exit code."""
+    if not settings.nats_url:
+        raise ConfigError("FLIGHTDECK_NATS_URL: must be set for a service (nats://host:port)")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    nc = await connect(settings.nats_url, micro_name(name))
+    store = EventStore(nc, Codec(f"/flightdeck/{name}"))
+    await store.ensure_streams(declare(settings.streams.to_stream_settings()))
+    endpoint = await nats.micro.add_service(
+        nc, name=micro_name(name), version=VERSION, description=f"Flightdeck {name}"
+    )
+    work = asyncio.create_task(main(ServiceContext(name, settings, nc, store)), name=name)
+    stopping = asyncio.create_task(stop.wait())
+    log.info("ready", nats=settings.nats_url)
+    done, _ = await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if work in done and not work.cancelled() and work.exception() is not None:
+        log.error("service failed", exc_info=work.exception())
+        code = 1
+    log.info("stopping")
+    for task in (work, stopping):
+        task.cancel()
+    await asyncio.gather(work, stopping, return_exceptions=True)
+    await endpoint.stop()
+    await nc.drain()
+    log.info("stopped", code=code)
+    return code
+
+
+def run(name: str, main: ServiceMain = idle) -> None:
+    """A service's entry point: settings, logs, then :func:`serve`; exits with its code."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"flightdeck-{name}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    configure_logging(name, settings.log_level, settings.log_format)
+    try:
+        code = eventloop.run(serve(name, main, settings))
+    except (ConfigError, ConnectionError) as exc:
+        log.error(str(exc))
+        code = 2
+    sys.exit(code)

@@ -1,0 +1,89 @@
+"""Configuration, in one place: ``FLIGHTDECK_*`` environment variables over a TOML file.
+
+Every setting has a default that works for the embedded default on one machine.
+Nested sections read from ``FLIGHTDECK_<SECTION>__<NAME>`` (for example
+``FLIGHTDECK_STREAMS__REPLICAS=3``). A wrong value stops the process with one
+line naming the setting, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from flightdeck.events.streams import StreamSettings
+
+ENV_PREFIX = "FLIGHTDECK_"
+DEFAULT_NATS_PORT = 14222  # not 4222: a system nats-server may already live there
+
+
+class ConfigError(Exception):
+    """A setting has a value Flightdeck cannot use; the message names it."""
+
+
+class StreamsConfig(BaseModel):
+    replicas: int = Field(1, ge=1, le=5)
+    cluster_max_age_s: float = Field(7 * 86_400.0, gt=0)
+    probes_max_age_s: float = Field(30 * 86_400.0, gt=0)
+    logs_max_age_s: float = Field(3 * 86_400.0, gt=0)
+    logs_max_bytes: int = Field(1 << 30, gt=0)
+    commands_max_age_s: float = Field(86_400.0, gt=0)
+
+    def to_stream_settings(self) -> StreamSettings:
+        return StreamSettings(**self.model_dump())
+
+
+class Settings(BaseSettings):
+    """All of Flightdeck's settings. Services read the parts they need."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    state_dir: Path = Path(".flightdeck")
+    nats_url: str | None = None
+    nats_port: int = Field(DEFAULT_NATS_PORT, ge=0, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+    streams: StreamsConfig = StreamsConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get(f"{ENV_PREFIX}CONFIG", "flightdeck.toml")
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = "__".join(str(part) for part in first["loc"]).upper()
+    return f"{ENV_PREFIX}{name}: {first['msg']} (got {first.get('input')!r})"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings of this process; raises :class:`ConfigError` with one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None

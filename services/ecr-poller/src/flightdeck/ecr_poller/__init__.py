@@ -1,0 +1,1 @@
+"""Flightdeck ecr-poller: Reports when images appear in (or never reach) the registry."""

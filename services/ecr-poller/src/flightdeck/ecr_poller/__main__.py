@@ -1,0 +1,3 @@
+from flightdeck.ecr_poller.entrypoints.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The process entry points of this service."""

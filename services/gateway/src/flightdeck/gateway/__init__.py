@@ -1,0 +1,1 @@
+"""Flightdeck gateway: The HTTP face of Flightdeck: REST, SSE, WebSocket, dashboard."""

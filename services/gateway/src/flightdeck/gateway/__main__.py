@@ -1,0 +1,3 @@
+from flightdeck.gateway.entrypoints.main import main
+
+main()

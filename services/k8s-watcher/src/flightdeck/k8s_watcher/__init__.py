@@ -1,0 +1,1 @@
+"""Flightdeck k8s-watcher: Watches the cluster and publishes what changed."""

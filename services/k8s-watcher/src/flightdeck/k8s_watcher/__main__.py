@@ -1,0 +1,3 @@
+from flightdeck.k8s_watcher.entrypoints.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Flightdeck log-relay: Follows pod logs and publishes them as events."""

@@ -1,0 +1,3 @@
+from flightdeck.log_relay.entrypoints.main import main
+
+main()

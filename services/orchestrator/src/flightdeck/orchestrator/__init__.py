@@ -1,0 +1,1 @@
+"""Flightdeck orchestrator: Runs each deployment's pipeline as a pure fold over its events."""

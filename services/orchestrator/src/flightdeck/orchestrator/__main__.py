@@ -1,0 +1,3 @@
+from flightdeck.orchestrator.entrypoints.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Flightdeck prober: Runs health checks for verification and uptime monitors."""

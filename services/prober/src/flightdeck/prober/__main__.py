@@ -1,0 +1,3 @@
+from flightdeck.prober.entrypoints.main import main
+
+main()

@@ -1,0 +1,67 @@
+from typing import get_args
+
+import msgspec
+import pytest
+
+from flightdeck.events import Cause, Codec, EventDecodeError, streams, upcasting
+from flightdeck.events import envelope as ce
+from flightdeck.events.deployments import ColourAssigned
+from tests.support.samples import T0, one_of_each
+
+pytestmark = pytest.mark.unit
+
+codec = Codec("/flightdeck/tests", clock=lambda: T0)
+cause = Cause(actor="user:ada", correlation_id="corr-1", causation_id="cause-1")
+
+
+@pytest.mark.parametrize(("subject", "event"), one_of_each("k1"))
+def test_every_stream_round_trips_with_its_envelope(subject, event) -> None:
+    out = codec.encode(subject, event, cause)
+    stream = streams.stream_for_subject(subject)
+    got = codec.decode(stream, subject, out.payload, out.headers, position=7)
+    assert got.event == event
+    assert (got.id, got.position, got.time, got.stream) == (out.id, 7, T0, stream)
+    assert (got.actor, got.correlation_id, got.causation_id) == ("user:ada", "corr-1", "cause-1")
+    assert out.headers[ce.MSG_ID] == out.headers[ce.CE_ID] == out.id
+    assert out.headers[ce.CE_TYPE] == "io.flightdeck." + event.type_name()
+    assert out.headers[ce.CE_SPECVERSION] == "1.0"
+
+
+def test_type_tags_are_unique_across_all_streams() -> None:
+    tags = [cls.type_name() for union in streams.UNIONS.values() for cls in get_args(union)]
+    assert len(tags) == len(set(tags))
+
+
+def test_garbage_is_a_clear_decode_error() -> None:
+    with pytest.raises(EventDecodeError, match=r"FD_DEPLOYMENTS#3 \(fd.evt.deploy.x\)"):
+        codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", b"not json", {}, 3)
+
+
+def test_event_of_another_stream_is_refused() -> None:
+    subject, event = one_of_each("k2")[2]  # an ECR event
+    out = codec.encode(subject, event, cause)
+    with pytest.raises(EventDecodeError):
+        codec.decode(streams.DEPLOYMENTS, subject, out.payload, out.headers, 1)
+
+
+def test_old_schema_version_is_upcast_on_read(monkeypatch) -> None:
+    # v0 of colour_assigned called the field "slot"; the upcaster renames it.
+    def v0_to_v1(payload):
+        return {**{k: v for k, v in payload.items() if k != "slot"}, "colour": payload["slot"]}
+
+    monkeypatch.setitem(upcasting._UPCASTERS, ("deploy.colour_assigned", 0), v0_to_v1)
+    old = {"type": "deploy.colour_assigned", "slot": "green", "previous_colour": None}
+    headers = {
+        ce.CE_TYPE: "io.flightdeck.deploy.colour_assigned",
+        ce.CE_SCHEMAVERSION: "0",
+        ce.CE_TIME: T0.isoformat(),
+    }
+    got = codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", msgspec.json.encode(old), headers, 1)
+    assert got.event == ColourAssigned(colour="green", previous_colour=None)
+
+
+def test_missing_upcaster_is_a_decode_error() -> None:
+    headers = {ce.CE_TYPE: "io.flightdeck.deploy.colour_assigned", ce.CE_SCHEMAVERSION: "0"}
+    payload = b'{"type":"deploy.colour_assigned","slot":"green"}'
+    with pytest.raises(EventDecodeError, match="no upcaster"):
+        codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", payload, headers, 1)
