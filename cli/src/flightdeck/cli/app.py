@@ -1,12 +1,11 @@
-"""The ``flightdeck`` command line: one entry point, one sub-command per job."""
+"""The ``flightdeck`` command line: one entry point, one module per command."""
 
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
-from flightdeck.runtime import eventloop
-from flightdeck.runtime.settings import ConfigError, load_settings
+from flightdeck.cli import up
+from flightdeck.cli.output import console
 
 app = typer.Typer(
     name="flightdeck",
@@ -14,27 +13,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print a one-line error and return the exit to raise."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-@app.command()
-def up(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide the services' own log lines."),
-) -> None:
-    """Start NATS and every service on this machine; Ctrl-C stops them all."""
-    from flightdeck.cli.up import run_up
-
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise fail(str(exc), 2) from None
-    raise typer.Exit(eventloop.run(run_up(settings, console, quiet=quiet)))
 
 
 @app.command()
@@ -43,6 +21,11 @@ def version() -> None:
     from flightdeck.runtime.service import VERSION
 
     console.print(f"flightdeck {VERSION}")
+
+
+# Each command module adds its commands here (def register(app) -> None).
+for module in (up,):
+    module.register(app)
 
 
 def main() -> None:

@@ -6,15 +6,18 @@ import asyncio
 import os
 import signal
 
+import typer
 from rich.console import Console
 
+from flightdeck.cli.output import console, fail
 from flightdeck.cli.readiness import wait_ready
 from flightdeck.cli.services import SERVICES
 from flightdeck.cli.supervisor import Supervisor
 from flightdeck.events import Codec, EventStore, declare
+from flightdeck.runtime import eventloop
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
-from flightdeck.runtime.settings import Settings
+from flightdeck.runtime.settings import ConfigError, Settings, load_settings
 
 
 async def run_up(settings: Settings, console: Console, *, quiet: bool) -> int:
@@ -62,3 +65,18 @@ async def run_up(settings: Settings, console: Console, *, quiet: bool) -> int:
         if server is not None:
             server.stop()
         console.print("[green]✔[/] stopped cleanly")
+
+
+def up(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide the services' own log lines."),
+) -> None:
+    """Start NATS and every service on this machine; Ctrl-C stops them all."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    raise typer.Exit(eventloop.run(run_up(settings, console, quiet=quiet)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
