@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
-from bench import event_store
+from bench import event_store, readmodel
 from flightdeck.runtime import eventloop
 
 SUITES: dict[str, Callable[[], Awaitable[None]]] = {
     "event-store": event_store.run,
+    "sse": lambda: __import__("bench.sse", fromlist=["run"]).run(),
+    "readmodel": readmodel.run,
 }
 
 

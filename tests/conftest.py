@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from nats.aio.client import Client as NATS
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from flightdeck.events import Codec, EventStore, declare
+from flightdeck.readmodel.database import Database, open_database
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
 
@@ -35,3 +40,49 @@ async def store(nc: NATS) -> EventStore:
     event_store = EventStore(nc, Codec("/flightdeck/tests"))
     await event_store.ensure_streams(declare())
     return event_store
+
+
+# ----------------------------------------------------------------- read model
+
+POSTGRES_ENV = "FLIGHTDECK_TEST_POSTGRES_URL"  # e.g. postgresql+asyncpg://postgres@127.0.0.1/test
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+async def postgres_database() -> AsyncIterator[str | None]:
+    """A database of this run's own on the PostgreSQL server (dropped at the end)."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        yield None
+        return
+    name = f"fd_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield str(make_url(base).set(database=name).render_as_string(hide_password=False))
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None
+) -> str:
+    """A read-model URL on each back end: SQLite always, PostgreSQL when configured."""
+    if request.param == "postgresql":
+        assert postgres_database is not None
+        return postgres_database
+    return f"sqlite+aiosqlite:///{tmp_path / 'readmodel.db'}"
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A fresh, migrated, empty read model."""
+    db = await open_database(database_url)
+    await db.reset()
+    yield db
+    await db.close()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from flightdeck.cli import up
+from flightdeck.cli import projection, replay, up
 from flightdeck.cli.output import console
+from flightdeck.runtime.logconfig import configure_logging
 
 app = typer.Typer(
     name="flightdeck",
@@ -24,9 +25,10 @@ def version() -> None:
 
 
 # Each command module adds its commands here (def register(app) -> None).
-for module in (up,):
+for module in (up, replay, projection):
     module.register(app)
 
 
 def main() -> None:
+    configure_logging("cli", "warning")  # library chatter stays out of command output
     app()

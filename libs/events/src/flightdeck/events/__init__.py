@@ -14,7 +14,7 @@ from flightdeck.events.errors import (
     EventDecodeError,
     EventStoreError,
 )
-from flightdeck.events.store import AppendResult, EventStore
+from flightdeck.events.store import AppendResult, Chunk, EventStore
 from flightdeck.events.streams import StreamSettings, StreamSpec, declare
 from flightdeck.events.subscription import Subscription
 
@@ -22,6 +22,7 @@ __all__ = [
     "AppendError",
     "AppendResult",
     "Cause",
+    "Chunk",
     "Codec",
     "Command",
     "ConcurrencyError",

@@ -16,6 +16,8 @@ class ImageObserved(Event, frozen=True, kw_only=True, tag="ecr.image_observed"):
     pushed_at: datetime | None
     size_bytes: int | None
     registry_id: str | None = None
+    deployment_ids: list[str] = []
+    """The deployments whose watches this answers (the orchestrator routes by it)."""
 
 
 class ImageMissing(Event, frozen=True, kw_only=True, tag="ecr.image_missing"):
@@ -25,6 +27,7 @@ class ImageMissing(Event, frozen=True, kw_only=True, tag="ecr.image_missing"):
     tag: str
     waited_s: float
     reason: str
+    deployment_ids: list[str] = []
 
 
 ArtifactEvent = ImageObserved | ImageMissing

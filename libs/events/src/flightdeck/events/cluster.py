@@ -56,6 +56,9 @@ class DeploymentObserved(Event, frozen=True, kw_only=True, tag="k8s.deployment_o
     unavailable_replicas: int
     conditions: list[Condition]
     resource_version: str
+    status_replicas: int | None = None
+    """``status.replicas``: pods of every ReplicaSet, old ones pending termination included
+    (``replicas`` is the desired count, ``spec.replicas``)."""
 
 
 class ReplicaSetObserved(Event, frozen=True, kw_only=True, tag="k8s.replicaset_observed"):
@@ -84,6 +87,7 @@ class PodObserved(Event, frozen=True, kw_only=True, tag="k8s.pod_observed"):
     host_ip: str | None
     containers: list[ContainerState]
     resource_version: str
+    terminating: bool = False
 
 
 class ServiceObserved(Event, frozen=True, kw_only=True, tag="k8s.service_observed"):
@@ -94,6 +98,7 @@ class ServiceObserved(Event, frozen=True, kw_only=True, tag="k8s.service_observe
     cluster_ip: str | None
     ports: list[int]
     resource_version: str
+    labels: dict[str, str] = {}
 
 
 class IngressObserved(Event, frozen=True, kw_only=True, tag="k8s.ingress_observed"):
@@ -105,6 +110,9 @@ class IngressObserved(Event, frozen=True, kw_only=True, tag="k8s.ingress_observe
     hosts: list[str]
     address: str | None
     resource_version: str
+    labels: dict[str, str] = {}
+    port: int | None = None
+    """The load balancer's port (``status.loadBalancer.ingress[0].ports[0].port``), if any."""
 
 
 class ResourceDeleted(Event, frozen=True, kw_only=True, tag="k8s.resource_deleted"):
@@ -125,6 +133,7 @@ class KubeEventObserved(Event, frozen=True, kw_only=True, tag="k8s.event_observe
     event_type: str
     count: int
     last_seen: datetime | None
+    name: str | None = None
 
 
 class ContainerUsage(msgspec.Struct, frozen=True, kw_only=True):

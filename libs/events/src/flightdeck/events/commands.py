@@ -42,6 +42,9 @@ class VerifyColour(Command, frozen=True, kw_only=True, tag="cmd.verify_colour"):
     host_header: str | None = None
     old_colour: Colour | None = None
     old_url: str | None = None
+    old_host_header: str | None = None
+    max_failures: int = 0
+    """Failed checks of the new colour still accepted as a pass."""
 
 
 class FollowLogs(Command, frozen=True, kw_only=True, tag="cmd.follow_logs"):

@@ -133,6 +133,9 @@ class DeploymentCompleted(Event, frozen=True, kw_only=True, tag="deploy.complete
     total_duration_ms: int
     new_colour_stats: ColourStats | None = None
     old_colour_stats: ColourStats | None = None
+    previous_colour: Colour | None = None
+    preview_url: str | None = None
+    event_count: int | None = None
 
 
 class DeploymentFailed(Event, frozen=True, kw_only=True, tag="deploy.failed"):

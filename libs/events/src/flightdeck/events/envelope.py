@@ -31,6 +31,15 @@ CE_ACTOR = "ce-actor"
 CONTENT_TYPE = "content-type"
 MSG_ID = "Nats-Msg-Id"
 
+# What a reader needs to rebuild a Recorded from a stored message: the CloudEvents
+# attributes it keeps, and where the server says the message sits.
+READ_HEADERS = frozenset(
+    {
+        CE_ID, CE_TYPE, CE_SOURCE, CE_TIME, CE_SCHEMAVERSION, CE_CORRELATION, CE_CAUSATION,
+        CE_ACTOR, "Nats-Sequence", "Nats-Subject", "Nats-Time-Stamp", "Nats-Num-Pending",
+    }
+)
+
 E = TypeVar("E")
 
 

@@ -30,6 +30,10 @@ class ProbeCompleted(Event, frozen=True, kw_only=True, tag="probe.completed"):
     deployment_id: str | None = None
     colour: Colour | None = None
     monitor_id: str | None = None
+    check: int | None = None
+    """1-based number of this check within its verification."""
+    host: str | None = None
+    """The Host header sent, when it differs from the URL's host."""
 
 
 class VerificationCompleted(Event, frozen=True, kw_only=True, tag="probe.verification_completed"):

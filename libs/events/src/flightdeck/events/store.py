@@ -16,7 +16,6 @@ from typing import Any
 
 import msgspec
 import nats.errors
-from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.errors import BadRequestError
@@ -34,10 +33,16 @@ from flightdeck.events.errors import (
 )
 from flightdeck.events.streams import StreamSpec, stream_for_subject
 from flightdeck.events.subscription import Subscription
+from flightdeck.events.wire import Client, HeaderParser
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000  # the server's limit for one atomic batch
+# The server holds at most 50 open atomic batches per stream (across all clients);
+# past that it drops batch messages and answers "incomplete" (10176). Each client
+# keeps well below, and a batch refused as incomplete stored nothing: send it again.
+MAX_OPEN_BATCHES = 16
+_BATCH_INCOMPLETE = 10176
 _WRONG_SEQUENCE = frozenset({10071, 10164})
 _DUPLICATE_IN_BATCH = 10201
 _STREAM_NAME_IN_USE = 10058
@@ -59,6 +64,15 @@ class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
     duplicate: bool = False
 
 
+class Chunk(msgspec.Struct, frozen=True, kw_only=True):
+    """Consecutive stored events, and the position of the last message read
+    (which may be an undecodable one that was skipped)."""
+
+    events: list[Recorded[Any]]
+    last_position: int
+    skipped: int
+
+
 class _ApiError(msgspec.Struct):
     code: int = 0
     err_code: int = 0
@@ -74,6 +88,7 @@ class _PubAck(msgspec.Struct):
 
 
 _ack_decoder = msgspec.json.Decoder(_PubAck)
+_read_headers = HeaderParser(ce.READ_HEADERS)
 _json = msgspec.json.Encoder()
 
 
@@ -91,7 +106,7 @@ class EventStore:
     """Append, read and subscribe to Flightdeck's events on JetStream.
 
     Args:
-        nc: a connected nats-py client.
+        nc: a connected :class:`flightdeck.events.wire.Client` (nats-py, faster).
         codec: encodes this process's events (its ``source``) and decodes everyone's.
         timeout: seconds to wait for one acknowledgement or read.
         attempts: how often an unacknowledged append is sent again.
@@ -101,7 +116,7 @@ class EventStore:
 
     def __init__(
         self,
-        nc: NATS,
+        nc: Client,
         codec: Codec,
         *,
         timeout: float = 5.0,
@@ -109,6 +124,11 @@ class EventStore:
         on_undecodable: Callable[[EventDecodeError], None] = _log_undecodable,
         read_batch: int = 10_000,
     ) -> None:
+        if not isinstance(nc, Client):
+            raise TypeError(
+                "EventStore needs flightdeck.events.wire.Client "
+                "(connect with flightdeck.runtime.connection.connect or wire.connect)"
+            )
         self.nc = nc
         self.codec = codec
         self._acks = AckWaiter(nc)
@@ -116,6 +136,7 @@ class EventStore:
         self._attempts = attempts
         self._on_undecodable = on_undecodable
         self._read_batch = read_batch
+        self._open_batches: dict[str, asyncio.Semaphore] = {}
         self.undecodable_count = 0
 
     # ----------------------------------------------------------------- streams
@@ -191,6 +212,9 @@ class EventStore:
             except _RETRYABLE as exc:
                 failure = exc
                 continue
+            if ack.error is not None and ack.error.err_code == _BATCH_INCOMPLETE:
+                failure = AppendError(subject, ack.error.description, _BATCH_INCOMPLETE)
+                continue
             if ack.error is None:
                 first = ack.seq - len(messages) + 1
                 return AppendResult(
@@ -227,6 +251,14 @@ class EventStore:
             return _ack_decoder.decode(
                 await self._acks.request(m.subject, m.payload, headers, self._timeout)
             )
+        stream = stream_for_subject(messages[0].subject)
+        slots = self._open_batches.setdefault(stream, asyncio.Semaphore(MAX_OPEN_BATCHES))
+        async with slots:
+            return await self._send_batch(messages, expected)
+
+    async def _send_batch(self, messages: list[OutgoingMessage], expected: int | None) -> _PubAck:
+        """One atomic batch: only the first message carries the expectation, only the
+        commit waits for an answer, so the whole batch costs one round trip."""
         batch_id = ce.new_id()
         last = len(messages)
         for index, m in enumerate(messages, start=1):
@@ -271,16 +303,109 @@ class EventStore:
 
     async def read(self, subject: str, *, after: int = 0) -> list[Recorded[Any]]:
         """Every event of ``subject`` after position ``after``, in order."""
-        stream = stream_for_subject(subject)
         out: list[Recorded[Any]] = []
-        async for msg in self._direct_batches(stream, subject, after):
+        async for chunk in self.read_chunks(stream_for_subject(subject), subject, after=after):
+            out.extend(chunk.events)
+        return out
+
+    async def read_chunks(
+        self, stream: str, subject: str = ">", *, after: int = 0
+    ) -> AsyncIterator[Chunk]:
+        """Stored events of ``stream`` matching ``subject`` (wildcards allowed) after
+        ``after``, in order, in chunks of up to ``read_batch`` as the server sends them.
+
+        This is how a reader catches up fast (a rebuild, a late joiner): one direct-get
+        request per chunk, no consumer. Undecodable messages are skipped and reported.
+        """
+        decode = self.codec.decode
+        async for messages in self._direct_batches(stream, subject, after):
+            events: list[Recorded[Any]] = []
+            position = after
+            for data, headers in messages:
+                position = int(headers["Nats-Sequence"])
+                try:
+                    events.append(decode(stream, headers["Nats-Subject"], data, headers, position))
+                except EventDecodeError as exc:
+                    self._undecodable(exc)
+            yield Chunk(events=events, last_position=position, skipped=len(messages) - len(events))
+
+    async def stream_last_position(self, stream: str) -> int:
+        """The last position stored in ``stream`` (``0`` when empty)."""
+        info = await self.nc.jetstream(timeout=self._timeout).stream_info(stream)
+        return int(info.state.last_seq)
+
+    async def read_last(self, subject: str) -> Recorded[Any] | None:
+        """The last event of ``subject`` (one aggregate or object), or ``None``."""
+        stream = stream_for_subject(subject)
+        found = await self._direct_last(stream, subject)
+        if found is None:
+            return None
+        headers = found.headers or {}
+        try:
+            return self.codec.decode(
+                stream, subject_of(found), found.data, headers, int(headers["Nats-Sequence"])
+            )
+        except EventDecodeError as exc:
+            self._undecodable(exc)
+            return None
+
+    async def read_latest(self, subject_filter: str) -> list[Recorded[Any]]:
+        """The last event of every subject matching ``subject_filter`` (wildcards allowed),
+        in stream order: one snapshot of many aggregates, e.g. every app's current claim.
+
+        Uses batched ``multi_last`` direct gets (nats-server 2.11+), paged at a fixed
+        upper sequence so the answer is one consistent cut of the stream.
+        """
+        stream = stream_for_subject(subject_filter)
+        out: list[Recorded[Any]] = []
+        async for msg in self._multi_last(stream, subject_filter):
             headers = msg.headers or {}
-            position = int(headers["Nats-Sequence"])
             try:
-                out.append(self.codec.decode(stream, subject_of(msg), msg.data, headers, position))
+                out.append(
+                    self.codec.decode(
+                        stream, subject_of(msg), msg.data, headers, int(headers["Nats-Sequence"])
+                    )
+                )
             except EventDecodeError as exc:
                 self._undecodable(exc)
         return out
+
+    async def _multi_last(self, stream: str, subject_filter: str) -> AsyncIterator[Msg]:
+        inbox = self.nc.new_inbox()
+        batch: list[Msg] = []
+        end: asyncio.Future[dict[str, str]] | None = None
+
+        async def collect(msg: Msg) -> None:
+            headers = msg.headers or {}
+            if "Status" in headers:
+                if end is not None and not end.done():
+                    end.set_result(headers)
+            else:
+                batch.append(msg)
+
+        sub = await self.nc.subscribe(inbox, cb=collect)
+        try:
+            request: dict[str, Any] = {"multi_last": [subject_filter], "batch": self._read_batch}
+            while True:
+                end = asyncio.get_running_loop().create_future()
+                await self.nc.publish(
+                    f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), reply=inbox
+                )
+                status = await asyncio.wait_for(end, self._timeout)
+                messages, batch = batch, []
+                for msg in messages:
+                    yield msg
+                code = status["Status"]
+                if code == "404" or status.get("Nats-Num-Pending", "0") == "0" or not messages:
+                    return
+                if code != "204":
+                    raise EventStoreError(f"read of {subject_filter} failed with status {code}")
+                last = int((messages[-1].headers or {})["Nats-Sequence"])
+                request["seq"] = last + 1
+                if upto := status.get("Nats-UpTo-Sequence"):
+                    request["up_to_seq"] = int(upto)
+        finally:
+            await sub.unsubscribe()
 
     def subscribe(self, subjects: str | Sequence[str], *, after: int = 0) -> Subscription:
         """History after ``after``, then live events, on one ordered consumer.
@@ -311,21 +436,25 @@ class EventStore:
             raise EventStoreError(f"direct get on {stream} failed with status {status}")
         return reply
 
-    async def _direct_batches(self, stream: str, subject: str, after: int) -> AsyncIterator[Msg]:
-        """Stored messages of ``subject`` after ``after``, many per direct-get request."""
-        inbox = self.nc.new_inbox()
-        batch: list[Msg] = []
+    async def _direct_batches(
+        self, stream: str, subject: str, after: int
+    ) -> AsyncIterator[list[tuple[bytes, dict[str, str]]]]:
+        """Stored messages of ``subject`` after ``after`` as (data, headers), one list per
+        direct-get request. The replies go to a raw sink: no per-message objects."""
+        batch: list[tuple[bytes, dict[str, str]]] = []
         end: asyncio.Future[dict[str, str]] | None = None
 
-        async def collect(msg: Msg) -> None:
-            headers = msg.headers or {}
-            if "Status" in headers:
+        def collect(data: bytes, raw: bytes) -> None:
+            if raw[8:9] == b" ":  # "NATS/1.0 204 EOB": a status, the end of this batch
+                headers = _read_headers(raw[raw.find(b"\r\n") + 2 :])
+                headers["Status"] = raw[9:12].decode()
                 if end is not None and not end.done():
                     end.set_result(headers)
             else:
-                batch.append(msg)
+                batch.append((data, _read_headers(raw[10:])))
 
-        sub = await self.nc.subscribe(inbox, cb=collect)
+        inbox = self.nc.new_inbox()
+        sid = await self.nc.subscribe_raw(inbox, collect)
         try:
             start = after + 1
             while True:
@@ -335,18 +464,19 @@ class EventStore:
                     f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), reply=inbox
                 )
                 status = await asyncio.wait_for(end, self._timeout)
-                for msg in batch:
-                    yield msg
                 if batch:
-                    start = int((batch[-1].headers or {})["Nats-Sequence"]) + 1
-                batch.clear()
+                    messages, batch = batch, []
+                    start = int(messages[-1][1]["Nats-Sequence"]) + 1
+                    yield messages
                 code = status["Status"]
                 if code == "404" or (code == "204" and status.get("Nats-Num-Pending", "0") == "0"):
                     return
                 if code != "204":
-                    raise EventStoreError(f"read of {subject} failed with status {code}")
+                    raise EventStoreError(f"read of {subject} in {stream} failed with status {code}")
         finally:
-            await sub.unsubscribe()
+            await self.nc.unsubscribe_raw(sid)
+
+
 
 
 def subject_of(msg: Msg) -> str:

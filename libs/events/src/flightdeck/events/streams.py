@@ -14,10 +14,12 @@ from typing import Any
 import msgspec
 
 from flightdeck.events import subjects
+from flightdeck.events.apps import AppEvent
 from flightdeck.events.artifacts import ArtifactEvent
 from flightdeck.events.audit import AuditEvent
 from flightdeck.events.cluster import ClusterEvent
 from flightdeck.events.commands import CommandMessage
+from flightdeck.events.deadletters import DeadLetterEvent
 from flightdeck.events.deployments import DeploymentEvent
 from flightdeck.events.logs import LogEvent
 from flightdeck.events.monitors import MonitorEvent
@@ -33,6 +35,7 @@ PROBES = "FD_PROBES"
 MONITORS = "FD_MONITORS"
 AUDIT = "FD_AUDIT"
 COMMANDS = "FD_COMMANDS"
+DEAD_LETTERS = "FD_DLQ"
 
 
 class StreamSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,6 +48,7 @@ class StreamSettings(msgspec.Struct, frozen=True, kw_only=True):
     logs_max_bytes: int = 1 << 30
     commands_max_age_s: float = 1 * DAY
     duplicate_window_s: float = 120.0
+    dead_letters_max_age_s: float = 30 * DAY
 
 
 class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,7 +65,7 @@ class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
 
 # The tagged union each stream holds: a message on a stream decodes as exactly this.
 UNIONS: dict[str, Any] = {
-    DEPLOYMENTS: DeploymentEvent,
+    DEPLOYMENTS: DeploymentEvent | AppEvent,
     ARTIFACTS: ArtifactEvent,
     CLUSTER: ClusterEvent,
     LOGS: LogEvent,
@@ -69,11 +73,13 @@ UNIONS: dict[str, Any] = {
     MONITORS: MonitorEvent,
     AUDIT: AuditEvent,
     COMMANDS: CommandMessage,
+    DEAD_LETTERS: DeadLetterEvent,
 }
 
 # Second subject token (after "fd.evt" / the "fd.cmd" prefix) -> stream.
 _AREAS: dict[str, str] = {
     "deploy": DEPLOYMENTS,
+    "app": DEPLOYMENTS,
     "ecr": ARTIFACTS,
     "k8s": CLUSTER,
     "log": LOGS,
@@ -84,12 +90,28 @@ _AREAS: dict[str, str] = {
 }
 
 
+# Every subject each stream stores (what a whole-stream reader filters on).
+SUBJECTS: dict[str, tuple[str, ...]] = {
+    DEPLOYMENTS: (subjects.ALL_DEPLOYMENTS, subjects.ALL_APPS),
+    ARTIFACTS: (subjects.ALL_IMAGES,),
+    CLUSTER: (subjects.ALL_CLUSTER,),
+    LOGS: (subjects.ALL_LOGS,),
+    PROBES: (subjects.ALL_PROBES,),
+    MONITORS: (subjects.ALL_MONITORS,),
+    AUDIT: subjects.ALL_AUDIT,
+    COMMANDS: (subjects.ALL_COMMANDS,),
+    DEAD_LETTERS: (subjects.ALL_DEAD_LETTERS,),
+}
+
+
 def stream_for_subject(subject: str) -> str:
     """The stream that stores ``subject``; raises ``ValueError`` for a foreign subject."""
     parts = subject.split(".", 3)
     if len(parts) >= 3 and parts[0] == "fd":
         if parts[1] == "cmd":
             return COMMANDS
+        if parts[1] == "dlq":
+            return DEAD_LETTERS
         if parts[1] == "evt" and parts[2] in _AREAS:
             return _AREAS[parts[2]]
     raise ValueError(f"no Flightdeck stream stores subject {subject!r}")
@@ -102,46 +124,46 @@ def declare(settings: StreamSettings | None = None) -> list[StreamSpec]:
     return [
         StreamSpec(
             name=DEPLOYMENTS,
-            subjects=(subjects.ALL_DEPLOYMENTS,),
+            subjects=SUBJECTS[DEPLOYMENTS],
             description="Deployment aggregates: every stage of every deployment, kept for good",
             **common,
         ),
         StreamSpec(
             name=AUDIT,
-            subjects=subjects.ALL_AUDIT,
+            subjects=SUBJECTS[AUDIT],
             description="Ops actions, connections and API tokens, kept for good",
             **common,
         ),
         StreamSpec(
             name=MONITORS,
-            subjects=(subjects.ALL_MONITORS,),
+            subjects=SUBJECTS[MONITORS],
             description="Uptime monitors and incidents, kept for good",
             **common,
         ),
         StreamSpec(
             name=ARTIFACTS,
-            subjects=(subjects.ALL_IMAGES,),
+            subjects=SUBJECTS[ARTIFACTS],
             description="Images observed in (or missing from) the registry",
             max_age_s=s.cluster_max_age_s,
             **common,
         ),
         StreamSpec(
             name=CLUSTER,
-            subjects=(subjects.ALL_CLUSTER,),
+            subjects=SUBJECTS[CLUSTER],
             description="Kubernetes observations and pod metrics, bounded by age",
             max_age_s=s.cluster_max_age_s,
             **common,
         ),
         StreamSpec(
             name=PROBES,
-            subjects=(subjects.ALL_PROBES,),
+            subjects=SUBJECTS[PROBES],
             description="Health-check results and verdicts, bounded by age",
             max_age_s=s.probes_max_age_s,
             **common,
         ),
         StreamSpec(
             name=LOGS,
-            subjects=(subjects.ALL_LOGS,),
+            subjects=SUBJECTS[LOGS],
             description="Pod log lines, bounded by bytes and age",
             max_age_s=s.logs_max_age_s,
             max_bytes=s.logs_max_bytes,
@@ -149,9 +171,16 @@ def declare(settings: StreamSettings | None = None) -> list[StreamSpec]:
         ),
         StreamSpec(
             name=COMMANDS,
-            subjects=(subjects.ALL_COMMANDS,),
+            subjects=SUBJECTS[COMMANDS],
             description="Commands to services, kept a day",
             max_age_s=s.commands_max_age_s,
+            **common,
+        ),
+        StreamSpec(
+            name=DEAD_LETTERS,
+            subjects=SUBJECTS[DEAD_LETTERS],
+            description="Messages a consumer gave up on, with the error, for an operator",
+            max_age_s=s.dead_letters_max_age_s,
             **common,
         ),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 EVENTS = "fd.evt"
 COMMANDS = "fd.cmd"
+DEAD_LETTERS = "fd.dlq"
 
 _ESCAPED = frozenset(".*>% \t\r\n")
 
@@ -44,6 +45,14 @@ def deployment(deployment_id: str) -> str:
 
 
 ALL_DEPLOYMENTS = f"{EVENTS}.deploy.>"
+
+
+def app(namespace: str, app: str) -> str:
+    """An app's blue/green slots (see :mod:`flightdeck.events.apps`)."""
+    return f"{EVENTS}.app.{token(namespace)}.{token(app)}"
+
+
+ALL_APPS = f"{EVENTS}.app.>"
 
 
 def image(repository: str, tag: str) -> str:
@@ -106,3 +115,21 @@ def service_commands(service: str) -> str:
 
 
 ALL_COMMANDS = f"{COMMANDS}.>"
+
+
+def dead_letters(service: str) -> str:
+    """Where ``service``'s consumers put the messages they gave up on."""
+    return f"{DEAD_LETTERS}.{token(service)}"
+
+
+ALL_DEAD_LETTERS = f"{DEAD_LETTERS}.>"
+
+
+def tokens(subject: str) -> list[str]:
+    """The subject's tokens, unescaped: ``fd.evt.ops.acme.web`` → ``[…, "acme", "web"]``."""
+    return [untoken(part) for part in subject.split(".")]
+
+
+def aggregate_id(subject: str) -> str:
+    """The aggregate an event subject names (its last token), e.g. a deployment's id."""
+    return untoken(subject.rsplit(".", 1)[-1])

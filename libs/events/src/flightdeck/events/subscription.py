@@ -32,6 +32,7 @@ class Subscription:
         self.stream = stream
         self.subjects = subjects
         self.position = after
+        self.skipped = 0  # undecodable messages passed over
         self._queue: asyncio.Queue[Msg] = asyncio.Queue()
         self._sub: JetStreamContext.PushSubscription | None = None
 
@@ -83,19 +84,38 @@ class Subscription:
         if self._sub is None:
             await self.start()
         while True:
-            msg = await self._queue.get()
-            meta = msg.metadata
-            position = meta.sequence.stream
-            if position <= self.position:
-                continue  # a redelivery after the consumer was recreated
-            self.position = position
-            try:
-                return self._store.codec.decode(
-                    self.stream, msg.subject, msg.data, msg.headers, position
-                )
-            except EventDecodeError as exc:
-                self._store._undecodable(exc)
+            recorded = self._decode(await self._queue.get())
+            if recorded is not None:
+                return recorded
 
     async def next(self, timeout: float | None = None) -> Recorded[Any]:
         """The next event, waiting at most ``timeout`` seconds."""
         return await asyncio.wait_for(self.__anext__(), timeout)
+
+    async def next_batch(self, max_events: int, timeout: float | None = None) -> list[Recorded[Any]]:
+        """The next event, plus every one already delivered behind it (up to ``max_events``).
+
+        Live, that is usually one event; behind, it is a full batch: callers get
+        batching for free without waiting for a batch to fill.
+        """
+        out = [await self.next(timeout)]
+        while len(out) < max_events and not self._queue.empty():
+            recorded = self._decode(self._queue.get_nowait())
+            if recorded is not None:
+                out.append(recorded)
+        return out
+
+    def _decode(self, msg: Msg) -> Recorded[Any] | None:
+        """The event in ``msg``; ``None`` for a redelivery or an undecodable message."""
+        position = msg.metadata.sequence.stream
+        if position <= self.position:
+            return None  # a redelivery after the consumer was recreated
+        self.position = position
+        try:
+            return self._store.codec.decode(
+                self.stream, msg.subject, msg.data, msg.headers, position
+            )
+        except EventDecodeError as exc:
+            self.skipped += 1
+            self._store._undecodable(exc)
+            return None

@@ -56,7 +56,15 @@ class Settings(BaseSettings):
     nats_port: int = Field(DEFAULT_NATS_PORT, ge=0, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
+    database_url: str | None = None
     streams: StreamsConfig = StreamsConfig()
+
+    @property
+    def read_model_url(self) -> str:
+        """``FLIGHTDECK_DATABASE_URL``, or the embedded default: SQLite in the state dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.state_dir / 'readmodel.db').resolve()}"
 
     @classmethod
     def settings_customise_sources(

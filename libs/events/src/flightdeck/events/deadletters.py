@@ -1,0 +1,28 @@
+"""Messages a consumer gave up on: ``fd.dlq.<service>``.
+
+A poison message (undecodable, or failing its handler on every delivery) is
+recorded here with the error, then terminated on its own stream so the
+consumer moves on. The original payload and headers are kept, so an operator
+can inspect it and publish it again once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+from flightdeck.events.base import Event
+
+
+class MessageDeadLettered(Event, frozen=True, kw_only=True, tag="dlq.message_dead_lettered"):
+    """``consumer`` of ``service`` could not handle ``stream``#``position``."""
+
+    service: str
+    consumer: str
+    stream: str
+    subject: str
+    position: int
+    deliveries: int
+    error: str
+    payload: str
+    headers: dict[str, str] = {}
+
+
+DeadLetterEvent = MessageDeadLettered

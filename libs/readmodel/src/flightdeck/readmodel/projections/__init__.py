@@ -1,0 +1,21 @@
+"""How each event changes the read model: pure functions, one explicit map.
+
+For every event type a :class:`Projection` says which rows it touches (so the
+projector can load them first) and how it changes them. Event types missing
+from :data:`PROJECTIONS` change nothing; the projector counts them.
+"""
+
+from __future__ import annotations
+
+from flightdeck.readmodel.projections import access, cluster, deployments, monitors, probes
+from flightdeck.readmodel.projections.base import Projection
+
+PROJECTIONS: dict[type, Projection] = {
+    **deployments.PROJECTIONS,
+    **cluster.PROJECTIONS,
+    **probes.PROJECTIONS,
+    **monitors.PROJECTIONS,
+    **access.PROJECTIONS,
+}
+
+__all__ = ["PROJECTIONS", "Projection"]

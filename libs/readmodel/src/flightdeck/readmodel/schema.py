@@ -1,0 +1,255 @@
+"""The read model's tables (SQLAlchemy Core), one per thing a reader asks about.
+
+Every value comes from events (their fields, their times, their positions),
+never from the clock or a sequence of the database, so a rebuild from the
+streams reproduces every row exactly. Each table is written from exactly one
+stream: streams are projected independently, so a row fed by two streams could
+differ between a live run and a rebuild.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _time(name: str, **kw: object) -> Column[object]:
+    return Column(name, DateTime(timezone=True), **kw)  # type: ignore[arg-type]
+
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("app", String(128), nullable=False),
+    Column("namespace", String(128), nullable=False),
+    Column("repository", String(256), nullable=False),
+    Column("tag", String(128), nullable=False),
+    Column("image", String(512), nullable=False),
+    Column("branch", String(256)),
+    Column("commit_sha", String(64)),
+    Column("replicas", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # DeploymentStatus
+    Column("current_stage", String(16)),
+    Column("colour", String(8)),  # the colour this deployment deploys to
+    Column("previous_colour", String(8)),
+    Column("serving_colour", String(8)),  # what takes traffic now, as far as this deployment knows
+    Column("url", String(512)),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("error_stage", String(16)),
+    Column("rolled_back", Boolean, nullable=False, default=False),
+    Column("new_latency_p50_ms", Float),
+    Column("new_latency_p99_ms", Float),
+    Column("new_error_rate", Float),
+    Column("old_latency_p50_ms", Float),
+    Column("old_latency_p99_ms", Float),
+    Column("old_error_rate", Float),
+    Column("total_duration_ms", BigInteger),
+    Column("event_count", Integer, nullable=False, default=0),
+    Column("last_position", BigInteger, nullable=False),
+    Column("correlation_id", String(64)),
+    Column("requested_by", String(128)),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+    _time("finished_at"),
+    Index("ix_deployments_tenant_created", "tenant", "created_at"),
+    Index("ix_deployments_tenant_app", "tenant", "app"),
+    Index("ix_deployments_status", "status"),
+)
+
+deployment_stages = Table(
+    "deployment_stages",
+    metadata,
+    Column("deployment_id", String(64), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("ordinal", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # RUNNING, SUCCEEDED, FAILED, CANCELLED
+    _time("started_at"),
+    _time("deadline"),
+    _time("finished_at"),
+    Column("duration_ms", BigInteger),
+    Column("message", Text),
+    Column("error_code", String(64)),
+)
+
+cluster_resources = Table(
+    "cluster_resources",
+    metadata,
+    Column("kind", String(32), primary_key=True),  # Deployment, ReplicaSet, Service, Ingress
+    Column("namespace", String(128), primary_key=True),
+    Column("name", String(256), primary_key=True),
+    Column("uid", String(64), nullable=False),
+    Column("app", String(128)),
+    Column("colour", String(8)),
+    Column("labels", JSON, nullable=False),
+    Column("status", JSON, nullable=False),  # kind-specific summary (replicas, address, selector…)
+    Column("resource_version", String(32)),
+    Column("deleted", Boolean, nullable=False, default=False),
+    _time("last_seen", nullable=False),
+    Index("ix_cluster_resources_app", "namespace", "app"),
+)
+
+pods = Table(
+    "pods",
+    metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("name", String(256), primary_key=True),
+    Column("uid", String(64), nullable=False),
+    Column("app", String(128)),
+    Column("colour", String(8)),
+    Column("owner", String(256)),
+    Column("phase", String(32), nullable=False),
+    Column("ready", Boolean, nullable=False),
+    Column("node", String(256)),
+    Column("pod_ip", String(64)),
+    Column("host_ip", String(64)),
+    Column("restarts", Integer, nullable=False),
+    Column("containers", JSON, nullable=False),  # [ContainerState as dict]
+    Column("cpu_millicores", Float),
+    Column("memory_bytes", BigInteger),
+    Column("deleted", Boolean, nullable=False, default=False),
+    _time("last_seen", nullable=False),
+    Index("ix_pods_app", "namespace", "app"),
+)
+
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("interval_s", Float, nullable=False),
+    Column("timeout_s", Float, nullable=False),
+    Column("expected_status", Integer, nullable=False),
+    Column("body_contains", Text),
+    Column("failure_threshold", Integer, nullable=False),
+    Column("recovery_threshold", Integer, nullable=False),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("state", String(16), nullable=False),  # UNKNOWN, UP, DOWN (from incidents)
+    Column("open_incident_id", String(64)),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+    Index("ix_monitors_tenant", "tenant"),
+)
+
+probe_results = Table(
+    "probe_results",
+    metadata,
+    Column("position", BigInteger, primary_key=True),  # the event's stream position
+    Column("target", String(256), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Float),
+    Column("error", Text),
+    Column("deployment_id", String(64)),
+    Column("colour", String(8)),
+    Column("monitor_id", String(64)),
+    _time("checked_at", nullable=False),
+    Index("ix_probe_results_monitor", "monitor_id", "checked_at"),
+    Index("ix_probe_results_deployment", "deployment_id"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("monitor_id", String(64), nullable=False),
+    Column("tenant", String(64)),
+    Column("cause", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # OPEN, RESOLVED
+    _time("started_at", nullable=False),
+    _time("resolved_at"),
+    Column("duration_s", Float),
+    Index("ix_incidents_monitor", "monitor_id", "started_at"),
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # aws, github
+    Column("details", JSON, nullable=False),  # account/arn/region or owner/repo/branch; no secrets
+    Column("created_by", String(128)),
+    _time("created_at", nullable=False),
+    Index("ix_connections_tenant", "tenant"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    _time("created_at", nullable=False),
+    _time("expires_at"),
+    _time("revoked_at"),
+)
+
+ops_actions = Table(
+    "ops_actions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64)),
+    Column("app", String(128)),
+    Column("action", String(32), nullable=False),
+    Column("namespace", String(128), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("status", String(16), nullable=False),  # SUCCEEDED, FAILED
+    Column("error_code", String(64)),
+    Column("message", Text),
+    Column("detail", JSON, nullable=False),
+    Column("requested_by", String(128)),
+    _time("at", nullable=False),
+)
+
+checkpoints = Table(
+    "projector_checkpoints",
+    metadata,
+    Column("projector", String(64), primary_key=True),
+    Column("stream", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("skipped", BigInteger, nullable=False, default=0),  # events it did not know
+)
+
+# Everything a rebuild drops and refills (the checkpoints go with them).
+PROJECTED = (
+    deployments,
+    deployment_stages,
+    cluster_resources,
+    pods,
+    monitors,
+    probe_results,
+    incidents,
+    connections,
+    api_tokens,
+    ops_actions,
+)

@@ -1,0 +1,256 @@
+"""Durable JetStream consumers: the one way a Flightdeck service consumes work.
+
+A consumer is a durable *pull* consumer shared by every replica of a service
+(JetStream hands each message to one of them), with explicit acks:
+
+- the handler returned: **ack**;
+- the handler raised: **nak with a delay** (growing per delivery), so a
+  transient failure (NATS or Kubernetes briefly away) is retried later;
+- the message cannot be decoded, or its handler failed ``max_deliver`` times:
+  it is a **poison message**: recorded on ``fd.dlq.<service>`` with the error
+  (:class:`~flightdeck.events.deadletters.MessageDeadLettered`), then
+  **terminated**, and the consumer moves on.
+
+While a handler runs, the message is kept alive with ``in_progress`` every
+third of ``ack_wait``, so a handler may hold a message for as long as its work
+lasts (the ecr-poller holds a watch until the image appears): if the process
+dies, JetStream redelivers the message to another replica after ``ack_wait``.
+The message is the lease.
+
+Messages are decoded by the event store's codec into
+:class:`~flightdeck.events.Recorded`, envelope included, so handlers see the
+correlation and causation ids of what they react to. We use nats-py directly
+rather than FastStream (ADR 0007): FastStream would open a second, stock
+connection and hand handlers only the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import nats.errors
+import structlog
+from nats.aio.msg import Msg
+from nats.js import api
+from nats.js.errors import BadRequestError
+
+from flightdeck.events import Cause, EventDecodeError, EventStore, Recorded, subjects
+from flightdeck.events.deadletters import MessageDeadLettered
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Recorded[Any]], Awaitable[None]]
+
+_MAX_ERROR_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One durable consumer and the handler its messages go to.
+
+    Args:
+        durable: the consumer's name, shared by every replica (``<service>-<what>``).
+        stream: the stream it reads.
+        subjects: the subjects it takes from that stream (several allowed).
+        handler: called once per message; raising means "try again later".
+        max_deliver: deliveries of a failing message before it is dead-lettered.
+        ack_wait_s: how long a message may go without an ack or ``in_progress``.
+        batch: most messages pulled per request.
+        concurrency: most handlers running at once (a held message counts).
+        start: where a consumer created for the first time starts: the whole
+            stream (``all``) or only what arrives from now on (``new``).
+        retry_delays_s: nak delay after the 1st, 2nd, … failed delivery (the last repeats).
+    """
+
+    durable: str
+    stream: str
+    subjects: tuple[str, ...]
+    handler: Handler
+    max_deliver: int = 5
+    ack_wait_s: float = 30.0
+    batch: int = 64
+    concurrency: int = 64
+    start: Literal["all", "new"] = "all"
+    retry_delays_s: tuple[float, ...] = (0.2, 1.0, 3.0, 10.0)
+
+
+@dataclass
+class ConsumerStats:
+    """What one consumer did since the process started."""
+
+    acked: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+
+
+@dataclass
+class Consumers:
+    """Runs a service's durable consumers until cancelled.
+
+    Args:
+        store: the event store (its connection, codec and the dead-letter appends).
+        service: the service name, for ``fd.dlq.<service>`` and the actor.
+    """
+
+    store: EventStore
+    service: str
+    stats: dict[str, ConsumerStats] = field(default_factory=dict)
+
+    async def run(self, specs: Sequence[ConsumerSpec], ready: asyncio.Event | None = None) -> None:
+        """Create or bind every consumer, set ``ready``, then consume forever."""
+        subs = [await self._bind(spec) for spec in specs]
+        if ready is not None:
+            ready.set()
+        async with asyncio.TaskGroup() as group:
+            for spec, sub in zip(specs, subs, strict=True):
+                group.create_task(self._consume(spec, sub), name=f"consume {spec.durable}")
+
+    async def _bind(self, spec: ConsumerSpec) -> Any:
+        js = self.store.nc.jetstream()
+        config = api.ConsumerConfig(
+            durable_name=spec.durable,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=spec.ack_wait_s,
+            max_deliver=-1,  # we count deliveries ourselves and dead-letter
+            max_ack_pending=max(spec.concurrency * 2, 1000),
+            deliver_policy=api.DeliverPolicy.ALL if spec.start == "all" else api.DeliverPolicy.NEW,
+            filter_subject=spec.subjects[0] if len(spec.subjects) == 1 else None,
+            filter_subjects=list(spec.subjects) if len(spec.subjects) > 1 else None,
+        )
+        try:
+            await js.add_consumer(spec.stream, config)
+        except BadRequestError as exc:
+            # An existing consumer whose settings cannot change in place: keep using it.
+            log.warning(
+                "consumer exists with other settings", consumer=spec.durable, error=str(exc)
+            )
+        self.stats.setdefault(spec.durable, ConsumerStats())
+        return await js.pull_subscribe_bind(spec.durable, spec.stream)
+
+    async def _consume(self, spec: ConsumerSpec, sub: Any) -> None:
+        slots = asyncio.Semaphore(spec.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                await slots.acquire()
+                free = 1
+                while free < spec.batch and not slots.locked():
+                    await slots.acquire()
+                    free += 1
+                try:
+                    messages = await sub.fetch(free, timeout=5.0)
+                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                    messages = []
+                except nats.errors.Error as exc:
+                    log.warning("fetch failed", consumer=spec.durable, error=repr(exc))
+                    messages = []
+                    await asyncio.sleep(0.5)
+                for _ in range(free - len(messages)):
+                    slots.release()
+                for msg in messages:
+                    task = asyncio.create_task(self._handle(spec, msg))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    task.add_done_callback(lambda _: slots.release())
+        finally:
+            for task in list(running):
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            # Unsubscribe now: a drain would otherwise wait for the open pull request.
+            with contextlib.suppress(nats.errors.Error, OSError):
+                await sub.unsubscribe()
+
+    async def _handle(self, spec: ConsumerSpec, msg: Msg) -> None:
+        meta = msg.metadata
+        stats = self.stats[spec.durable]
+        try:
+            recorded = self.store.codec.decode(
+                spec.stream, msg.subject, msg.data, msg.headers, meta.sequence.stream
+            )
+        except EventDecodeError as exc:
+            await self._dead_letter(spec, msg, f"undecodable: {exc}")
+            return
+        keepalive = asyncio.create_task(self._keep_alive(msg, spec.ack_wait_s / 3))
+        try:
+            await spec.handler(recorded)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            keepalive.cancel()
+            await self._failed(spec, msg, recorded, exc)
+            return
+        finally:
+            keepalive.cancel()
+        await _quietly(msg.ack())
+        stats.acked += 1
+
+    async def _failed(
+        self, spec: ConsumerSpec, msg: Msg, recorded: Recorded[Any], exc: Exception
+    ) -> None:
+        deliveries = msg.metadata.num_delivered
+        error = f"{type(exc).__name__}: {exc}"
+        if deliveries >= spec.max_deliver:
+            log.error(
+                "giving up on message",
+                consumer=spec.durable,
+                position=recorded.position,
+                type=recorded.type,
+                deliveries=deliveries,
+                error=error,
+            )
+            await self._dead_letter(spec, msg, error)
+            return
+        delays = spec.retry_delays_s
+        delay = delays[min(deliveries, len(delays)) - 1] if delays else 0.0
+        log.warning(
+            "handler failed, retrying",
+            consumer=spec.durable,
+            position=recorded.position,
+            type=recorded.type,
+            delivery=deliveries,
+            retry_in_s=delay,
+            error=error,
+            exc_info=exc,
+        )
+        self.stats[spec.durable].retried += 1
+        await _quietly(msg.nak(delay=delay))
+
+    async def _dead_letter(self, spec: ConsumerSpec, msg: Msg, error: str) -> None:
+        """Record the poison message with its error, then terminate it: the consumer moves on."""
+        meta = msg.metadata
+        letter = MessageDeadLettered(
+            service=self.service,
+            consumer=spec.durable,
+            stream=spec.stream,
+            subject=msg.subject,
+            position=meta.sequence.stream,
+            deliveries=meta.num_delivered,
+            error=error[:_MAX_ERROR_TEXT],
+            payload=msg.data.decode("utf-8", errors="replace"),
+            headers=dict(msg.headers or {}),
+        )
+        headers = msg.headers or {}
+        cause = Cause(
+            actor=f"service:{self.service}",
+            correlation_id=headers.get("ce-correlationid") or headers.get("ce-id") or "dlq",
+            causation_id=headers.get("ce-id"),
+        )
+        await self.store.append(subjects.dead_letters(self.service), [letter], cause=cause)
+        await _quietly(msg.term())
+        self.stats[spec.durable].dead_lettered += 1
+
+    @staticmethod
+    async def _keep_alive(msg: Msg, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            await _quietly(msg.in_progress())
+
+
+async def _quietly(action: Awaitable[None]) -> None:
+    """Acks are best effort: a lost one means a redelivery, which handlers tolerate."""
+    with contextlib.suppress(nats.errors.Error, OSError):
+        await action

@@ -1,0 +1,125 @@
+"""``flightdeck replay`` and ``flightdeck projection rebuild`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events.deployments import Stage, StageStarted, StageSucceeded
+from flightdeck.readmodel.database import Database
+from flightdeck.readmodel.projector import Projector
+from tests.integration.readmodel.support import snapshot
+from tests.support.cli import flightdeck
+from tests.support.samples import T0, requested
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def deployment(store: EventStore) -> str:
+    dep = new_id()
+    subject = subjects.deployment(dep)
+    root = Cause.root("user:ada")
+    first = await store.append(subject, [requested(dep)], cause=root, expected=0)
+    (req,) = await store.read(subject)
+    await store.append(
+        subject,
+        [
+            StageStarted(stage=Stage.ARTIFACT, deadline=T0),
+            StageSucceeded(stage=Stage.ARTIFACT, duration_ms=1500),
+        ],
+        cause=root.because_of(req, actor="service:orchestrator"),
+        expected=first.last_position,
+    )
+    return dep
+
+
+def env(nats_server) -> dict[str, str]:
+    return {"FLIGHTDECK_NATS_URL": nats_server.url}
+
+
+async def test_replay_prints_a_table_in_order_with_actor_and_cause(
+    nats_server, deployment: str
+) -> None:
+    result = await flightdeck("replay", deployment, env=env(nats_server))
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    order = [
+        next(i for i, line in enumerate(lines) if t in line)
+        for t in ("deploy.requested", "deploy.stage_started", "deploy.stage_succeeded")
+    ]
+    assert order == sorted(order)
+    assert "service:orchestrator" in result.out and "user:ada" in result.out
+    assert "artifact succeeded in 1.5s" in result.out
+
+
+async def test_replay_json_is_one_object_per_line(
+    nats_server, deployment: str, store: EventStore
+) -> None:
+    result = await flightdeck("replay", deployment, "--format", "json", env=env(nats_server))
+    assert result.code == 0, result.err
+    objects = [json.loads(line) for line in result.out.splitlines()]
+    assert [o["type"] for o in objects] == [
+        "deploy.requested",
+        "deploy.stage_started",
+        "deploy.stage_succeeded",
+    ]
+    assert objects[1]["causationId"] == objects[0]["id"]
+    assert objects[0]["event"]["deployment_id"] == deployment
+    assert [o["position"] for o in objects] == sorted(o["position"] for o in objects)
+
+
+async def test_replay_time_bounds(nats_server, deployment: str, store: EventStore) -> None:
+    events = await store.read(subjects.deployment(deployment))
+    second = events[1].time
+    since = (second - timedelta(microseconds=1)).isoformat()
+    result = await flightdeck(
+        "replay", deployment, "-f", "json", "--since", since, env=env(nats_server)
+    )
+    assert [json.loads(x)["type"] for x in result.out.splitlines()] == [
+        "deploy.stage_started",
+        "deploy.stage_succeeded",
+    ]
+    until = (events[0].time).isoformat()
+    result = await flightdeck(
+        "replay", deployment, "-f", "json", "--until", until, env=env(nats_server)
+    )
+    assert [json.loads(x)["type"] for x in result.out.splitlines()] == ["deploy.requested"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["replay", "no-such-deployment"], 1, "deployment 'no-such-deployment' not found"),
+        (["replay", "x", "--since", "yesterday"], 2, "--since: not an ISO 8601 time"),
+        (["replay", "x", "--until", "2026-13-01"], 2, "--until: not an ISO 8601 time"),
+        (
+            ["replay", "x", "--since", "2026-11-26T00:00:00Z", "--until", "2026-11-25T00:00:00Z"],
+            2,
+            "is after --until",
+        ),
+        (["replay", "x", "--format", "xml"], 2, "--format: must be table or json"),
+    ],
+)
+async def test_replay_bad_input_is_one_line_and_non_zero(nats_server, args, code, message) -> None:
+    result = await flightdeck(*args, env=env(nats_server))
+    assert result.code == code
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert "Traceback" not in result.err
+
+
+async def test_rebuild_command_prints_its_rate_and_matches_live(
+    nats_server, store: EventStore, database: Database, database_url: str, deployment: str
+) -> None:
+    await Projector(store, database).catch_up()
+    live = await snapshot(database)
+    result = await flightdeck(
+        "projection", "rebuild", env={**env(nats_server), "FLIGHTDECK_DATABASE_URL": database_url}
+    )
+    assert result.code == 0, result.err
+    assert "rebuilt from sequence 1" in result.out and "events/s" in result.out
+    assert await snapshot(database) == live
