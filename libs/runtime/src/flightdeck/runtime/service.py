@@ -74,8 +74,12 @@ async def serve(name: str, main: ServiceMain, settings: Settings) -> int:
     log.info("ready", nats=settings.nats_url)
     done, _ = await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
     code = 0
-    if work in done and not work.cancelled() and work.exception() is not None:
-        log.error("service failed", exc_info=work.exception())
+    failure = work.exception() if work in done and not work.cancelled() else None
+    if isinstance(failure, ConfigError):
+        log.error(str(failure))  # one line naming the setting, no traceback
+        code = 2
+    elif failure is not None:
+        log.error("service failed", exc_info=failure)
         code = 1
     log.info("stopping")
     for task in (work, stopping):

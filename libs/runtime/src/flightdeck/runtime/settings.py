@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
@@ -83,15 +83,29 @@ class Settings(BaseSettings):
         )
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, prefix: str) -> str:
     first = error.errors()[0]
     name = "__".join(str(part) for part in first["loc"]).upper()
-    return f"{ENV_PREFIX}{name}: {first['msg']} (got {first.get('input')!r})"
+    return f"{prefix}{name}: {first['msg']} (got {first.get('input')!r})"
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_section(section: type[S], **overrides: Any) -> S:
+    """A service's own settings section, validated; :class:`ConfigError` names the setting.
+
+    Every section is a pydantic-settings class with an ``env_prefix`` under
+    ``FLIGHTDECK_`` (``FLIGHTDECK_GATEWAY__PORT`` …); a wrong value becomes one line
+    such as ``FLIGHTDECK_GATEWAY__PORT: Input should be a valid integer (got 'x')``.
+    """
+    try:
+        return section(**overrides)
+    except ValidationError as exc:
+        prefix = str(section.model_config.get("env_prefix") or "")
+        raise ConfigError(_describe(exc, prefix)) from None
 
 
 def load_settings(**overrides: Any) -> Settings:
     """The settings of this process; raises :class:`ConfigError` with one clear line."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+    return load_section(Settings, **overrides)
