@@ -17,10 +17,20 @@ from flightdeck.sandbox.patching import PRIMITIVE_SETS, merge_key, strategic_mer
 
 Path = tuple[str, ...]
 _ITEM = object()  # the value recorded for "this list item exists"
-_SYSTEM_METADATA = frozenset({
-    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
-})
+_SYSTEM_METADATA = frozenset(
+    {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "managedFields",
+        "selfLink",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    }
+)
 
 
 @dataclass
@@ -61,6 +71,8 @@ def owned_part(obj: dict[str, Any], subresource: str = "") -> dict[str, Any]:
     out = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "status")}
     if isinstance(out.get("metadata"), dict):
         out["metadata"] = {k: v for k, v in out["metadata"].items() if k not in _SYSTEM_METADATA}
+        if not out["metadata"]:
+            del out["metadata"]
     return out
 
 
@@ -106,7 +118,9 @@ def value_at(obj: Any, path: Path) -> tuple[bool, Any]:
             current = current[rest]
         elif kind == "k" and isinstance(current, list):
             ((key, wanted),) = json.loads(rest).items()
-            current = next((i for i in current if isinstance(i, dict) and i.get(key) == wanted), None)
+            current = next(
+                (i for i in current if isinstance(i, dict) and i.get(key) == wanted), None
+            )
             if current is None:
                 return False, None
         elif kind == "v" and isinstance(current, list):
@@ -176,10 +190,16 @@ def read_entries(obj: dict[str, Any]) -> list[ManagerEntry]:
         paths: set[Path] = set()
         _from_fields_v1(raw.get("fieldsV1") or {}, (), paths)
         paths.discard(())
-        entries.append(ManagerEntry(
-            raw.get("manager", ""), raw.get("operation", "Update"), raw.get("apiVersion", ""),
-            raw.get("time", ""), paths, raw.get("subresource", ""),
-        ))
+        entries.append(
+            ManagerEntry(
+                raw.get("manager", ""),
+                raw.get("operation", "Update"),
+                raw.get("apiVersion", ""),
+                raw.get("time", ""),
+                paths,
+                raw.get("subresource", ""),
+            )
+        )
     return entries
 
 
@@ -204,8 +224,14 @@ def write_entries(obj: dict[str, Any], entries: list[ManagerEntry]) -> None:
     obj.setdefault("metadata", {})["managedFields"] = managed
 
 
-def _entry(entries: list[ManagerEntry], manager: str, operation: str, api_version: str,
-           time: str, subresource: str) -> ManagerEntry:
+def _entry(
+    entries: list[ManagerEntry],
+    manager: str,
+    operation: str,
+    api_version: str,
+    time: str,
+    subresource: str,
+) -> ManagerEntry:
     for entry in entries:
         if (entry.manager, entry.operation, entry.subresource) == (manager, operation, subresource):
             entry.api_version, entry.time = api_version, time
@@ -215,14 +241,22 @@ def _entry(entries: list[ManagerEntry], manager: str, operation: str, api_versio
     return entry
 
 
-def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str,
-                  api_version: str, time: str, subresource: str = "") -> None:
+def record_update(
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    manager: str,
+    api_version: str,
+    time: str,
+    subresource: str = "",
+) -> None:
     """Give ``manager`` the fields an update changed (an ``Update`` operation), in place."""
     entries = read_entries(old or new)
     tracked = "status" if subresource == "status" else ""
     before = leaves(owned_part(old, tracked)) if old else {}
     after = leaves(owned_part(new, tracked))
-    changed = {p for p, v in after.items() if p not in before or (v is not _ITEM and before[p] != v)}
+    changed = {
+        p for p, v in after.items() if p not in before or (v is not _ITEM and before[p] != v)
+    }
     for entry in entries:
         if (entry.subresource == "status") != (tracked == "status"):
             continue
@@ -234,8 +268,15 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str,
     write_entries(new, entries)
 
 
-def apply(current: dict[str, Any], config: dict[str, Any], manager: str, *, force: bool,
-          api_version: str, time: str) -> dict[str, Any]:
+def apply(
+    current: dict[str, Any],
+    config: dict[str, Any],
+    manager: str,
+    *,
+    force: bool,
+    api_version: str,
+    time: str,
+) -> dict[str, Any]:
     """Server-side apply ``config`` as ``manager`` onto ``current``; returns the new object.
 
     Raises:
@@ -251,7 +292,9 @@ def apply(current: dict[str, Any], config: dict[str, Any], manager: str, *, forc
         for path in sorted(entry.paths & set(applied)):
             found, value = value_at(current, path)
             if applied[path] is not _ITEM and found and value != applied[path]:
-                conflicts.append(Conflict(entry.manager, entry.api_version, entry.subresource, path))
+                conflicts.append(
+                    Conflict(entry.manager, entry.api_version, entry.subresource, path)
+                )
     if conflicts and not force:
         raise ApplyConflicts(conflicts)
     taken = {c.path for c in conflicts}
@@ -260,8 +303,12 @@ def apply(current: dict[str, Any], config: dict[str, Any], manager: str, *, forc
     mine = _entry(entries, manager, "Apply", api_version, time, "")
     others = set().union(*(e.paths for e in entries if e is not mine))
     result = copy.deepcopy(current)
-    for path in sorted(mine.paths - set(applied) - others, key=len, reverse=True):
-        remove_at(result, path)
+    doomed = mine.paths - set(applied) - others
+    for path in sorted(doomed, key=len, reverse=True):
+        if not any(
+            path[:n] in doomed for n in range(1, len(path))
+        ):  # a removed item takes its fields
+            remove_at(result, path)
     mine.paths = set(applied)
     result = strategic_merge(result, config)
     write_entries(result, entries)

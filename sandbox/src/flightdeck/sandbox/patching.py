@@ -98,11 +98,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
 def _strip(value: Any) -> Any:
     """Remove directives and nulls from a value that is inserted whole."""
     if isinstance(value, dict):
-        return {
-            k: _strip(v)
-            for k, v in value.items()
-            if v is not None and not k.startswith("$")
-        }
+        return {k: _strip(v) for k, v in value.items() if v is not None and not k.startswith("$")}
     if isinstance(value, list):
         return [_strip(v) for v in value if not (isinstance(v, dict) and "$patch" in v)]
     return value
@@ -119,7 +115,11 @@ def _merge_list(field: str, original: Any, patch: list[Any]) -> list[Any]:
         return _strip(patch)
     for item in patch:
         index = next(
-            (n for n, old in enumerate(current) if isinstance(old, dict) and old.get(key) == item.get(key)),
+            (
+                n
+                for n, old in enumerate(current)
+                if isinstance(old, dict) and old.get(key) == item.get(key)
+            ),
             None,
         )
         if item.get("$patch") == "delete":

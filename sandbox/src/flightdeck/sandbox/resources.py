@@ -58,9 +58,6 @@ class ResourceType:
         return self.key
 
 
-_STATUS = Subresource("status", "", ("get", "patch", "update"))
-
-
 def _status(kind: str) -> Subresource:
     return Subresource("status", kind, ("get", "patch", "update"))
 
@@ -70,52 +67,136 @@ def _scale() -> Subresource:
 
 
 NAMESPACES = ResourceType(
-    "", "v1", "namespaces", "namespace", "Namespace", False, ("ns",),
+    "",
+    "v1",
+    "namespaces",
+    "namespace",
+    "Namespace",
+    False,
+    ("ns",),
     verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-    subresources=(_status("Namespace"),), has_status=True,
+    subresources=(_status("Namespace"),),
+    has_status=True,
 )
 NODES = ResourceType(
-    "", "v1", "nodes", "node", "Node", False, ("no",),
-    subresources=(_status("Node"),), has_status=True,
+    "",
+    "v1",
+    "nodes",
+    "node",
+    "Node",
+    False,
+    ("no",),
+    subresources=(_status("Node"),),
+    has_status=True,
 )
 PODS = ResourceType(
-    "", "v1", "pods", "pod", "Pod", True, ("po",), ("all",),
-    subresources=(_status("Pod"), Subresource("log", "Pod", ("get",))), has_status=True,
+    "",
+    "v1",
+    "pods",
+    "pod",
+    "Pod",
+    True,
+    ("po",),
+    ("all",),
+    subresources=(_status("Pod"), Subresource("log", "Pod", ("get",))),
+    has_status=True,
 )
 SERVICES = ResourceType(
-    "", "v1", "services", "service", "Service", True, ("svc",), ("all",),
-    subresources=(_status("Service"),), has_status=True,
+    "",
+    "v1",
+    "services",
+    "service",
+    "Service",
+    True,
+    ("svc",),
+    ("all",),
+    subresources=(_status("Service"),),
+    has_status=True,
 )
 ENDPOINTS = ResourceType("", "v1", "endpoints", "endpoints", "Endpoints", True, ("ep",))
+ENDPOINT_SLICES = ResourceType(
+    "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True
+)
 EVENTS = ResourceType("", "v1", "events", "event", "Event", True, ("ev",))
 DEPLOYMENTS = ResourceType(
-    "apps", "v1", "deployments", "deployment", "Deployment", True, ("deploy",), ("all",),
-    subresources=(_status("Deployment"), _scale()), has_status=True, spec_generation=True,
+    "apps",
+    "v1",
+    "deployments",
+    "deployment",
+    "Deployment",
+    True,
+    ("deploy",),
+    ("all",),
+    subresources=(_status("Deployment"), _scale()),
+    has_status=True,
+    spec_generation=True,
 )
 REPLICASETS = ResourceType(
-    "apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), ("all",),
-    subresources=(_status("ReplicaSet"), _scale()), has_status=True, spec_generation=True,
+    "apps",
+    "v1",
+    "replicasets",
+    "replicaset",
+    "ReplicaSet",
+    True,
+    ("rs",),
+    ("all",),
+    subresources=(_status("ReplicaSet"), _scale()),
+    has_status=True,
+    spec_generation=True,
 )
 INGRESSES = ResourceType(
-    "networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", True, ("ing",),
-    subresources=(_status("Ingress"),), has_status=True,
+    "networking.k8s.io",
+    "v1",
+    "ingresses",
+    "ingress",
+    "Ingress",
+    True,
+    ("ing",),
+    subresources=(_status("Ingress"),),
+    has_status=True,
 )
 POD_METRICS = ResourceType(
-    "metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", True,
-    verbs=("get", "list"), virtual=True,
+    "metrics.k8s.io",
+    "v1beta1",
+    "pods",
+    "",
+    "PodMetrics",
+    True,
+    verbs=("get", "list"),
+    virtual=True,
 )
 NODE_METRICS = ResourceType(
-    "metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", False,
-    verbs=("get", "list"), virtual=True,
+    "metrics.k8s.io",
+    "v1beta1",
+    "nodes",
+    "",
+    "NodeMetrics",
+    False,
+    verbs=("get", "list"),
+    virtual=True,
 )
 
 ALL: tuple[ResourceType, ...] = (
-    NAMESPACES, NODES, PODS, SERVICES, ENDPOINTS, EVENTS,
-    DEPLOYMENTS, REPLICASETS, INGRESSES, POD_METRICS, NODE_METRICS,
+    NAMESPACES,
+    NODES,
+    PODS,
+    SERVICES,
+    ENDPOINTS,
+    ENDPOINT_SLICES,
+    EVENTS,
+    DEPLOYMENTS,
+    REPLICASETS,
+    INGRESSES,
+    POD_METRICS,
+    NODE_METRICS,
 )
 
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
-    ("", "v1"), ("apps", "v1"), ("networking.k8s.io", "v1"), ("metrics.k8s.io", "v1beta1"),
+    ("", "v1"),
+    ("apps", "v1"),
+    ("networking.k8s.io", "v1"),
+    ("discovery.k8s.io", "v1"),
+    ("metrics.k8s.io", "v1beta1"),
 )
 
 

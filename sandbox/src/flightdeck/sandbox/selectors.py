@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_KEY = re.compile(r"^([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$")
+_KEY = re.compile(
+    r"^([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$"
+)
 
 
 class SelectorError(ValueError):
@@ -42,7 +44,9 @@ Selector = tuple[Requirement, ...]
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside a ``(...)`` value set."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
@@ -74,8 +78,9 @@ def _requirement(part: str, source: str) -> Requirement:
     for op in ("!=", "==", "="):
         if op in part:
             key, _, value = part.partition(op)
-            return Requirement(_check_key(key.strip(), source), "!=" if op == "!=" else "=",
-                               (value.strip(),))
+            return Requirement(
+                _check_key(key.strip(), source), "!=" if op == "!=" else "=", (value.strip(),)
+            )
     if part.startswith("!"):
         return Requirement(_check_key(part[1:].strip(), source), "!")
     return Requirement(_check_key(part, source), "exists")
@@ -92,7 +97,10 @@ def from_label_selector(selector: Mapping[str, Any] | None) -> Selector:
     """Convert a structured ``LabelSelector`` (matchLabels + matchExpressions)."""
     if not selector:
         return ()
-    reqs = [Requirement(k, "=", (str(v),)) for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    reqs = [
+        Requirement(k, "=", (str(v),))
+        for k, v in sorted((selector.get("matchLabels") or {}).items())
+    ]
     ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
     for expr in selector.get("matchExpressions") or []:
         op = ops.get(expr.get("operator", ""))
@@ -134,7 +142,9 @@ class FieldRequirement:
 
 
 def _split_unescaped(text: str, sep: str) -> list[str]:
-    parts, current, escaped = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    escaped = False
     for char in text:
         if escaped:
             current.append(char)
