@@ -12,6 +12,8 @@ SUITES: dict[str, Callable[[], Awaitable[None]]] = {
     "event-store": event_store.run,
     "sse": lambda: __import__("bench.sse", fromlist=["run"]).run(),
     "readmodel": readmodel.run,
+    "pipeline": lambda: __import__("bench.pipeline", fromlist=["run"]).run(),
+    "logs": lambda: __import__("bench.logs", fromlist=["run"]).run(),
 }
 
 

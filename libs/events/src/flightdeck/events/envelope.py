@@ -35,8 +35,18 @@ MSG_ID = "Nats-Msg-Id"
 # attributes it keeps, and where the server says the message sits.
 READ_HEADERS = frozenset(
     {
-        CE_ID, CE_TYPE, CE_SOURCE, CE_TIME, CE_SCHEMAVERSION, CE_CORRELATION, CE_CAUSATION,
-        CE_ACTOR, "Nats-Sequence", "Nats-Subject", "Nats-Time-Stamp", "Nats-Num-Pending",
+        CE_ID,
+        CE_TYPE,
+        CE_SOURCE,
+        CE_TIME,
+        CE_SCHEMAVERSION,
+        CE_CORRELATION,
+        CE_CAUSATION,
+        CE_ACTOR,
+        "Nats-Sequence",
+        "Nats-Subject",
+        "Nats-Time-Stamp",
+        "Nats-Num-Pending",
     }
 )
 

@@ -46,12 +46,17 @@ _BATCH_INCOMPLETE = 10176
 _WRONG_SEQUENCE = frozenset({10071, 10164})
 _DUPLICATE_IN_BATCH = 10201
 _STREAM_NAME_IN_USE = 10058
+_MULTI_LAST_SUBJECTS = 1000  # the server answers 413 past 1024 matching subjects
 _RETRYABLE = (
     nats.errors.TimeoutError,
     nats.errors.NoRespondersError,
     nats.errors.ConnectionReconnectingError,
     nats.errors.OutboundBufferLimitError,
 )
+
+
+class _TooManySubjects(Exception):
+    """A multi-last read matched more subjects than the server answers at once."""
 
 
 class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -353,12 +358,25 @@ class EventStore:
         """The last event of every subject matching ``subject_filter`` (wildcards allowed),
         in stream order: one snapshot of many aggregates, e.g. every app's current claim.
 
-        Uses batched ``multi_last`` direct gets (nats-server 2.11+), paged at a fixed
-        upper sequence so the answer is one consistent cut of the stream.
+        Uses batched ``multi_last`` direct gets (nats-server 2.11+). The server refuses a
+        filter matching too many subjects (413); then the subjects are listed from the
+        stream's state and asked for in groups.
         """
         stream = stream_for_subject(subject_filter)
+        try:
+            messages = [m async for m in self._multi_last(stream, [subject_filter])]
+        except _TooManySubjects:
+            info = await self.nc.jetstream(timeout=self._timeout).stream_info(
+                stream, subjects_filter=subject_filter
+            )
+            names = sorted((info.state.subjects or {}).keys())
+            messages = []
+            for start in range(0, len(names), _MULTI_LAST_SUBJECTS):
+                group = names[start : start + _MULTI_LAST_SUBJECTS]
+                messages += [m async for m in self._multi_last(stream, group)]
+            messages.sort(key=lambda m: int((m.headers or {})["Nats-Sequence"]))
         out: list[Recorded[Any]] = []
-        async for msg in self._multi_last(stream, subject_filter):
+        for msg in messages:
             headers = msg.headers or {}
             try:
                 out.append(
@@ -370,7 +388,9 @@ class EventStore:
                 self._undecodable(exc)
         return out
 
-    async def _multi_last(self, stream: str, subject_filter: str) -> AsyncIterator[Msg]:
+    async def _multi_last(self, stream: str, filters: list[str]) -> AsyncIterator[Msg]:
+        """The last message of each subject matching ``filters``, paged at a fixed upper
+        sequence so the pages form one consistent cut of the stream."""
         inbox = self.nc.new_inbox()
         batch: list[Msg] = []
         end: asyncio.Future[dict[str, str]] | None = None
@@ -385,7 +405,7 @@ class EventStore:
 
         sub = await self.nc.subscribe(inbox, cb=collect)
         try:
-            request: dict[str, Any] = {"multi_last": [subject_filter], "batch": self._read_batch}
+            request: dict[str, Any] = {"multi_last": filters, "batch": self._read_batch}
             while True:
                 end = asyncio.get_running_loop().create_future()
                 await self.nc.publish(
@@ -396,10 +416,14 @@ class EventStore:
                 for msg in messages:
                     yield msg
                 code = status["Status"]
+                if code == "413":
+                    raise _TooManySubjects
                 if code == "404" or status.get("Nats-Num-Pending", "0") == "0" or not messages:
                     return
                 if code != "204":
-                    raise EventStoreError(f"read of {subject_filter} failed with status {code}")
+                    raise EventStoreError(
+                        f"read of {filters} in {stream} failed with status {code}"
+                    )
                 last = int((messages[-1].headers or {})["Nats-Sequence"])
                 request["seq"] = last + 1
                 if upto := status.get("Nats-UpTo-Sequence"):
@@ -472,11 +496,11 @@ class EventStore:
                 if code == "404" or (code == "204" and status.get("Nats-Num-Pending", "0") == "0"):
                     return
                 if code != "204":
-                    raise EventStoreError(f"read of {subject} in {stream} failed with status {code}")
+                    raise EventStoreError(
+                        f"read of {subject} in {stream} failed with status {code}"
+                    )
         finally:
             await self.nc.unsubscribe_raw(sid)
-
-
 
 
 def subject_of(msg: Msg) -> str:

@@ -92,7 +92,9 @@ class Subscription:
         """The next event, waiting at most ``timeout`` seconds."""
         return await asyncio.wait_for(self.__anext__(), timeout)
 
-    async def next_batch(self, max_events: int, timeout: float | None = None) -> list[Recorded[Any]]:
+    async def next_batch(
+        self, max_events: int, timeout: float | None = None
+    ) -> list[Recorded[Any]]:
         """The next event, plus every one already delivered behind it (up to ``max_events``).
 
         Live, that is usually one event; behind, it is a full batch: callers get

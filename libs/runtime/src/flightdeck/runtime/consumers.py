@@ -46,6 +46,8 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Recorded[Any]], Awaitable[None]]
 
 _MAX_ERROR_TEXT = 2000
+_WAIT_S = 5.0  # one pull request waits this long for the next message
+_NO_WAIT_S = 0.01  # and the follow-up takes only what is already there
 
 
 @dataclass(frozen=True)
@@ -132,30 +134,39 @@ class Consumers:
         return await js.pull_subscribe_bind(spec.durable, spec.stream)
 
     async def _consume(self, spec: ConsumerSpec, sub: Any) -> None:
+        """Pull, hand each message to its own task, never more than ``concurrency`` at once.
+
+        nats-py's batch ``fetch`` waits for the whole batch (or its timeout) once the
+        server has no message ready, which would hold a lone message for seconds. So we
+        wait for one message (returned the moment it arrives), then take whatever else
+        is already there without waiting.
+        """
         slots = asyncio.Semaphore(spec.concurrency)
         running: set[asyncio.Task[None]] = set()
+
+        def start(msg: Msg) -> None:
+            task = asyncio.create_task(self._guarded(spec, msg))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            task.add_done_callback(lambda _: slots.release())
+
         try:
             while True:
                 await slots.acquire()
-                free = 1
-                while free < spec.batch and not slots.locked():
+                first = await self._pull(spec, sub, 1, _WAIT_S)
+                if not first:
+                    slots.release()
+                    continue
+                start(first[0])
+                free = 0
+                while free < spec.batch - 1 and not slots.locked():
                     await slots.acquire()
                     free += 1
-                try:
-                    messages = await sub.fetch(free, timeout=5.0)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
-                    messages = []
-                except nats.errors.Error as exc:
-                    log.warning("fetch failed", consumer=spec.durable, error=repr(exc))
-                    messages = []
-                    await asyncio.sleep(0.5)
-                for _ in range(free - len(messages)):
+                more = await self._pull(spec, sub, free, _NO_WAIT_S) if free else []
+                for _ in range(free - len(more)):
                     slots.release()
-                for msg in messages:
-                    task = asyncio.create_task(self._handle(spec, msg))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-                    task.add_done_callback(lambda _: slots.release())
+                for msg in more:
+                    start(msg)
         finally:
             for task in list(running):
                 task.cancel()
@@ -163,6 +174,28 @@ class Consumers:
             # Unsubscribe now: a drain would otherwise wait for the open pull request.
             with contextlib.suppress(nats.errors.Error, OSError):
                 await sub.unsubscribe()
+
+    @staticmethod
+    async def _pull(spec: ConsumerSpec, sub: Any, count: int, wait_s: float) -> list[Msg]:
+        try:
+            messages: list[Msg] = await sub.fetch(count, timeout=wait_s)
+        except (TimeoutError, nats.errors.TimeoutError):
+            return []
+        except nats.errors.Error as exc:
+            log.warning("fetch failed", consumer=spec.durable, error=repr(exc))
+            await asyncio.sleep(0.5)
+            return []
+        return messages
+
+    async def _guarded(self, spec: ConsumerSpec, msg: Msg) -> None:
+        """Nothing escapes a message's task: if even dead-lettering fails (NATS away), the
+        message stays un-acked and comes back after ``ack_wait``."""
+        try:
+            await self._handle(spec, msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("message left for redelivery", consumer=spec.durable)
 
     async def _handle(self, spec: ConsumerSpec, msg: Msg) -> None:
         meta = msg.metadata

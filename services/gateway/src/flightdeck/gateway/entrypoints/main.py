@@ -1,7 +1,90 @@
-"""The gateway process, started as ``flightdeck-gateway``."""
+"""The gateway process, started as ``flightdeck-gateway``.
 
-from flightdeck.runtime.service import run
+It runs inside the service lifecycle (:func:`flightdeck.runtime.service.run`):
+NATS, the streams and the readiness endpoint come from there, and SIGTERM
+stops the lifecycle, which cancels :func:`serve_gateway`, which stops uvicorn
+after closing the open streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import sys
+from collections.abc import Iterator
+
+import structlog
+import uvicorn
+
+from flightdeck.gateway import bootstrap, handlers
+from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.entrypoints.app import create_app
+from flightdeck.readmodel.database import open_database
+from flightdeck.runtime.service import ServiceContext, run
+
+log = structlog.get_logger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the service lifecycle owns SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _database_url(ctx: ServiceContext) -> str:
+    url = getattr(ctx.settings, "read_model_url", None)
+    if url:
+        return str(url)
+    return f"sqlite+aiosqlite:///{(ctx.settings.state_dir / 'readmodel.db').resolve()}"
+
+
+async def serve_gateway(ctx: ServiceContext) -> None:
+    """Build the gateway, serve HTTP until cancelled, then stop everything in order."""
+    config = GatewayConfig()
+    database = await open_database(_database_url(ctx))
+    deps = bootstrap.build(config, ctx.store, database)
+    await deps.start()
+    server = _Server(
+        uvicorn.Config(
+            create_app(deps),
+            host=config.host,
+            port=config.port,
+            http="httptools",
+            loop="none",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
+    serving = asyncio.create_task(server.serve(), name="uvicorn")
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()
+                raise RuntimeError(f"the gateway could not listen on {config.host}:{config.port}")
+            await asyncio.sleep(0.02)
+        log.info("gateway listening", url=f"http://{config.host}:{config.port}")
+        if config.dev_mode:
+            token = await handlers.create_dev_token(deps)
+            print(
+                f"flightdeck-gateway dev token (tenant {config.dev_tenant}): {token}",
+                file=sys.stderr,
+                flush=True,
+            )
+        if config.gc_freeze:
+            gc.collect()
+            gc.freeze()
+        await serving
+    finally:
+        deps.connections.close_all("gateway stopping")
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+        await deps.stop()
 
 
 def main() -> None:
-    run("gateway")
+    run("gateway", serve_gateway)

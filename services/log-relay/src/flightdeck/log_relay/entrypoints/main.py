@@ -1,7 +1,24 @@
 """The log-relay process, started as ``flightdeck-log-relay``."""
 
-from flightdeck.runtime.service import run
+from __future__ import annotations
+
+import asyncio
+
+from flightdeck.log_relay.bootstrap import SERVICE, build
+from flightdeck.runtime.consumers import Consumers
+from flightdeck.runtime.service import ServiceContext, run
+
+
+async def serve(ctx: ServiceContext) -> None:
+    """Follow this replica's share of the pods' logs, and take follow commands."""
+    relay = await build(ctx.store)
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(relay.relay.run(), name="relay")
+            group.create_task(Consumers(ctx.store, SERVICE).run([relay.commands]), name="commands")
+    finally:
+        await relay.close()
 
 
 def main() -> None:
-    run("log-relay")
+    run(SERVICE, serve)

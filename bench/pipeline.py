@@ -1,0 +1,298 @@
+"""The deployment pipeline, end to end, with every service as its own process.
+
+Three figures, measured against the sandbox cluster and moto:
+
+- **pod transition → NATS subscriber**: the bench watches pods itself and
+  subscribes to the pod subjects; for each transition (matched by
+  resourceVersion) it takes the time from the API server's watch event reaching
+  the bench to the watcher's observation reaching the bench over NATS. That is
+  the latency the k8s-watcher adds (decode, diff, publish, deliver).
+- **100 deployments at once on one orchestrator**: all started together, each
+  through all seven stages; how many completed, and how long they took.
+- **deadlines under load**: 100 deployments whose image never appears, all
+  armed together; how late each Artifact deadline was recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from kubernetes_asyncio import client, config, watch
+
+from bench.harness import console, private_nats, report
+from flightdeck.events import Codec, EventStore, Recorded, declare, subjects
+from flightdeck.events.cluster import PodObserved
+from flightdeck.events.deployments import (
+    DeploymentCancelled,
+    DeploymentCompleted,
+    DeploymentFailed,
+    StageFailed,
+    StageStarted,
+)
+from flightdeck.orchestrator.sample import start_deployment
+from flightdeck.runtime import processes
+from flightdeck.runtime.connection import connect
+from flightdeck.sandbox import Sandbox, SandboxConfig
+
+NAMESPACE = "bench"
+SERVICES = {
+    "k8s-watcher": "flightdeck.k8s_watcher",
+    "ecr-poller": "flightdeck.ecr_poller",
+    "prober": "flightdeck.prober",
+    "orchestrator": "flightdeck.orchestrator",
+}
+TERMINAL = (DeploymentCompleted, DeploymentFailed, DeploymentCancelled)
+
+
+def _percentiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return f"p50 {statistics.median(ordered):.1f} / p99 {p99:.1f} / max {ordered[-1]:.1f}"
+
+
+@asynccontextmanager
+async def _services(env: dict[str, str], logs: Path) -> AsyncIterator[None]:
+    procs = []
+    for name, module in SERVICES.items():
+        with (logs / f"{name}.log").open("ab") as out:
+            procs.append(
+                processes.spawn(
+                    [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT
+                )
+            )
+    try:
+        yield
+    finally:
+        for proc in procs:
+            processes.stop(proc, timeout=5)
+
+
+async def _kube(sb: Sandbox) -> client.ApiClient:
+    configuration = client.Configuration()
+    await config.load_kube_config(str(sb.kubeconfig), client_configuration=configuration)
+    return client.ApiClient(configuration)
+
+
+def _deployment(name: str, replicas: int) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": f"registry.local/{name}:v1"}]},
+            },
+        },
+    }
+
+
+async def _pod_latency(store: EventStore, api: client.ApiClient, rounds: int = 4) -> list[float]:
+    """Milliseconds from a pod's watch event at the bench to its observation over NATS."""
+    seen_k8s: dict[tuple[str, str], float] = {}
+    seen_nats: dict[tuple[str, str], float] = {}
+    decoder = msgspec.json.Decoder(PodObserved)
+
+    async def on_nats(msg: Any) -> None:
+        at = time.perf_counter()
+        try:
+            pod = decoder.decode(msg.data)
+        except msgspec.ValidationError:
+            return
+        seen_nats.setdefault((pod.name, pod.resource_version), at)
+
+    sub = await store.nc.subscribe(f"{subjects.EVENTS}.k8s.{NAMESPACE}.pod.*", cb=on_nats)
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+
+    async def watch_pods() -> None:
+        stream = watch.Watch(return_type="object")
+        async for event in stream.stream(core.list_namespaced_pod, NAMESPACE, timeout_seconds=300):
+            raw = event["raw_object"]
+            meta = raw.get("metadata", {})
+            if "name" in meta:
+                seen_k8s.setdefault((meta["name"], meta["resourceVersion"]), time.perf_counter())
+
+    watcher = asyncio.create_task(watch_pods())
+    await asyncio.sleep(0.5)
+    names = [f"lat{n}" for n in range(10)]
+    for name in names:
+        await apps.create_namespaced_deployment(NAMESPACE, _deployment(name, 2))
+    for r in range(rounds):
+        await asyncio.sleep(2.0)
+        for name in names:
+            scale = {"spec": {"replicas": 3 if r % 2 == 0 else 1}}
+            await apps.patch_namespaced_deployment_scale(name, NAMESPACE, scale)
+    await asyncio.sleep(3.0)
+    watcher.cancel()
+    await asyncio.gather(watcher, return_exceptions=True)
+    await sub.unsubscribe()
+    return [(seen_nats[key] - at) * 1000 for key, at in seen_k8s.items() if key in seen_nats]
+
+
+async def _follow(
+    store: EventStore, ids: set[str], within: float
+) -> dict[str, list[Recorded[Any]]]:
+    """Every event of the deployments ``ids`` until all ended (or ``within`` seconds)."""
+    events: dict[str, list[Recorded[Any]]] = {i: [] for i in ids}
+    open_ids = set(ids)
+    last = await store.stream_last_position("FD_DEPLOYMENTS")
+    deadline = time.monotonic() + within
+    async with store.subscribe(subjects.ALL_DEPLOYMENTS, after=last) as sub:
+        while open_ids and time.monotonic() < deadline:
+            try:
+                r = await sub.next(timeout=1.0)
+            except TimeoutError:
+                continue
+            key = subjects.aggregate_id(r.subject)
+            if key in events:
+                events[key].append(r)
+                if isinstance(r.event, TERMINAL):
+                    open_ids.discard(key)
+    return events
+
+
+async def _concurrent(store: EventStore, sb: Sandbox, n: int) -> tuple[float, dict[str, Any]]:
+    apps = [f"conc{i}" for i in range(n)]
+    for app in apps:  # one at a time: the sandbox's admin API is not the subject here
+        await sb.push_image(app, "v1")
+    started = time.perf_counter()
+    follower = asyncio.create_task(_follow(store, set(apps), 300))
+    await asyncio.sleep(0.2)
+    await asyncio.gather(
+        *(
+            start_deployment(
+                store,
+                app=app,
+                deployment_id=app,
+                namespace=NAMESPACE,
+                registry="registry.local",
+                replicas=1,
+                verify_checks=2,
+                stage_timeout_s=120,
+                overall_timeout_s=300,
+            )
+            for app in apps
+        )
+    )
+    events = await follower
+    wall = time.perf_counter() - started
+    outcomes: Counter[str] = Counter()
+    durations = []
+    for records in events.values():
+        final = records[-1].event if records else None
+        if isinstance(final, DeploymentCompleted):
+            outcomes["completed"] += 1
+            durations.append(final.total_duration_ms / 1000)
+        elif isinstance(final, DeploymentFailed):
+            outcomes[f"failed {final.error_code}"] += 1
+        else:
+            outcomes["unfinished"] += 1
+    return wall, {"outcomes": outcomes, "durations": durations}
+
+
+async def _deadlines(store: EventStore, n: int, timeout_s: float = 3.0) -> list[float]:
+    """Seconds between each Artifact deadline and the recorded failure."""
+    ids = [f"late{i}" for i in range(n)]
+    follower = asyncio.create_task(_follow(store, set(ids), 120))
+    await asyncio.sleep(0.2)
+    await asyncio.gather(
+        *(
+            start_deployment(
+                store,
+                app=i,
+                deployment_id=i,
+                tag="never",
+                namespace=NAMESPACE,
+                registry="registry.local",
+                stage_timeout_s=timeout_s,
+            )
+            for i in ids
+        )
+    )
+    lateness = []
+    for records in (await follower).values():
+        started = next((r.event for r in records if isinstance(r.event, StageStarted)), None)
+        failed = next((r for r in records if isinstance(r.event, StageFailed)), None)
+        if started is not None and failed is not None:
+            lateness.append((failed.time - started.deadline).total_seconds() * 1000)
+    return lateness
+
+
+async def run(deployments: int = 100) -> None:
+    with tempfile.TemporaryDirectory(prefix="fd-bench-pipeline-") as tmp:
+        logs = Path(tmp)
+        async with (
+            private_nats() as server,
+            Sandbox(logs / "sandbox", config=SandboxConfig(speed=10.0)) as sb,
+        ):
+            env = {
+                **os.environ,
+                "FLIGHTDECK_NATS_URL": server.url,
+                "FLIGHTDECK_LOG_LEVEL": "warning",
+                "FLIGHTDECK_K8S__KUBECONFIG": str(sb.kubeconfig),
+                "FLIGHTDECK_K8S__NAMESPACES": NAMESPACE,
+                "FLIGHTDECK_AWS__ENDPOINT_URL": sb.aws_endpoint,
+                "FLIGHTDECK_AWS__REGION": sb.aws_region,
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "FLIGHTDECK_ECR_POLLER__INTERVAL_S": "1",
+                "FLIGHTDECK_PROBER__INTERVAL_SCALE": "0.2",
+                "FLIGHTDECK_ORCHESTRATOR__SWITCH_DELAY_S": "1",
+                "FLIGHTDECK_ORCHESTRATOR__CONSUMER_START": "new",
+            }
+            api = await _kube(sb)
+            await client.CoreV1Api(api).create_namespace({"metadata": {"name": NAMESPACE}})
+            nc = await connect(server.url, "bench-pipeline")
+            store = EventStore(nc, Codec("/flightdeck/bench"))
+            await store.ensure_streams(declare())
+            async with _services(env, logs):
+                await asyncio.sleep(8.0)  # processes import, bind consumers, take the lease
+                with console.status("pod transitions → NATS…"):
+                    latency = await _pod_latency(store, api)
+                with console.status(f"{deployments} deployments at once…"):
+                    wall, result = await _concurrent(store, sb, deployments)
+                with console.status(f"{deployments} deadlines at once…"):
+                    lateness = await _deadlines(store, deployments)
+            await api.close()
+            await nc.close()
+    outcomes = result["outcomes"]
+    report(
+        "Deployment pipeline (sandbox at 10x, every service its own process, 2 cores)",
+        [
+            (
+                f"pod transition → NATS subscriber, ms ({len(latency)} transitions)",
+                _percentiles(latency),
+            ),
+            (
+                f"{deployments} deployments at once: outcomes",
+                ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+            ),
+            (f"{deployments} deployments at once: all finished after", f"{wall:.1f} s"),
+            ("  each deployment's duration, s", _percentiles(result["durations"])),
+            (
+                f"{deployments} artifact deadlines armed together: lateness, ms",
+                _percentiles(lateness),
+            ),
+            (
+                "deadlines missed (recorded > 1 s late)",
+                f"{sum(1 for x in lateness if x > 1000)} of {len(lateness)}",
+            ),
+        ],
+    )

@@ -1,0 +1,1 @@
+"""The poller's I/O: AWS ECR and the event store."""

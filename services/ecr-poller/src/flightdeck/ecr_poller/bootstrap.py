@@ -1,0 +1,54 @@
+"""Builds the poller from its settings: the one place adapters are constructed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+from flightdeck.ecr_poller import handlers
+from flightdeck.ecr_poller.adapters.ecr import Ecr
+from flightdeck.ecr_poller.config import AwsSettings, PollerSettings
+from flightdeck.ecr_poller.polling import Poller
+from flightdeck.events import EventStore, streams, subjects
+from flightdeck.runtime.consumers import ConsumerSpec
+from flightdeck.runtime.settings import load_section
+
+SERVICE = "ecr-poller"
+WATCH_IMAGE = subjects.command(SERVICE, "watch-image")
+
+
+@dataclass
+class EcrPoller:
+    poller: Poller
+    ecr: Ecr
+    consumer: ConsumerSpec
+
+    async def close(self) -> None:
+        await self.poller.close()
+        await self.ecr.close()
+
+
+def build(
+    store: EventStore, aws: AwsSettings | None = None, settings: PollerSettings | None = None
+) -> EcrPoller:
+    aws = aws or load_section(AwsSettings)
+    settings = settings or load_section(PollerSettings)
+    ecr = Ecr(aws)
+    poller = Poller(
+        store,
+        ecr,
+        lambda: datetime.now(UTC),
+        interval_s=settings.interval_s,
+        backoff_max_s=settings.backoff_max_s,
+    )
+    consumer = ConsumerSpec(
+        durable=f"{SERVICE}-commands",
+        stream=streams.COMMANDS,
+        subjects=(subjects.service_commands(SERVICE),),
+        handler=partial(handlers.dispatch, poller),
+        concurrency=settings.max_watches,
+        ack_wait_s=settings.ack_wait_s,
+        start="new",
+    )
+    return EcrPoller(poller, ecr, consumer)

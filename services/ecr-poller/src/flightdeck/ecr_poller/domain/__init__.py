@@ -1,0 +1,1 @@
+"""The watches the poller keeps and when it polls, pure."""

@@ -1,0 +1,80 @@
+"""The open streaming connections: admission, heartbeats, idle time-outs, GC freezing.
+
+One ticker serves every connection (not a timer each): it pokes connections
+that have been quiet for a heartbeat period, closes those idle past the
+time-out, and ``gc.freeze()``s long-lived objects as the population grows, since
+a full collection over thousands of connections' objects set the p99
+(STACK-NOTES: 85-110 ms per collection at 1,000 connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections import Counter
+from typing import Protocol
+
+from flightdeck.gateway.adapters.metrics import Metrics
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+
+
+class Connection(Protocol):
+    kind: str
+
+    def tick(self, now: float) -> None: ...
+
+    def close(self, reason: str) -> None: ...
+
+
+class Connections:
+    """Admits up to ``limit`` streaming connections and looks after them while open."""
+
+    def __init__(
+        self, limit: int, metrics: Metrics, *, tick_s: float = 1.0, freeze_gc: bool = True
+    ) -> None:
+        self.limit = limit
+        self._metrics = metrics
+        self._tick_s = tick_s
+        self._freeze_gc = freeze_gc
+        self._open: dict[Connection, None] = {}
+        self._frozen_at = 0
+
+    def admit(self, conn: Connection) -> None:
+        if len(self._open) >= self.limit:
+            raise ApiError(
+                ErrorCode.TOO_MANY_CONNECTIONS,
+                f"the gateway holds its maximum of {self.limit} streaming connections",
+            )
+        self._open[conn] = None
+        self._metrics.connections.labels(kind=conn.kind).inc()
+
+    def release(self, conn: Connection) -> None:
+        if self._open.pop(conn, 0) is None:
+            self._metrics.connections.labels(kind=conn.kind).dec()
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(c.kind for c in self._open))
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def close_all(self, reason: str) -> None:
+        for conn in list(self._open):
+            conn.close(reason)
+
+    async def run(self) -> None:
+        """Tick every connection until cancelled."""
+        while True:
+            await asyncio.sleep(self._tick_s)
+            now = time.monotonic()
+            for conn in list(self._open):
+                conn.tick(now)
+            self._maybe_freeze()
+
+    def _maybe_freeze(self) -> None:
+        size = len(self._open)
+        if self._freeze_gc and size > 50 and size > self._frozen_at * 1.2:
+            gc.collect(1)
+            gc.freeze()
+            self._frozen_at = size

@@ -1,0 +1,104 @@
+"""Reads from the SQL read model: every GET is answered here (CQRS), never by a fold.
+
+Every query is scoped to a tenant in its WHERE clause, so another tenant's id
+finds nothing, exactly like an unknown one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from flightdeck.readmodel import schema as t
+from flightdeck.readmodel.database import Database
+
+Row = dict[str, Any]
+
+
+class ReadModel:
+    """The queries the gateway asks of the read model."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _one(self, query: Any) -> Row | None:
+        async with self.db.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return dict(row._mapping) if row is not None else None
+
+    async def _all(self, query: Any) -> list[Row]:
+        async with self.db.connect() as conn:
+            return [dict(r._mapping) for r in await conn.execute(query)]
+
+    async def deployment(self, tenant: str, deployment_id: str) -> Row | None:
+        d = t.deployments
+        return await self._one(select(d).where(d.c.id == deployment_id, d.c.tenant == tenant))
+
+    async def stages(self, deployment_id: str) -> list[Row]:
+        s = t.deployment_stages
+        query = select(s).where(s.c.deployment_id == deployment_id).order_by(s.c.ordinal)
+        return await self._all(query)
+
+    async def deployments(
+        self,
+        tenant: str,
+        *,
+        app: str | None,
+        status: str | None,
+        namespace: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Row], int]:
+        d = t.deployments
+        where = [d.c.tenant == tenant]
+        if app:
+            where.append(d.c.app == app)
+        if status:
+            where.append(d.c.status == status)
+        if namespace:
+            where.append(d.c.namespace == namespace)
+        rows = await self._all(
+            select(d)
+            .where(*where)
+            .order_by(d.c.created_at.desc(), d.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self._one(select(func.count().label("n")).select_from(d).where(*where))
+        return rows, int(total["n"]) if total else 0
+
+    async def app_exists(self, tenant: str, namespace: str, app: str) -> bool:
+        d = t.deployments
+        query = (
+            select(d.c.id)
+            .where(d.c.tenant == tenant, d.c.namespace == namespace, d.c.app == app)
+            .limit(1)
+        )
+        return await self._one(query) is not None
+
+    async def active_deployments(self, statuses: tuple[str, ...]) -> set[str]:
+        d = t.deployments
+        return {r["id"] for r in await self._all(select(d.c.id).where(d.c.status.in_(statuses)))}
+
+    async def known_deployments(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        d = t.deployments
+        return {r["id"] for r in await self._all(select(d.c.id).where(d.c.id.in_(ids)))}
+
+    async def connection(self, tenant: str, connection_id: str, kind: str) -> Row | None:
+        c = t.connections
+        query = select(c).where(c.c.id == connection_id, c.c.tenant == tenant, c.c.kind == kind)
+        return await self._one(query)
+
+    async def connections(self, tenant: str) -> list[Row]:
+        c = t.connections
+        return await self._all(select(c).where(c.c.tenant == tenant).order_by(c.c.created_at))
+
+    async def token(self, token_hash: str) -> Row | None:
+        k = t.api_tokens
+        return await self._one(select(k).where(k.c.token_hash == token_hash))
+
+    async def checkpoints(self) -> list[Row]:
+        return await self._all(select(t.checkpoints))

@@ -1,0 +1,116 @@
+"""The one place where the gateway's adapters are built and wired together.
+
+Nothing is constructed at import time: :func:`build` takes the connections the
+service lifecycle opened and returns :class:`Deps`, which the app factory and
+the handlers receive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from flightdeck.events import EventStore
+from flightdeck.gateway.adapters.aws import Sts
+from flightdeck.gateway.adapters.connections import Connections
+from flightdeck.gateway.adapters.crypto import Sealer
+from flightdeck.gateway.adapters.github import GitHub
+from flightdeck.gateway.adapters.hub import Hub
+from flightdeck.gateway.adapters.metrics import Metrics
+from flightdeck.gateway.adapters.queries import ReadModel
+from flightdeck.gateway.adapters.tokens import TokenDirectory
+from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.domain.auth import derive_key
+from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
+from flightdeck.readmodel.database import Database
+
+log = structlog.get_logger(__name__)
+
+# A requested deployment not yet in the read model still counts as active this long.
+_PENDING_GRACE_S = 60.0
+
+
+@dataclass
+class Deps:
+    """Everything a handler or controller may use."""
+
+    config: GatewayConfig
+    store: EventStore
+    database: Database
+    read_model: ReadModel
+    hub: Hub
+    connections: Connections
+    metrics: Metrics
+    sealer: Sealer
+    sts: Sts
+    github: GitHub
+    tokens: TokenDirectory
+    ticket_key: bytes
+    projector: Any = None
+    admission: asyncio.Lock = field(default_factory=asyncio.Lock)
+    requested: dict[str, float] = field(default_factory=dict)
+    deployment_tenants: dict[str, str] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def active_deployments(self) -> int:
+        """Deployments in progress: the read model's, plus ones it has not seen yet."""
+        active = await self.read_model.active_deployments(ACTIVE_STATUSES)
+        now = time.monotonic()
+        for dep_id, at in list(self.requested.items()):
+            if now - at > _PENDING_GRACE_S:
+                del self.requested[dep_id]
+        unseen = [d for d in self.requested if d not in active]
+        known = await self.read_model.known_deployments(unseen)
+        for dep_id in known:
+            self.requested.pop(dep_id, None)
+        return len(active) + len(unseen) - len(known)
+
+    async def start(self) -> None:
+        """Background work: the connection ticker and, if configured, the projector."""
+        self._tasks.append(asyncio.create_task(self.connections.run(), name="gateway ticker"))
+        if self.projector is not None:
+            self._tasks.append(asyncio.create_task(self.projector.run(), name="projector"))
+
+    async def stop(self) -> None:
+        self.connections.close_all("gateway stopping")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.hub.close()
+        await self.github.close()
+        await self.database.close()
+
+
+def build(config: GatewayConfig, store: EventStore, database: Database) -> Deps:
+    master = config.key_material()
+    metrics = Metrics()
+    read_model = ReadModel(database)
+    projector = None
+    if config.run_projector:
+        from flightdeck.readmodel.projector import Projector
+
+        projector = Projector(store, database)
+    return Deps(
+        config=config,
+        store=store,
+        database=database,
+        read_model=read_model,
+        hub=Hub(store, metrics),
+        connections=Connections(config.max_connections, metrics, freeze_gc=config.gc_freeze),
+        metrics=metrics,
+        sealer=Sealer(
+            {config.secrets_key_id: derive_key(master, "sealing")}, config.secrets_key_id
+        ),
+        sts=Sts(config.aws_endpoint_url, config.upstream_timeout_s),
+        github=GitHub(config.github_api_url, config.upstream_timeout_s),
+        tokens=TokenDirectory(read_model),
+        ticket_key=derive_key(master, "stream-tickets"),
+        projector=projector,
+    )

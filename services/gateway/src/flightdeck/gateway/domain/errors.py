@@ -1,0 +1,76 @@
+"""Every error the API can answer, with its HTTP status: one table, one exception.
+
+Panda's result API answers an unknown deployment id with 400, so
+``DEPLOYMENT_NOT_FOUND`` does too; another tenant's id is indistinguishable
+from an unknown one, so existence never leaks across tenants.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    DEPLOYMENT_NOT_FOUND = "DEPLOYMENT_NOT_FOUND"
+    CONNECTION_NOT_FOUND = "CONNECTION_NOT_FOUND"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    AWS_CREDENTIALS_INVALID = "AWS_CREDENTIALS_INVALID"
+    GITHUB_CREDENTIALS_INVALID = "GITHUB_CREDENTIALS_INVALID"
+    GITHUB_REPOSITORY_NOT_FOUND = "GITHUB_REPOSITORY_NOT_FOUND"
+    GITHUB_BRANCH_NOT_FOUND = "GITHUB_BRANCH_NOT_FOUND"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+    QUEUE_FULL = "QUEUE_FULL"
+    TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
+    SLOW_CONSUMER = "SLOW_CONSUMER"
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.VALIDATION_ERROR: 400,
+    ErrorCode.DEPLOYMENT_NOT_FOUND: 400,
+    ErrorCode.CONNECTION_NOT_FOUND: 400,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.AWS_CREDENTIALS_INVALID: 400,
+    ErrorCode.GITHUB_CREDENTIALS_INVALID: 400,
+    ErrorCode.GITHUB_REPOSITORY_NOT_FOUND: 400,
+    ErrorCode.GITHUB_BRANCH_NOT_FOUND: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.QUEUE_FULL: 429,
+    ErrorCode.TOO_MANY_CONNECTIONS: 503,
+    ErrorCode.SLOW_CONSUMER: 429,
+    ErrorCode.UPSTREAM_UNAVAILABLE: 502,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+
+class ApiError(Exception):
+    """A request the gateway refuses, with the code a client can act on."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def status(self) -> int:
+        return STATUS[self.code]
+
+
+def status_phrase(status: int) -> str:
+    """The ``error`` field of the error body: the status's reason phrase."""
+    import http
+
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,84 @@
+"""The Litestar application factory: routes, dependencies, errors, OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.domain.auth import Principal
+from flightdeck.gateway.entrypoints.auth import current_principal
+from flightdeck.gateway.entrypoints.controllers.connections import (
+    AwsConnectionController,
+    ConnectionListController,
+    GithubConnectionController,
+)
+from flightdeck.gateway.entrypoints.controllers.deployments import (
+    DeployController,
+    DeploymentListController,
+)
+from flightdeck.gateway.entrypoints.controllers.health import HealthController, MetricsController
+from flightdeck.gateway.entrypoints.controllers.streams import (
+    DeploymentEventsController,
+    StreamTicketController,
+    websocket_endpoint,
+)
+from flightdeck.gateway.entrypoints.errors import EXCEPTION_HANDLERS
+
+VERSION = "0.1.0"
+
+
+def create_app(deps: Deps) -> Litestar:
+    """The gateway's ASGI app over ``deps`` (built by :mod:`flightdeck.gateway.bootstrap`)."""
+
+    async def provide_deps() -> Deps:
+        return deps
+
+    async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+        return await current_principal(deps, request)
+
+    async def provide_stream_principal(request: Request[Any, Any, Any]) -> Principal:
+        return await current_principal(deps, request, tickets=True)
+
+    app = Litestar(
+        route_handlers=[
+            DeployController,
+            DeploymentListController,
+            DeploymentEventsController,
+            StreamTicketController,
+            AwsConnectionController,
+            GithubConnectionController,
+            ConnectionListController,
+            HealthController,
+            MetricsController,
+            websocket_endpoint,
+        ],
+        dependencies={
+            "deps": Provide(provide_deps, use_cache=True),
+            "principal": Provide(provide_principal),
+            "stream_principal": Provide(provide_stream_principal),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Flightdeck gateway",
+            version=VERSION,
+            description="Panda-compatible REST, SSE and WebSocket API (see docs/api.md)",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+    app.state.metrics = deps.metrics
+    app.state.deps = deps
+    return app

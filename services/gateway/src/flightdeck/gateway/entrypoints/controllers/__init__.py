@@ -1,0 +1,1 @@
+"""HTTP controllers, grouped by context; one Controller per resource."""

@@ -1,0 +1,164 @@
+"""Deployments: start one, read its result, list them (reads from the read model)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from flightdeck.gateway import handlers
+from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.domain.auth import Principal, Scope
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.entrypoints.auth import needs
+from flightdeck.gateway.schemas import (
+    ColourFigures,
+    DeployAccepted,
+    DeployCreate,
+    DeploymentResult,
+    DeploymentSummary,
+    Envelope,
+    Page,
+    StageResult,
+)
+
+Row = dict[str, Any]
+
+
+def _figures(row: Row, prefix: str) -> ColourFigures | None:
+    p50, p99 = row[f"{prefix}_latency_p50_ms"], row[f"{prefix}_latency_p99_ms"]
+    rate = row[f"{prefix}_error_rate"]
+    if p50 is None and p99 is None and rate is None:
+        return None
+    return ColourFigures(latency_p50_ms=p50, latency_p99_ms=p99, error_rate=rate)
+
+
+def result_of(row: Row, stages: list[Row]) -> DeploymentResult:
+    """The Panda result from the ``deployments`` and ``deployment_stages`` rows."""
+    return DeploymentResult(
+        deployment_id=row["id"],
+        app_name=row["app"],
+        namespace=row["namespace"],
+        image=row["image"],
+        branch=row["branch"],
+        commit_sha=row["commit_sha"],
+        status=row["status"],
+        stage=row["current_stage"],
+        colour=row["colour"],
+        previous_colour=row["previous_colour"],
+        serving_colour=row["serving_colour"],
+        url=row["url"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        error_stage=row["error_stage"],
+        rolled_back=bool(row["rolled_back"]),
+        total_duration_ms=row["total_duration_ms"],
+        stage_durations_ms={
+            s["stage"]: int(s["duration_ms"]) for s in stages if s["duration_ms"] is not None
+        },
+        stages=[
+            StageResult(
+                stage=s["stage"],
+                status=s["status"],
+                started_at=s["started_at"],
+                finished_at=s["finished_at"],
+                duration_ms=s["duration_ms"],
+                message=s["message"],
+                error_code=s["error_code"],
+            )
+            for s in stages
+        ],
+        new_colour=_figures(row, "new"),
+        old_colour=_figures(row, "old"),
+        event_count=row["event_count"],
+        last_position=row["last_position"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def summary_of(row: Row) -> DeploymentSummary:
+    return DeploymentSummary(
+        deployment_id=row["id"],
+        app_name=row["app"],
+        namespace=row["namespace"],
+        image=row["image"],
+        status=row["status"],
+        stage=row["current_stage"],
+        url=row["url"],
+        error_code=row["error_code"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+class DeployController(Controller):
+    """``/api/v1/deploy``: start a deployment and read its result."""
+
+    path = "/api/v1/deploy"
+    tags = ["deployments"]
+
+    @post(
+        "/",
+        operation_id="createDeployment",
+        status_code=202,
+        guards=[needs(Scope.DEPLOY)],
+        summary="Start a deployment",
+    )
+    async def create(
+        self,
+        data: JSONBody[DeployCreate],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+    ) -> Envelope[DeployAccepted]:
+        accepted = await handlers.request_deploy(deps, principal, data)
+        return Envelope(code=202, message="Accepted", data=accepted)
+
+    @get(
+        "/{deployment_id:str}/result",
+        operation_id="getDeploymentResult",
+        summary="A deployment's result (unknown ids answer 400 DEPLOYMENT_NOT_FOUND)",
+    )
+    async def result(
+        self,
+        deployment_id: FromPath[str],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+    ) -> Envelope[DeploymentResult]:
+        row = await deps.read_model.deployment(principal.tenant, deployment_id)
+        if row is None:
+            raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
+        stages = await deps.read_model.stages(deployment_id)
+        return Envelope(code=200, message="OK", data=result_of(row, stages))
+
+
+class DeploymentListController(Controller):
+    """``/api/v1/deployments``: this tenant's deployments, newest first."""
+
+    path = "/api/v1/deployments"
+    tags = ["deployments"]
+
+    @get("/", operation_id="listDeployments", summary="List deployments with filters")
+    async def list_deployments(
+        self,
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        app: Annotated[str | None, QueryParameter(name="app", max_length=128)] = None,
+        status: Annotated[str | None, QueryParameter(name="status", max_length=16)] = None,
+        namespace: Annotated[str | None, QueryParameter(name="namespace", max_length=128)] = None,
+        limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
+    ) -> Envelope[Page[DeploymentSummary]]:
+        rows, total = await deps.read_model.deployments(
+            principal.tenant,
+            app=app,
+            status=status,
+            namespace=namespace,
+            limit=limit,
+            offset=offset,
+        )
+        page = Page(items=[summary_of(r) for r in rows], total=total, limit=limit, offset=offset)
+        return Envelope(code=200, message="OK", data=page)

@@ -1,0 +1,99 @@
+"""Every failure becomes ONE JSON shape, here and nowhere else.
+
+``{timestamp, status, error, message, errorCode, path}``: the codes are listed
+in :mod:`flightdeck.gateway.domain.errors` and docs/api.md. Unexpected
+exceptions are logged with their traceback and answered as ``INTERNAL_ERROR``
+without any detail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+
+from flightdeck.gateway.domain.errors import STATUS, ApiError, ErrorCode, status_phrase
+from flightdeck.gateway.schemas import ErrorBody
+
+log = structlog.get_logger(__name__)
+
+_BY_STATUS = {
+    400: ErrorCode.VALIDATION_ERROR,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    429: ErrorCode.QUEUE_FULL,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+
+
+def error_response(
+    request: Request[Any, Any, Any], code: ErrorCode, message: str
+) -> Response[ErrorBody]:
+    status = STATUS[code]
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.error(code.value)
+    body = ErrorBody(
+        timestamp=datetime.now(UTC),
+        status=status,
+        error=status_phrase(status),
+        message=message,
+        error_code=code.value,
+        path=request.url.path,
+    )
+    return Response(body, status_code=status, media_type=MediaType.JSON)
+
+
+def _validation_message(exc: ValidationException) -> str:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    if extra and isinstance(extra[0], dict):
+        first = extra[0]
+        where = first.get("key") or first.get("source") or ""
+        text = str(first.get("message", exc.detail))
+        return f"{text} ({where})" if where else text
+    return str(exc.detail) or "the request is not valid"
+
+
+def on_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
+    return error_response(request, exc.code, exc.message)
+
+
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    if isinstance(exc, ValidationException):
+        return error_response(request, ErrorCode.VALIDATION_ERROR, _validation_message(exc))
+    if isinstance(exc, NotFoundException):
+        return error_response(request, ErrorCode.NOT_FOUND, "no such resource")
+    if isinstance(exc, MethodNotAllowedException):
+        return error_response(request, ErrorCode.METHOD_NOT_ALLOWED, "method not allowed here")
+    if isinstance(exc, NotAuthorizedException):
+        return error_response(request, ErrorCode.UNAUTHORIZED, str(exc.detail))
+    if isinstance(exc, PermissionDeniedException):
+        return error_response(request, ErrorCode.FORBIDDEN, str(exc.detail))
+    code = _BY_STATUS.get(exc.status_code)
+    if code is None:
+        code = ErrorCode.INTERNAL_ERROR if exc.status_code >= 500 else ErrorCode.VALIDATION_ERROR
+    return error_response(request, code, str(exc.detail))
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    log.error("unexpected error", path=request.url.path, exc_info=exc)
+    return error_response(request, ErrorCode.INTERNAL_ERROR, "internal error")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: on_api_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

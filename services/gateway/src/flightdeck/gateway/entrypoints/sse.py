@@ -1,0 +1,155 @@
+"""An SSE connection: a raw ASGI response streaming pre-encoded bytes.
+
+Litestar's ``ServerSentEvent`` re-encodes every message per client; here the
+bytes come framed from the hub, and each wake-up writes everything pending as
+one chunk. The response owns its writer task so that a slow client, stuck in
+the transport's flow control, can be cut off (with a final ``event: error``
+naming ``SLOW_CONSUMER`` and the position to resume from, if it still reads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import msgspec
+from litestar.response.base import ASGIResponse
+from litestar.types import Receive, Send
+
+from flightdeck.gateway.adapters.connections import Connections
+from flightdeck.gateway.adapters.metrics import Metrics
+from flightdeck.gateway.adapters.streams import Subscription
+from flightdeck.gateway.domain import sse
+from flightdeck.gateway.domain.errors import ErrorCode
+
+_encode = msgspec.json.Encoder().encode
+
+SSE_HEADERS = {
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+}
+
+
+class SseTimings(msgspec.Struct, frozen=True):
+    retry_ms: int
+    heartbeat_s: float
+    close_after_done_s: float
+    idle_timeout_s: float
+    slow_close_grace_s: float
+
+
+class SseConnection:
+    """One SSE client: its subscription, its timers, and why it closes."""
+
+    kind = "sse"
+
+    def __init__(
+        self,
+        sub: Subscription,
+        timings: SseTimings,
+        connections: Connections,
+        metrics: Metrics,
+    ) -> None:
+        self.sub = sub
+        self.timings = timings
+        self.connections = connections
+        self.metrics = metrics
+        self.closing: str | None = None
+        self.heartbeat_due = False
+        self.opened = time.monotonic()
+
+    def tick(self, now: float) -> None:
+        if now - self.sub.last_write >= self.timings.idle_timeout_s:
+            self.close("idle timeout")
+        elif now - self.sub.last_write >= self.timings.heartbeat_s:
+            self.heartbeat_due = True
+            self.sub.wake_writer()
+
+    def close(self, reason: str) -> None:
+        self.closing = reason
+        self.sub.wake_writer()
+
+    async def run(self, send: Send, receive: Receive) -> None:
+        async def write(frames: list[bytes]) -> None:
+            body = frames[0] if len(frames) == 1 else b"".join(frames)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+
+        writer = asyncio.create_task(self._write(write))
+        watcher = asyncio.create_task(_wait_disconnect(receive))
+        cut = asyncio.create_task(self.sub.overflow.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {writer, watcher, cut}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if writer in done:
+                writer.result()
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            elif cut in done:
+                writer.cancel()
+                await self._cut_off(send)
+        finally:
+            for task in (writer, watcher, cut):
+                task.cancel()
+            await asyncio.gather(writer, watcher, cut, return_exceptions=True)
+            self.sub.detach()
+            self.connections.release(self)
+
+    async def _write(self, write: Any) -> None:
+        sub = self.sub
+        await write([sse.retry(self.timings.retry_ms)])
+        await sub.replay(write)
+        while self.closing is None:
+            if await sub.flush(write):
+                continue
+            if self.heartbeat_due:
+                self.heartbeat_due = False
+                await write([sse.HEARTBEAT])
+                continue
+            timeout = None
+            if sub.terminal_at is not None:
+                timeout = sub.terminal_at + self.timings.close_after_done_s - time.monotonic()
+                if timeout <= 0:
+                    return
+            await sub.wait(timeout)
+        await write([sse.comment(f"closing: {self.closing}")])
+
+    async def _cut_off(self, send: Send) -> None:
+        """Tell a slow client where to resume, if it still reads; never wait long for it."""
+        self.metrics.error(ErrorCode.SLOW_CONSUMER.value)
+        body = _encode(
+            {
+                "errorCode": ErrorCode.SLOW_CONSUMER.value,
+                "message": "the client fell too far behind; reconnect with Last-Event-ID",
+                "resumeFrom": self.sub.outbox.resume_from,
+            }
+        )
+        final = b"event: error\ndata: " + body + b"\n\n"
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                send({"type": "http.response.body", "body": final, "more_body": False}),
+                self.timings.slow_close_grace_s,
+            )
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class SseResponse(ASGIResponse):
+    """The ASGI response of an SSE endpoint; the body is the connection's stream."""
+
+    _should_set_content_length = False
+
+    def __init__(self, connection: SseConnection) -> None:
+        super().__init__(
+            headers=SSE_HEADERS,
+            media_type="text/event-stream",
+            status_code=200,
+        )
+        self.connection = connection
+
+    async def send_body(self, send: Send, receive: Receive) -> None:
+        await self.connection.run(send, receive)

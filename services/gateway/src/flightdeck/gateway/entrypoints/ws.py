@@ -1,0 +1,264 @@
+"""The WebSocket endpoint: several pipeline and log subscriptions on one socket.
+
+Client messages are JSON objects tagged by ``type``; each delivered event is
+one text message carrying its ``subscriptionId`` and ``position``. A bad
+message is answered with ``{type: "error", code, message}`` and the socket
+stays open; only a slow consumer, an idle socket or shutdown close it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import WebSocket
+from litestar.exceptions import WebSocketDisconnect
+
+from flightdeck.events import subjects
+from flightdeck.gateway import handlers
+from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
+from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.domain import pipeline
+from flightdeck.gateway.domain.auth import Principal
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.logfilter import LogFilter, log_renderer
+from flightdeck.gateway.domain.rendering import Rendered
+
+log = structlog.get_logger(__name__)
+
+ALL_LINES = log_renderer(LogFilter())
+
+
+class SubscribeToPipeline(
+    msgspec.Struct, tag="subscribe-to-pipeline", rename="camel", kw_only=True
+):
+    deployment_id: str
+    from_position: int | None = None
+    subscription_id: str | None = None
+
+
+class SubscribeToLogs(msgspec.Struct, tag="subscribe-to-logs", rename="camel", kw_only=True):
+    app: str
+    namespace: str = "default"
+    filter: LogFilter = LogFilter()
+    from_position: int | None = None
+    subscription_id: str | None = None
+
+
+class UpdateLogFilter(msgspec.Struct, tag="update-log-filter", rename="camel", kw_only=True):
+    subscription_id: str
+    filter: LogFilter
+
+
+class Unsubscribe(msgspec.Struct, tag="unsubscribe", rename="camel", kw_only=True):
+    subscription_id: str
+
+
+ClientMessage = SubscribeToPipeline | SubscribeToLogs | UpdateLogFilter | Unsubscribe
+_decode = msgspec.json.Decoder(ClientMessage).decode
+_encode = msgspec.json.Encoder().encode
+
+
+def _ws_frame(subscription_id: str) -> Any:
+    head = b'{"type":"event","subscriptionId":' + _encode(subscription_id) + b',"position":'
+
+    def frame(r: Rendered) -> bytes:
+        return b'%s%d,"event":"%s","data":%s}' % (head, r.position, r.event.encode(), r.data)
+
+    return frame
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("websocket subscription failed", exc_info=task.exception())
+
+
+class WsConnection:
+    """One socket and its subscriptions."""
+
+    kind = "ws"
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], deps: Deps, principal: Principal) -> None:
+        self.socket = socket
+        self.deps = deps
+        self.principal = principal
+        self.subs: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self.last_activity = time.monotonic()
+        self.closing: str | None = None
+        self.done = asyncio.Event()
+        self._counter = 0
+        self._send_lock = asyncio.Lock()
+
+    def tick(self, now: float) -> None:
+        if now - self.last_activity >= self.deps.config.idle_timeout_s:
+            self.close("idle timeout")
+
+    def close(self, reason: str) -> None:
+        self.closing = self.closing or reason
+        self.done.set()
+
+    async def send(self, message: dict[str, Any] | bytes) -> None:
+        data = message if isinstance(message, bytes) else _encode(message)
+        async with self._send_lock:
+            await self.socket.send_data(data.decode(), mode="text")
+
+    async def error(
+        self, code: ErrorCode, message: str, subscription_id: str | None = None
+    ) -> None:
+        self.deps.metrics.error(code.value)
+        body: dict[str, Any] = {"type": "error", "code": code.value, "message": message}
+        if subscription_id is not None:
+            body["subscriptionId"] = subscription_id
+        await self.send(body)
+
+    async def run(self) -> None:
+        reader = asyncio.create_task(self._read())
+        closer = asyncio.create_task(self.done.wait())
+        try:
+            await asyncio.wait({reader, closer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader.cancel()
+            closer.cancel()
+            for sub, task in list(self.subs.values()):
+                task.cancel()
+                sub.detach()
+            await asyncio.gather(
+                reader, closer, *(t for _, t in self.subs.values()), return_exceptions=True
+            )
+        if self.closing is not None:
+            code = 4008 if self.closing == ErrorCode.SLOW_CONSUMER else 1000
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.socket.close(code=code, reason=self.closing[:120]),
+                    self.deps.config.slow_close_grace_s,
+                )
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                text = await self.socket.receive_data(mode="text")
+            except WebSocketDisconnect:
+                return
+            self.last_activity = time.monotonic()
+            try:
+                message = _decode(text)
+                await self._handle(message)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                await self.error(ErrorCode.VALIDATION_ERROR, str(exc))
+            except ApiError as exc:
+                await self.error(exc.code, exc.message, getattr(exc, "subscription_id", None))
+
+    def _new_id(self, wanted: str | None) -> str:
+        if wanted:
+            if wanted in self.subs:
+                raise ApiError(ErrorCode.CONFLICT, f"subscription {wanted} already exists")
+            return wanted
+        self._counter += 1
+        while f"s{self._counter}" in self.subs:
+            self._counter += 1
+        return f"s{self._counter}"
+
+    async def _handle(self, message: ClientMessage) -> None:
+        match message:
+            case SubscribeToPipeline():
+                await handlers.check_deployment_visible(
+                    self.deps, self.principal, message.deployment_id
+                )
+                spec = StreamSpec(
+                    subject_filter=subjects.deployment(message.deployment_id),
+                    renderer=pipeline.render,
+                    after=message.from_position or 0,
+                )
+                await self._subscribe(self._new_id(message.subscription_id), spec, "pipeline")
+            case SubscribeToLogs():
+                if not await self.deps.read_model.app_exists(
+                    self.principal.tenant, message.namespace, message.app
+                ):
+                    raise ApiError(ErrorCode.NOT_FOUND, f"no app {message.namespace}/{message.app}")
+                spec = StreamSpec(
+                    subject_filter=subjects.app_logs(message.namespace, message.app),
+                    renderer=ALL_LINES,
+                    after=message.from_position or 0,
+                    client_filter=log_renderer(message.filter)
+                    if message.filter != LogFilter()
+                    else None,
+                    replay=message.from_position is not None,
+                )
+                await self._subscribe(self._new_id(message.subscription_id), spec, "logs")
+            case UpdateLogFilter():
+                sub = self._find(message.subscription_id)
+                sub.set_filter(log_renderer(message.filter))
+                await self.send(
+                    {"type": "filter-updated", "subscriptionId": message.subscription_id}
+                )
+            case Unsubscribe():
+                sub = self._find(message.subscription_id)
+                _, task = self.subs.pop(message.subscription_id)
+                task.cancel()
+                sub.detach()
+                await self.send({"type": "unsubscribed", "subscriptionId": message.subscription_id})
+
+    def _find(self, subscription_id: str) -> Subscription:
+        found = self.subs.get(subscription_id)
+        if found is None:
+            raise ApiError(ErrorCode.NOT_FOUND, f"no subscription {subscription_id}")
+        return found[0]
+
+    async def _subscribe(self, sid: str, spec: StreamSpec, kind: str) -> None:
+        sub = Subscription(
+            self.deps.hub,
+            self.deps.store,
+            spec,
+            limit=self.deps.config.client_buffer,
+            frame=_ws_frame(sid),
+        )
+        await sub.attach()
+        await self.send({"type": "subscribed", "subscriptionId": sid, "kind": kind})
+        task = asyncio.create_task(self._pump(sid, sub), name=f"ws {sid}")
+        task.add_done_callback(_log_failure)
+        self.subs[sid] = (sub, task)
+
+    async def _pump(self, sid: str, sub: Subscription) -> None:
+        async def write(frames: list[bytes]) -> None:
+            for frame in frames:
+                await self.send(frame)
+            self.last_activity = time.monotonic()
+
+        writer = asyncio.create_task(self._deliver(sid, sub, write))
+        cut = asyncio.create_task(sub.overflow.wait())
+        try:
+            done, _ = await asyncio.wait({writer, cut}, return_when=asyncio.FIRST_COMPLETED)
+            if cut in done:
+                writer.cancel()
+                self.close(ErrorCode.SLOW_CONSUMER.value)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        self.error(
+                            ErrorCode.SLOW_CONSUMER,
+                            f"fell too far behind; resume after position {sub.outbox.resume_from}",
+                            sid,
+                        ),
+                        self.deps.config.slow_close_grace_s,
+                    )
+        finally:
+            writer.cancel()
+            cut.cancel()
+
+    async def _deliver(self, sid: str, sub: Subscription, write: Any) -> None:
+        await sub.replay(write)
+        while True:
+            if await sub.flush(write):
+                continue
+            timeout = None
+            if sub.terminal_at is not None:
+                timeout = sub.terminal_at + self.deps.config.close_after_done_s - time.monotonic()
+                if timeout <= 0:
+                    break
+            await sub.wait(timeout)
+        sub.detach()
+        self.subs.pop(sid, None)
+        await self.send({"type": "unsubscribed", "subscriptionId": sid, "reason": "done"})

@@ -1,0 +1,211 @@
+"""One short function per command: check, call the domain, append the event.
+
+Controllers decode the request and call these; these never see HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+import msgspec
+
+from flightdeck.events import Cause, new_id, subjects
+from flightdeck.events.audit import ApiTokenCreated, AwsConnectionCreated, GithubConnectionCreated
+from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.gateway.adapters.history import first_event
+from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.domain import deploy as planning
+from flightdeck.gateway.domain.auth import Principal, hash_token, new_token, sign_ticket
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.schemas import (
+    AwsConnection,
+    AwsConnectionCreate,
+    DeployAccepted,
+    DeployCreate,
+    GithubConnection,
+    GithubConnectionCreate,
+    StreamTicket,
+)
+
+
+def _cause(principal: Principal) -> Cause:
+    return Cause.root(principal.actor)
+
+
+async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> DeployAccepted:
+    """Validate, resolve the source, then append ``DeploymentRequested``; the pipeline runs it."""
+    planning.check_source(req)
+    aws_account = None
+    if req.aws_connection_id is not None:
+        row = await deps.read_model.connection(who.tenant, req.aws_connection_id, "aws")
+        if row is None:
+            raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown awsConnectionId")
+        details = row["details"]
+        aws_account = (str(details.get("accountId", "")), str(details.get("region", "")))
+    sha, branch = None, None
+    if req.github_connection_id is not None:
+        sha, branch = await _resolve_branch(deps, who, req.github_connection_id, req.branch)
+    async with deps.admission:
+        if planning.queue_full(await deps.active_deployments(), deps.config.deploy_concurrency):
+            raise ApiError(
+                ErrorCode.QUEUE_FULL,
+                f"{deps.config.deploy_concurrency} deployments are already in progress; retry later",
+            )
+        deployment_id = new_id()
+        event = planning.plan(
+            req,
+            deployment_id=deployment_id,
+            tenant=who.tenant,
+            commit_sha=sha,
+            github_branch=branch,
+            aws_account=aws_account,
+        )
+        await deps.store.append(
+            subjects.deployment(deployment_id), [event], cause=_cause(who), expected=0
+        )
+        deps.requested[deployment_id] = time.monotonic()
+    base = f"/api/v1/deploy/{deployment_id}"
+    return DeployAccepted(
+        deployment_id=deployment_id,
+        status="PENDING",
+        image=event.image,
+        events_url=f"{base}/events",
+        result_url=f"{base}/result",
+    )
+
+
+async def _resolve_branch(
+    deps: Deps, who: Principal, connection_id: str, branch: str | None
+) -> tuple[str, str]:
+    row = await deps.read_model.connection(who.tenant, connection_id, "github")
+    if row is None:
+        raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown githubConnectionId")
+    created = await _github_connection_event(deps, who.tenant, connection_id)
+    token = deps.sealer.open(created.token, _binding(who.tenant, connection_id))
+    use_branch = branch or created.branch
+    sha = await deps.github.branch_sha(created.owner, created.repo, use_branch, token)
+    return sha, use_branch
+
+
+async def _github_connection_event(
+    deps: Deps, tenant: str, connection_id: str
+) -> GithubConnectionCreated:
+    # The read model keeps no secrets, so the sealed token is read from the audit stream.
+    for rec in await deps.store.read(subjects.access(tenant)):
+        e = rec.event
+        if isinstance(e, GithubConnectionCreated) and e.connection_id == connection_id:
+            return e
+    raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown githubConnectionId")
+
+
+def _binding(tenant: str, connection_id: str) -> str:
+    return f"{tenant}/{connection_id}"
+
+
+def _hint(access_key_id: str) -> str:
+    return access_key_id[:4] + "…" + access_key_id[-4:]
+
+
+async def connect_aws(deps: Deps, who: Principal, req: AwsConnectionCreate) -> AwsConnection:
+    """Check the keys with STS, then record them sealed; the secret never leaves sealed."""
+    identity = await deps.sts.identify(
+        req.access_key_id, req.secret_access_key, req.region, req.session_token
+    )
+    connection_id = new_id()
+    secret = _json(
+        {
+            "accessKeyId": req.access_key_id,
+            "secretAccessKey": req.secret_access_key,
+            "sessionToken": req.session_token,
+        }
+    )
+    event = AwsConnectionCreated(
+        connection_id=connection_id,
+        tenant=who.tenant,
+        account_id=identity.account_id,
+        arn=identity.arn,
+        region=req.region,
+        access_key_hint=_hint(req.access_key_id),
+        secret=deps.sealer.seal(secret, _binding(who.tenant, connection_id)),
+    )
+    await deps.store.append(subjects.access(who.tenant), [event], cause=_cause(who))
+    return AwsConnection(
+        aws_connection_id=connection_id,
+        account_id=identity.account_id,
+        arn=identity.arn,
+        region=req.region,
+        access_key_hint=event.access_key_hint,
+    )
+
+
+async def connect_github(
+    deps: Deps, who: Principal, req: GithubConnectionCreate
+) -> GithubConnection:
+    """Check repository, branch and token with GitHub, then record the token sealed."""
+    sha = await deps.github.branch_sha(req.owner, req.repo, req.branch, req.token)
+    connection_id = new_id()
+    event = GithubConnectionCreated(
+        connection_id=connection_id,
+        tenant=who.tenant,
+        owner=req.owner,
+        repo=req.repo,
+        branch=req.branch,
+        token=deps.sealer.seal(req.token, _binding(who.tenant, connection_id)),
+    )
+    await deps.store.append(subjects.access(who.tenant), [event], cause=_cause(who))
+    return GithubConnection(
+        github_connection_id=connection_id,
+        owner=req.owner,
+        repo=req.repo,
+        branch=req.branch,
+        commit_sha=sha,
+    )
+
+
+def issue_ticket(deps: Deps, who: Principal) -> StreamTicket:
+    """A read-only stream ticket for ``who``'s tenant, valid for ``ticket_ttl_s``."""
+    expires = int(time.time() + deps.config.ticket_ttl_s)
+    return StreamTicket(
+        ticket=sign_ticket(deps.ticket_key, who, expires),
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )
+
+
+async def create_dev_token(deps: Deps) -> str:
+    """The embedded default's admin key, printed at start-up (auth stays on)."""
+    token = new_token(os.urandom(32))
+    event = ApiTokenCreated(
+        token_id=new_id(),
+        tenant=deps.config.dev_tenant,
+        name="dev",
+        scopes=["admin"],
+        token_hash=hash_token(token),
+    )
+    await deps.store.append(
+        subjects.access(deps.config.dev_tenant), [event], cause=Cause.root("service:gateway")
+    )
+    return token
+
+
+def _json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def check_deployment_visible(deps: Deps, who: Principal, deployment_id: str) -> None:
+    """``DEPLOYMENT_NOT_FOUND`` unless the deployment exists in ``who``'s tenant.
+
+    Read from the deployment's first event (one direct get), not the read
+    model, so a client may open the stream right after ``POST /deploy``.
+    """
+    tenant = deps.deployment_tenants.get(deployment_id)
+    if tenant is None:
+        first = await first_event(deps.store, subjects.deployment(deployment_id))
+        if first is not None and isinstance(first.event, DeploymentRequested):
+            tenant = first.event.tenant
+            if len(deps.deployment_tenants) > 100_000:
+                deps.deployment_tenants.clear()
+            deps.deployment_tenants[deployment_id] = tenant
+    if tenant != who.tenant:
+        raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")

@@ -1,0 +1,116 @@
+"""Listing and watching the cluster with kubernetes-asyncio, as raw JSON.
+
+Objects stay plain dicts (no model classes): the watcher only reads a few
+fields, and the pure observation functions are tested on JSON. A watch that
+the server ends (timeout, dropped connection) simply ends; a ``410 Gone``
+raises :class:`Expired` so the caller re-lists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import nats.errors
+from kubernetes_asyncio import client, config, watch
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from flightdeck.events import EventStoreError
+from flightdeck.k8s_watcher.config import KubernetesSettings
+
+Obj = dict[str, Any]
+
+
+class Expired(Exception):
+    """The resourceVersion we watch from is gone (410): list again."""
+
+
+TRANSIENT = (
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+    ApiException,
+    EventStoreError,  # NATS away: publish again from the last version published
+    nats.errors.Error,
+)
+
+
+async def api_client(settings: KubernetesSettings) -> client.ApiClient:
+    """A client for the configured cluster: URL, kubeconfig, or in-cluster credentials."""
+    if settings.url:
+        return client.ApiClient(client.Configuration(host=settings.url))
+    if settings.kubeconfig:
+        configuration = client.Configuration()
+        await config.load_kube_config(
+            config_file=str(settings.kubeconfig),
+            context=settings.context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+        return client.ApiClient(configuration)
+    config.load_incluster_config()
+    return client.ApiClient()
+
+
+class ClusterReader:
+    def __init__(self, api: client.ApiClient, timeout_s: float = 30.0) -> None:
+        self._api = api
+        self._timeout = timeout_s
+        apps, core, net = client.AppsV1Api(api), client.CoreV1Api(api), client.NetworkingV1Api(api)
+        self._custom = client.CustomObjectsApi(api)
+        self._lists: dict[str, Callable[..., Awaitable[Any]]] = {
+            "Deployment": apps.list_namespaced_deployment,
+            "ReplicaSet": apps.list_namespaced_replica_set,
+            "Pod": core.list_namespaced_pod,
+            "Service": core.list_namespaced_service,
+            "Ingress": net.list_namespaced_ingress,
+            "Event": core.list_namespaced_event,
+        }
+
+    async def close(self) -> None:
+        await self._api.close()
+
+    async def list_objects(self, kind: str, namespace: str) -> tuple[list[Obj], str]:
+        """Every object of ``kind`` in ``namespace``, and the list's resourceVersion."""
+        response = await self._lists[kind](
+            namespace, _preload_content=False, _request_timeout=self._timeout
+        )
+        try:
+            body = json.loads(await response.read())
+        finally:
+            response.release()
+        return list(body.get("items") or []), str(body["metadata"].get("resourceVersion", ""))
+
+    async def watch(
+        self, kind: str, namespace: str, resource_version: str, timeout_s: int
+    ) -> AsyncIterator[tuple[str, Obj]]:
+        """``(type, object)`` changes after ``resource_version`` until the server ends the watch.
+
+        BOOKMARK events are passed on (their object carries only a resourceVersion).
+        """
+        stream = watch.Watch(return_type="object")
+        try:
+            async for event in stream.stream(
+                self._lists[kind],
+                namespace=namespace,
+                resource_version=resource_version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=timeout_s,
+                _request_timeout=aiohttp.ClientTimeout(total=None, sock_read=timeout_s + 30),
+            ):
+                yield str(event["type"]), event["raw_object"]
+        except ApiException as exc:
+            if exc.status == 410:
+                raise Expired(str(exc.reason)) from exc
+            raise
+        finally:
+            await stream.close()
+
+    async def pod_metrics(self, namespace: str) -> list[Obj]:
+        """``metrics.k8s.io`` PodMetrics of the namespace (raises ApiException 404 without it)."""
+        body = await self._custom.list_namespaced_custom_object(
+            "metrics.k8s.io", "v1beta1", namespace, "pods", _request_timeout=self._timeout
+        )
+        return list(body.get("items") or [])

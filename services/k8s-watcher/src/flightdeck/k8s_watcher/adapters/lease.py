@@ -1,0 +1,88 @@
+"""Leader election with a NATS KV key that expires: one watcher publishes at a time.
+
+The bucket keeps each key for ``ttl`` seconds after its last write. A replica
+becomes leader by *creating* the key (only possible when it is absent or
+expired) and stays leader by *updating* it with the revision it last wrote,
+every third of the TTL. A failed update (someone else took over, or NATS is
+unreachable) ends its term at once. We chose this over a Kubernetes Lease: it
+needs no RBAC on leases, and NATS is what we already depend on (ADR 0007).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import nats.errors
+import structlog
+from nats.js import JetStreamContext
+from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+log = structlog.get_logger(__name__)
+
+
+class Lease:
+    def __init__(
+        self, js: JetStreamContext, bucket: str, key: str, holder: str, ttl_s: float
+    ) -> None:
+        self._js = js
+        self._bucket = bucket
+        self.key = key
+        self.holder = holder
+        self.ttl_s = ttl_s
+        self._kv: KeyValue | None = None
+        self._revision = 0
+        self.terms = 0
+
+    async def _store(self) -> KeyValue:
+        if self._kv is None:
+            try:
+                self._kv = await self._js.key_value(self._bucket)
+            except BucketNotFoundError:
+                self._kv = await self._js.create_key_value(
+                    bucket=self._bucket, ttl=self.ttl_s, history=1
+                )
+        return self._kv
+
+    async def acquire(self) -> bool:
+        try:
+            self._revision = await (await self._store()).create(self.key, self.holder.encode())
+        except (KeyWrongLastSequenceError, nats.errors.Error, TimeoutError):
+            return False
+        return True
+
+    async def renew(self) -> bool:
+        try:
+            kv = await self._store()
+            self._revision = await kv.update(self.key, self.holder.encode(), last=self._revision)
+        except (KeyWrongLastSequenceError, nats.errors.Error, TimeoutError) as exc:
+            log.warning("lease lost", key=self.key, error=repr(exc))
+            return False
+        return True
+
+    async def release(self) -> None:
+        with contextlib.suppress(nats.errors.Error, TimeoutError):  # it expires anyway
+            await (await self._store()).delete(self.key, last=self._revision)
+
+    async def lead(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Forever: wait to become leader, run ``work`` while leader, stop it when not."""
+        while True:
+            if not await self.acquire():
+                await asyncio.sleep(self.ttl_s / 3)
+                continue
+            self.terms += 1
+            log.info("became leader", key=self.key, holder=self.holder)
+            task = asyncio.ensure_future(work())
+            try:
+                while not task.done():
+                    await asyncio.wait({task}, timeout=self.ttl_s / 3)
+                    if not task.done() and not await self.renew():
+                        break
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                await self.release()
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]

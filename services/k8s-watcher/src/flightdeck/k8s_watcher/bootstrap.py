@@ -1,0 +1,73 @@
+"""Builds the watcher from its settings: the one place adapters are constructed."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass, field
+
+from flightdeck.events import EventStore, new_id
+from flightdeck.k8s_watcher.adapters.kube import ClusterReader, api_client
+from flightdeck.k8s_watcher.adapters.lease import Lease
+from flightdeck.k8s_watcher.adapters.publisher import Publisher
+from flightdeck.k8s_watcher.config import KubernetesSettings, WatcherSettings
+from flightdeck.k8s_watcher.watching import KindWatcher, MetricsPoller
+from flightdeck.runtime.settings import load_section
+
+SERVICE = "k8s-watcher"
+
+
+@dataclass
+class Watcher:
+    reader: ClusterReader
+    publisher: Publisher
+    lease: Lease
+    watchers: list[KindWatcher]
+    pollers: list[MetricsPoller]
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def watch(self) -> None:
+        """Everything a leader does, until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            for watcher in self.watchers:
+                group.create_task(watcher.run())
+            for poller in self.pollers:
+                group.create_task(poller.run())
+
+    async def run(self) -> None:
+        await self.lease.lead(self.watch)
+
+    async def close(self) -> None:
+        await self.reader.close()
+
+
+async def build(
+    store: EventStore,
+    k8s: KubernetesSettings | None = None,
+    settings: WatcherSettings | None = None,
+) -> Watcher:
+    k8s = k8s or load_section(KubernetesSettings)
+    settings = settings or load_section(WatcherSettings)
+    reader = ClusterReader(await api_client(k8s), k8s.request_timeout_s)
+    publisher = Publisher(store)
+    holder = f"{socket.gethostname()}-{new_id()[:8]}"
+    lease = Lease(
+        store.nc.jetstream(), settings.lease_bucket, SERVICE, holder, settings.lease_ttl_s
+    )
+    namespaces, kinds = k8s.namespace_list(), settings.kind_list()
+    watchers = [
+        KindWatcher(
+            reader,
+            publisher,
+            kind,
+            ns,
+            timeout_s=settings.watch_timeout_s,
+            retry_max_s=settings.retry_max_s,
+        )
+        for ns in namespaces
+        for kind in kinds
+    ]
+    pollers = [
+        MetricsPoller(reader, publisher, ns, settings.metrics_interval_s) for ns in namespaces
+    ]
+    return Watcher(reader, publisher, lease, watchers, pollers)

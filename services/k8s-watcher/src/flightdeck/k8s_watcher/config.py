@@ -1,0 +1,45 @@
+"""The watcher's settings: the cluster (``FLIGHTDECK_K8S__*``) and its own (``FLIGHTDECK_K8S_WATCHER__*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flightdeck.runtime.settings import ConfigError
+
+KINDS = ("Deployment", "ReplicaSet", "Pod", "Service", "Ingress", "Event")
+
+
+class KubernetesSettings(BaseSettings):
+    """Which cluster and which namespaces: a kubeconfig, a URL, or in-cluster credentials."""
+
+    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_K8S__", extra="ignore")
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    url: str | None = None
+    namespaces: str = "default"
+    request_timeout_s: float = Field(30.0, gt=0)
+
+    def namespace_list(self) -> list[str]:
+        return [n.strip() for n in self.namespaces.split(",") if n.strip()]
+
+
+class WatcherSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_K8S_WATCHER__", extra="ignore")
+
+    kinds: str = ",".join(KINDS)
+    watch_timeout_s: int = Field(300, ge=1)
+    metrics_interval_s: float = Field(30.0, gt=0)
+    lease_ttl_s: float = Field(10.0, ge=1)
+    lease_bucket: str = "fd_leases"
+    retry_max_s: float = Field(10.0, gt=0)
+
+    def kind_list(self) -> list[str]:
+        wanted = [k.strip() for k in self.kinds.split(",") if k.strip()]
+        unknown = set(wanted) - set(KINDS)
+        if unknown:
+            raise ConfigError(f"FLIGHTDECK_K8S_WATCHER__KINDS: unknown kinds {sorted(unknown)}")
+        return wanted

@@ -1,0 +1,139 @@
+"""Reading pods/log with kubernetes-asyncio, as raw lines.
+
+The body is read in whatever chunks arrive and split on newlines here, rather
+than one ``readline`` per line: a busy container sends thousands of lines per
+chunk. With ``_preload_content=False`` the client does not check the status,
+so this module does, and turns "not there (yet)" into :class:`LogUnavailable`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import aiohttp
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.config.config_exception import ConfigException
+
+from flightdeck.log_relay.config import KubernetesSettings
+from flightdeck.log_relay.domain.selection import ContainerKey
+from flightdeck.runtime.settings import ConfigError
+
+STREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+"""A stream that broke (connection reset, idle too long): resume from the cursor."""
+
+
+class LogUnavailable(Exception):
+    """The API has no such log right now: the container is still waiting, or gone."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+async def api_client(settings: KubernetesSettings, max_streams: int) -> client.ApiClient:
+    """A client for the configured cluster (URL, kubeconfig, or in-cluster credentials),
+    allowed ``max_streams`` connections at once (the generated default is 100)."""
+    configuration = client.Configuration()
+    if settings.url:
+        configuration.host = settings.url
+    elif settings.kubeconfig:
+        await config.load_kube_config(
+            config_file=str(settings.kubeconfig),
+            context=settings.context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    else:
+        try:
+            config.load_incluster_config(client_configuration=configuration)
+        except ConfigException as exc:
+            raise ConfigError(
+                "FLIGHTDECK_K8S__KUBECONFIG: no cluster configured (set it, or "
+                f"FLIGHTDECK_K8S__URL, or run in a pod): {exc}"
+            ) from None
+    configuration.connection_pool_maxsize = max_streams
+    return client.ApiClient(configuration)
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    """One pods/log read. ``since_seconds``/``tail_lines`` ``None`` mean no limit."""
+
+    follow: bool = True
+    previous: bool = False
+    tail_lines: int | None = None
+    since_seconds: int | None = None
+
+
+class PodLogs:
+    """Opens pods/log streams.
+
+    Args:
+        api: the configured client.
+        connect_timeout_s: to connect and get the response headers.
+        idle_timeout_s: a followed stream silent this long is closed (and resumed by the
+            caller), so a dead connection is noticed even without TCP telling us.
+    """
+
+    def __init__(self, api: client.ApiClient, connect_timeout_s: float, idle_timeout_s: float):
+        self._api = api
+        self._core = client.CoreV1Api(api)
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=connect_timeout_s, sock_read=idle_timeout_s
+        )
+
+    async def close(self) -> None:
+        await self._api.close()
+
+    @contextlib.asynccontextmanager
+    async def open(
+        self, key: ContainerKey, request: LogRequest
+    ) -> AsyncIterator[AsyncIterator[list[bytes]]]:
+        """The log of ``key`` as lists of lines (no newline), one list per chunk read.
+
+        Raises:
+            LogUnavailable: the API answered 4xx (container waiting, pod gone).
+        """
+        optional: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("tail_lines", request.tail_lines),
+                ("since_seconds", request.since_seconds),
+            )
+            if value is not None
+        }
+        reply: Any = await self._core.read_namespaced_pod_log(
+            key.pod,
+            key.namespace,
+            container=key.container,
+            follow=request.follow,
+            previous=request.previous,
+            timestamps=True,
+            _preload_content=False,
+            _request_timeout=self._timeout,
+            **optional,
+        )
+        response = cast(aiohttp.ClientResponse, reply)  # the raw response, not preloaded
+        try:
+            if response.status >= 400:
+                body = (await response.read()).decode("utf-8", "replace")
+                raise LogUnavailable(response.status, body[:500])
+            yield _lines(response.content)
+        finally:
+            response.release()
+
+
+async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[list[bytes]]:
+    partial = b""
+    async for chunk in content.iter_any():
+        lines = chunk.split(b"\n")
+        if partial:
+            lines[0] = partial + lines[0]
+        partial = lines.pop()
+        if lines:
+            yield lines
+    if partial:
+        yield [partial]

@@ -1,0 +1,112 @@
+"""Builds the relay from its settings: the one place adapters are constructed."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from functools import partial
+
+from flightdeck.events import EventStore, new_id, streams, subjects
+from flightdeck.log_relay import handlers
+from flightdeck.log_relay.adapters.kube import PodLogs, api_client
+from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members, RulesStore, open_bucket
+from flightdeck.log_relay.adapters.pods import PodFeed
+from flightdeck.log_relay.adapters.publisher import LogPublisher
+from flightdeck.log_relay.config import KubernetesSettings, RelaySettings
+from flightdeck.log_relay.domain.batching import BatchPolicy
+from flightdeck.log_relay.domain.selection import FollowScope, Target
+from flightdeck.log_relay.following import ContainerFollower, FollowConfig, FollowStats
+from flightdeck.log_relay.relay import Relay, RelayTiming
+from flightdeck.runtime.consumers import ConsumerSpec
+from flightdeck.runtime.settings import load_section
+
+SERVICE = "log-relay"
+FOLLOW_LOGS = subjects.command(SERVICE, "follow-logs")
+UNFOLLOW_LOGS = subjects.command(SERVICE, "unfollow-logs")
+
+
+@dataclass
+class LogRelay:
+    relay: Relay
+    commands: ConsumerSpec
+    logs: PodLogs
+
+    async def close(self) -> None:
+        await self.logs.close()
+
+
+async def build(
+    store: EventStore,
+    k8s: KubernetesSettings | None = None,
+    settings: RelaySettings | None = None,
+) -> LogRelay:
+    k8s = k8s or load_section(KubernetesSettings)
+    settings = settings or load_section(RelaySettings)
+    js = store.nc.jetstream()
+    holder = settings.replica_id or f"{socket.gethostname()}-{new_id()[:8]}"
+    lease_kv = await open_bucket(js, settings.lease_bucket, ttl_s=settings.lease_ttl_s)
+    cursors = Cursors(await open_bucket(js, settings.cursor_bucket))
+    rules = RulesStore(await open_bucket(js, settings.rules_bucket))
+    logs = PodLogs(
+        await api_client(k8s, settings.max_follows + 16),
+        k8s.request_timeout_s,
+        settings.idle_timeout_s,
+    )
+    stats = FollowStats()
+    follow = FollowConfig(
+        policy=BatchPolicy(
+            max_lines=settings.batch_lines,
+            max_bytes=settings.batch_bytes,
+            linger_s=settings.flush_ms / 1000,
+        ),
+        max_backlog_lines=settings.max_backlog_lines,
+        reconnect_s=settings.reconnect_s,
+        finish_timeout_s=settings.finish_timeout_s,
+        max_line_bytes=settings.max_line_bytes,
+    )
+    publisher = LogPublisher(store)
+    window = asyncio.Semaphore(settings.max_in_flight)
+
+    def make_follower(target: Target) -> ContainerFollower:
+        return ContainerFollower(
+            target,
+            logs=logs,
+            cursors=cursors,
+            publisher=publisher,
+            window=window,
+            config=follow,
+            stats=stats,
+        )
+
+    scope = FollowScope(
+        namespaces=settings.namespace_scope(k8s),
+        follow_all=settings.follow_all,
+        tail_lines=settings.tail_lines,
+    )
+    group = f"{','.join(sorted(scope.namespaces or ['*']))}|{scope.follow_all}"
+    relay = Relay(
+        scope=scope,
+        feed=PodFeed(store),
+        leases=Leases(lease_kv, holder),
+        members=Members(lease_kv, holder, settings.lease_ttl_s, group),
+        cursors=cursors,
+        rules=rules,
+        make_follower=make_follower,
+        dispatch=handlers.dispatch_event,
+        timing=RelayTiming(
+            lease_ttl_s=settings.lease_ttl_s,
+            max_follows=settings.max_follows,
+            stats_interval_s=settings.stats_interval_s,
+        ),
+        stats=stats,
+    )
+    commands = ConsumerSpec(
+        durable=f"{SERVICE}-commands",
+        stream=streams.COMMANDS,
+        subjects=(subjects.service_commands(SERVICE),),
+        handler=partial(handlers.dispatch_command, rules),
+        concurrency=1,  # a follow and an unfollow of one app must not swap places
+        start="all",
+    )
+    return LogRelay(relay, commands, logs)

@@ -1,0 +1,66 @@
+"""The relay's settings: the cluster (``FLIGHTDECK_K8S__*``, the same names the
+k8s-watcher reads) and its own (``FLIGHTDECK_LOG_RELAY__*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KubernetesSettings(BaseSettings):
+    """Which cluster: a URL, a kubeconfig, or in-cluster credentials."""
+
+    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_K8S__", extra="ignore")
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    url: str | None = None
+    namespaces: str = "default"
+    request_timeout_s: float = Field(30.0, gt=0)
+
+    def namespace_list(self) -> list[str]:
+        return [n.strip() for n in self.namespaces.split(",") if n.strip()]
+
+
+class RelaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_LOG_RELAY__", extra="ignore")
+
+    namespaces: str = ""
+    """Namespaces followed by default (comma-separated, ``*`` for every namespace the
+    watcher reports); empty means the watcher's own, ``FLIGHTDECK_K8S__NAMESPACES``."""
+    follow_all: bool = True
+    """Follow every ``app``-labelled pod there unasked; else only what FollowLogs asks for."""
+    tail_lines: int = Field(100, ge=0)
+    """History taken on first attaching to a container that was already running."""
+    batch_lines: int = Field(500, ge=1, le=10_000)
+    batch_bytes: int = Field(256 * 1024, ge=4096, le=900 * 1024)
+    flush_ms: float = Field(25.0, ge=0)
+    """How long the oldest pending line may wait for a fuller batch."""
+    max_in_flight: int = Field(32, ge=1)
+    """Appends awaiting JetStream's acknowledgement at once, across all containers."""
+    max_backlog_lines: int = Field(20_000, ge=100)
+    """Lines read but not yet published, per container, before reading pauses."""
+    max_follows: int = Field(2000, ge=1)
+    """Containers one replica follows at most; the rest are left to other replicas."""
+    lease_ttl_s: float = Field(15.0, ge=1)
+    replica_id: str | None = None
+    """This replica's lease holder name; a restarted replica with the same id takes its
+    leases back at once. Unique per running process! Default: host name + random."""
+    reconnect_s: float = Field(5.0, gt=0)
+    """Wait before re-opening a stream that ended while its container still runs."""
+    finish_timeout_s: float = Field(60.0, gt=0)
+    """How long the stream of a deleted pod may still deliver before it is closed."""
+    idle_timeout_s: float = Field(600.0, gt=0)
+    max_line_bytes: int = Field(32 * 1024, ge=256)
+    stats_interval_s: float = Field(30.0, gt=0)
+    lease_bucket: str = "fd_log_leases"
+    cursor_bucket: str = "fd_log_cursors"
+    rules_bucket: str = "fd_log_follows"
+
+    def namespace_scope(self, kube: KubernetesSettings) -> frozenset[str] | None:
+        """The namespaces followed by default; ``None`` means every one."""
+        wanted = [n.strip() for n in self.namespaces.split(",") if n.strip()]
+        names = wanted or kube.namespace_list()
+        return None if "*" in names else frozenset(names)

@@ -1,0 +1,1 @@
+"""Everything the orchestrator does to the outside world: NATS, Kubernetes, the clock."""

@@ -1,0 +1,108 @@
+"""Writes to the cluster: server-side apply, the selector switch, scaling to zero.
+
+Every write is idempotent (server-side apply with a fixed field manager and
+``force``; a scale to zero), so a successor replica may repeat one safely.
+Errors are sorted into permanent (the request itself is wrong: 4xx but
+conflicts and throttling) and transient (everything else: try again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from flightdeck.orchestrator.config import KubernetesSettings
+from flightdeck.orchestrator.domain.manifests import Manifest
+
+APPLY_PATCH = "application/apply-patch+yaml"
+_TRANSIENT_STATUSES = frozenset({408, 409, 429})
+
+
+class KubeWriteError(Exception):
+    """A write failed; ``permanent`` when repeating it cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+async def api_client(settings: KubernetesSettings) -> client.ApiClient:
+    """A client for the configured cluster: URL, kubeconfig, or in-cluster credentials."""
+    if settings.url:
+        return client.ApiClient(client.Configuration(host=settings.url))
+    if settings.kubeconfig:
+        configuration = client.Configuration()
+        await config.load_kube_config(
+            config_file=str(settings.kubeconfig),
+            context=settings.context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+        return client.ApiClient(configuration)
+    config.load_incluster_config()
+    return client.ApiClient()
+
+
+class Kubernetes:
+    """The orchestrator's writes, through kubernetes-asyncio."""
+
+    def __init__(self, api: client.ApiClient, timeout_s: float = 30.0) -> None:
+        self._api = api
+        self._timeout = timeout_s
+        self._apps = client.AppsV1Api(api)
+        self._core = client.CoreV1Api(api)
+        self._net = client.NetworkingV1Api(api)
+
+    async def close(self) -> None:
+        await self._api.close()
+
+    async def apply(self, manifest: Manifest, manager: str) -> None:
+        """Server-side apply ``manifest`` as ``manager`` (creating it if missing)."""
+        patchers: dict[str, Callable[..., Awaitable[Any]]] = {
+            "Deployment": self._apps.patch_namespaced_deployment,
+            "Service": self._core.patch_namespaced_service,
+            "Ingress": self._net.patch_namespaced_ingress,
+        }
+        kind, meta = manifest["kind"], manifest["metadata"]
+        patch = patchers[kind]
+        await self._call(
+            f"apply {kind} {meta['name']}",
+            patch(
+                meta["name"],
+                meta["namespace"],
+                manifest,
+                field_manager=manager,
+                force=True,
+                _content_type=APPLY_PATCH,
+                _request_timeout=self._timeout,
+            ),
+        )
+
+    async def scale_to_zero(self, namespace: str, name: str) -> None:
+        """Scale a Deployment to zero replicas; a missing one is already at zero."""
+        try:
+            await self._call(
+                f"scale {name}",
+                self._apps.patch_namespaced_deployment_scale(
+                    name, namespace, {"spec": {"replicas": 0}}, _request_timeout=self._timeout
+                ),
+            )
+        except KubeWriteError as exc:
+            if "404" not in str(exc):
+                raise
+
+    async def _call(self, what: str, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except ApiException as exc:
+            status = int(exc.status or 0)
+            permanent = 400 <= status < 500 and status not in _TRANSIENT_STATUSES
+            raise KubeWriteError(
+                f"{what}: {status} {exc.reason or ''}".strip(), permanent=permanent
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise KubeWriteError(f"{what}: {exc!r}", permanent=False) from exc

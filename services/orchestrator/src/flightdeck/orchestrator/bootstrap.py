@@ -1,0 +1,83 @@
+"""Builds the orchestrator from its settings: the one place adapters are constructed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+from flightdeck.events import EventStore, streams, subjects
+from flightdeck.orchestrator import handlers
+from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
+from flightdeck.orchestrator.adapters.effects import EffectRunner
+from flightdeck.orchestrator.adapters.kubernetes import Kubernetes, api_client
+from flightdeck.orchestrator.config import KubernetesSettings, OrchestratorSettings
+from flightdeck.orchestrator.pipeline import Pipeline
+from flightdeck.runtime.consumers import ConsumerSpec
+from flightdeck.runtime.settings import load_section
+
+SERVICE = "orchestrator"
+CANCEL = subjects.command(SERVICE, "cancel")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Orchestrator:
+    pipeline: Pipeline
+    kube: Kubernetes
+    settings: OrchestratorSettings
+    consumers: list[ConsumerSpec]
+
+    async def close(self) -> None:
+        self.pipeline.timers.cancel_all()
+        await self.kube.close()
+
+
+async def build(
+    store: EventStore,
+    settings: OrchestratorSettings | None = None,
+    k8s: KubernetesSettings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Orchestrator:
+    settings = settings or load_section(OrchestratorSettings)
+    k8s = k8s or load_section(KubernetesSettings)
+    kube = Kubernetes(await api_client(k8s), k8s.request_timeout_s)
+    slots = AppSlots(store)
+    pipeline = Pipeline(
+        store,
+        Deployments(store),
+        slots,
+        EffectRunner(store, kube, slots),
+        settings.policy(),
+        clock,
+    )
+    return Orchestrator(pipeline, kube, settings, consumer_specs(pipeline, settings))
+
+
+def consumer_specs(pipeline: Pipeline, settings: OrchestratorSettings) -> list[ConsumerSpec]:
+    """The durable consumers every replica shares, one per stream it reads."""
+    handle = partial(handlers.dispatch, pipeline)
+
+    def spec(durable: str, stream: str, *filters: str) -> ConsumerSpec:
+        return ConsumerSpec(
+            durable=f"{SERVICE}-{durable}",
+            stream=stream,
+            subjects=filters,
+            handler=handle,
+            start=settings.consumer_start,
+            concurrency=settings.concurrency,
+            ack_wait_s=settings.ack_wait_s,
+        )
+
+    cluster = (f"{subjects.EVENTS}.k8s.*.{kind}.*" for kind in ("deployment", "pod", "ingress"))
+    return [
+        spec("deployments", streams.DEPLOYMENTS, f"{subjects.EVENTS}.deploy.*"),
+        spec("commands", streams.COMMANDS, subjects.service_commands(SERVICE)),
+        spec("artifacts", streams.ARTIFACTS, subjects.ALL_IMAGES),
+        spec("cluster", streams.CLUSTER, *cluster),
+        spec("probes", streams.PROBES, subjects.ALL_PROBES),
+    ]

@@ -1,0 +1,69 @@
+"""One short function per message the orchestrator consumes, in one explicit map.
+
+Each routes its message to the deployment(s) it concerns and hands it to the
+pipeline: by deployment id where the message names one, by the
+``flightdeck.io/deployment`` label for cluster observations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from flightdeck.events import Recorded
+from flightdeck.events.artifacts import ImageMissing, ImageObserved
+from flightdeck.events.cluster import DeploymentObserved, IngressObserved, PodObserved
+from flightdeck.events.commands import CancelDeployment
+from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.events.probes import ProbeCompleted, VerificationCompleted
+from flightdeck.orchestrator.domain.inputs import Observed
+from flightdeck.orchestrator.domain.manifests import LABEL_DEPLOYMENT
+from flightdeck.orchestrator.pipeline import Pipeline
+
+Handler = Callable[[Pipeline, Recorded[Any]], Awaitable[None]]
+
+
+async def on_deployment_requested(p: Pipeline, r: Recorded[DeploymentRequested]) -> None:
+    await p.request(r)
+
+
+async def on_cancel(p: Pipeline, r: Recorded[CancelDeployment]) -> None:
+    await p.advance(r.event.deployment_id, r.event, r.id)
+
+
+async def on_image(p: Pipeline, r: Recorded[ImageObserved | ImageMissing]) -> None:
+    for deployment_id in r.event.deployment_ids:
+        await p.advance(deployment_id, Observed(r.event, r.position), r.id)
+
+
+async def on_cluster_object(
+    p: Pipeline, r: Recorded[DeploymentObserved | PodObserved | IngressObserved]
+) -> None:
+    deployment_id = r.event.labels.get(LABEL_DEPLOYMENT)
+    if deployment_id:
+        await p.advance(deployment_id, Observed(r.event, r.position), r.id)
+
+
+async def on_probe(p: Pipeline, r: Recorded[ProbeCompleted | VerificationCompleted]) -> None:
+    if r.event.deployment_id:
+        await p.advance(r.event.deployment_id, Observed(r.event, r.position), r.id)
+
+
+HANDLERS: dict[type, Handler] = {
+    DeploymentRequested: on_deployment_requested,
+    CancelDeployment: on_cancel,
+    ImageObserved: on_image,
+    ImageMissing: on_image,
+    DeploymentObserved: on_cluster_object,
+    PodObserved: on_cluster_object,
+    IngressObserved: on_cluster_object,
+    ProbeCompleted: on_probe,
+    VerificationCompleted: on_probe,
+}
+
+
+async def dispatch(p: Pipeline, r: Recorded[Any]) -> None:
+    """Hand ``r`` to its handler; messages the orchestrator does not react to are skipped."""
+    handler = HANDLERS.get(type(r.event))
+    if handler is not None:
+        await handler(p, r)

@@ -1,0 +1,1 @@
+"""The prober's I/O: HTTP (httpx) and the event store."""

@@ -1,0 +1,44 @@
+"""Builds the prober from its settings: the one place adapters are constructed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from flightdeck.events import EventStore, streams, subjects
+from flightdeck.prober import handlers
+from flightdeck.prober.adapters.http import HttpProber
+from flightdeck.prober.config import ProberSettings
+from flightdeck.prober.verification import Verifier
+from flightdeck.runtime.consumers import ConsumerSpec
+from flightdeck.runtime.settings import load_section
+
+SERVICE = "prober"
+VERIFY_COLOUR = subjects.command(SERVICE, "verify-colour")
+
+
+@dataclass
+class Prober:
+    verifier: Verifier
+    http: HttpProber
+    consumer: ConsumerSpec
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+def build(store: EventStore, settings: ProberSettings | None = None) -> Prober:
+    settings = settings or load_section(ProberSettings)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per check is too much
+    http = HttpProber(settings.max_connections)
+    verifier = Verifier(store, http, settings.interval_scale)
+    consumer = ConsumerSpec(
+        durable=f"{SERVICE}-commands",
+        stream=streams.COMMANDS,
+        subjects=(subjects.service_commands(SERVICE),),
+        handler=partial(handlers.dispatch, verifier),
+        concurrency=settings.concurrency,
+        start="new",
+    )
+    return Prober(verifier, http, consumer)

@@ -1,0 +1,222 @@
+"""The gateway served by uvicorn on a free port, once per test run, with real neighbours.
+
+NATS comes from the run's nats-server, the read model is a SQLite file with
+the projector running in-process, AWS is a moto server and GitHub a small
+local stand-in. Tokens are created as the CLI does: an ``ApiTokenCreated``
+event, then a poll until the projector has applied it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import uvicorn
+
+from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events.audit import ApiTokenCreated
+from flightdeck.events.base import Event
+from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.gateway import bootstrap
+from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.domain.auth import hash_token, new_token
+from flightdeck.gateway.entrypoints.app import create_app
+from flightdeck.readmodel.database import open_database
+
+GITHUB_TOKEN = "ghp_good_token"
+GITHUB_SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
+CAUSE = Cause.root("user:tests")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def github_stand_in(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A tiny GitHub REST API: repository ``acme/web`` with branch ``main``."""
+    if scope["type"] != "http":
+        return
+    headers = dict(scope["headers"])
+    path = scope["path"]
+    status, body = 404, {"message": "Not Found"}
+    if headers.get(b"authorization") != f"Bearer {GITHUB_TOKEN}".encode():
+        status, body = 401, {"message": "Bad credentials"}
+    elif path == "/repos/acme/web":
+        status, body = 200, {"full_name": "acme/web"}
+    elif path == "/repos/acme/web/branches/main":
+        status, body = 200, {"name": "main", "commit": {"sha": GITHUB_SHA}}
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
+
+
+async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            http="httptools",
+            lifespan="off",
+            log_level="error",
+            access_log=False,
+        )
+    )
+    server.capture_signals = _no_signals  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+class _NoSignals:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _no_signals() -> _NoSignals:
+    return _NoSignals()
+
+
+@pytest.fixture(scope="session")
+async def github_url() -> AsyncIterator[str]:
+    port = free_port()
+    server, task = await serve(github_stand_in, port)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Any:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@dataclass
+class Gateway:
+    """The running gateway, what it was built from, and ready-made keys."""
+
+    url: str
+    deps: Deps
+    store: EventStore
+    tokens: dict[str, str]
+
+    def client(self, who: str | None = "acme-admin", **kw: Any) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30, **kw)
+
+    def auth(self, who: str = "acme-admin") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+async def create_token(store: EventStore, deps: Deps, tenant: str, scopes: list[str]) -> str:
+    token = new_token(os.urandom(32))
+    event = ApiTokenCreated(
+        token_id=new_id(), tenant=tenant, name="test", scopes=scopes, token_hash=hash_token(token)
+    )
+    await store.append(subjects.access(tenant), [event], cause=CAUSE)
+    await eventually(lambda: deps.read_model.token(hash_token(token)))
+    return token
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
+    """Poll ``check`` until it returns something truthy (generous deadline, no timing asserts)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+async def gateway(
+    store: EventStore,
+    tmp_path_factory: pytest.TempPathFactory,
+    github_url: str,
+    moto_url: str,
+) -> AsyncIterator[Gateway]:
+    db_path = Path(tmp_path_factory.mktemp("gateway-db")) / "readmodel.db"
+    database = await open_database(f"sqlite+aiosqlite:///{db_path}")
+    config = GatewayConfig(
+        secrets_key=base64.b64encode(os.urandom(32)).decode(),
+        github_api_url=github_url,
+        aws_endpoint_url=moto_url,
+        client_buffer=64,
+        heartbeat_s=1.0,
+        close_after_done_s=0.5,
+        deploy_concurrency=1000,
+        slow_close_grace_s=0.5,
+        gc_freeze=False,
+        max_connections=400,
+    )
+    deps = bootstrap.build(config, store, database)
+    await deps.start()
+    port = free_port()
+    server, task = await serve(create_app(deps), port)
+    tokens = {}
+    for name, tenant, scopes in (
+        ("acme-admin", "acme", ["admin"]),
+        ("acme-read", "acme", ["read"]),
+        ("acme-deploy", "acme", ["deploy"]),
+        ("globex-admin", "globex", ["admin"]),
+    ):
+        tokens[name] = await create_token(store, deps, tenant, scopes)
+    yield Gateway(url=f"http://127.0.0.1:{port}", deps=deps, store=store, tokens=tokens)
+    deps.connections.close_all("tests done")
+    server.should_exit = True
+    await asyncio.gather(task, return_exceptions=True)
+    await deps.stop()
+
+
+def requested(deployment_id: str, tenant: str = "acme", app: str = "web") -> DeploymentRequested:
+    return DeploymentRequested(
+        deployment_id=deployment_id,
+        tenant=tenant,
+        app=app,
+        namespace="default",
+        repository=app,
+        tag="v1",
+        image=f"{app}:v1",
+    )
+
+
+async def new_deployment(
+    store: EventStore, *events: Event, tenant: str = "acme", app: str = "web"
+) -> tuple[str, list[int]]:
+    """A deployment with ``events`` after its request; returns its id and every position."""
+    dep = new_id()
+    result = await store.append(
+        subjects.deployment(dep), [requested(dep, tenant, app), *events], cause=CAUSE, expected=0
+    )
+    return dep, list(range(result.first_position, result.last_position + 1))

@@ -1,0 +1,281 @@
+"""REST: deploy, results, lists, connections, auth, tenants, and every error code."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from flightdeck.events import subjects
+from flightdeck.events.audit import AwsConnectionCreated
+from flightdeck.gateway.adapters.aws import Sts
+from flightdeck.gateway.domain.auth import Principal, Scope, sign_ticket
+from tests.integration.gateway.conftest import (
+    GITHUB_SHA,
+    GITHUB_TOKEN,
+    Gateway,
+    eventually,
+    new_deployment,
+)
+from tests.support.samples import progressed
+
+pytestmark = pytest.mark.integration
+
+IMAGE_DEPLOY = {"appName": "web", "imageRepository": "web", "imageTag": "v1", "replicas": 1}
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"timestamp", "status", "error", "message", "errorCode", "path"}
+    assert body["status"] == status
+    assert body["errorCode"] == code
+    return body
+
+
+async def result_when_projected(client: httpx.AsyncClient, dep: str) -> dict[str, Any]:
+    async def found() -> dict[str, Any] | None:
+        response = await client.get(f"/api/v1/deploy/{dep}/result")
+        return response.json()["data"] if response.status_code == 200 else None
+
+    result: dict[str, Any] = await eventually(found)
+    return result
+
+
+async def test_deploy_from_an_image_returns_an_id_at_once(gateway: Gateway) -> None:
+    async with gateway.client("acme-deploy") as client:
+        response = await client.post("/api/v1/deploy", json=IMAGE_DEPLOY)
+        assert response.status_code == 202, response.text
+        body = response.json()
+        assert body["code"] == 202
+        dep = body["data"]["deploymentId"]
+        assert body["data"]["eventsUrl"] == f"/api/v1/deploy/{dep}/events"
+        result = await result_when_projected(client, dep)
+    assert result["appName"] == "web"
+    assert result["image"] == "web:v1"
+    assert result["status"] in ("PENDING", "IN_PROGRESS")
+    stored = await gateway.store.read(subjects.deployment(dep))
+    assert stored[0].event.tenant == "acme"
+
+
+async def test_result_and_list_come_from_the_read_model(gateway: Gateway) -> None:
+    dep, _ = await new_deployment(gateway.store, progressed(1), app="listed")
+    async with gateway.client("acme-read") as client:
+        result = await result_when_projected(client, dep)
+        assert result["deploymentId"] == dep
+        response = await client.get("/api/v1/deployments", params={"app": "listed", "limit": 5})
+    page = response.json()["data"]
+    assert page["total"] >= 1
+    assert dep in [item["deploymentId"] for item in page["items"]]
+    assert all(item["appName"] == "listed" for item in page["items"])
+
+
+async def test_unknown_and_foreign_ids_answer_exactly_alike(gateway: Gateway) -> None:
+    dep, _ = await new_deployment(gateway.store, progressed(1))
+    async with gateway.client("acme-read") as acme:
+        await result_when_projected(acme, dep)
+    async with gateway.client("globex-admin") as globex:
+        for suffix in ("result", "events"):
+            foreign = await globex.get(f"/api/v1/deploy/{dep}/{suffix}")
+            unknown = await globex.get(f"/api/v1/deploy/nope{dep[4:]}/{suffix}")
+            a = assert_error(foreign, 400, "DEPLOYMENT_NOT_FOUND")
+            b = assert_error(unknown, 400, "DEPLOYMENT_NOT_FOUND")
+            assert a["message"].replace(dep, "X") == b["message"].replace(f"nope{dep[4:]}", "X")
+        listed = (await globex.get("/api/v1/deployments")).json()["data"]["items"]
+        assert dep not in [item["deploymentId"] for item in listed]
+
+
+async def test_auth_is_required_and_scopes_are_enforced(gateway: Gateway) -> None:
+    async with gateway.client(None) as anonymous:
+        assert_error(await anonymous.get("/api/v1/deployments"), 401, "UNAUTHORIZED")
+        bad = {"Authorization": "Bearer fdk_not_a_key"}
+        assert_error(await anonymous.get("/api/v1/deployments", headers=bad), 401, "UNAUTHORIZED")
+    async with gateway.client("acme-read") as reader:
+        assert_error(await reader.post("/api/v1/deploy", json=IMAGE_DEPLOY), 403, "FORBIDDEN")
+        aws = {"accessKeyId": "AKIAEXAMPLE1", "secretAccessKey": "s"}
+        assert_error(await reader.post("/api/v1/connect/aws", json=aws), 403, "FORBIDDEN")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"appName": "Bad Name!", "imageRepository": "web", "imageTag": "v1"},
+        {"appName": "web"},
+        {"appName": "web", "imageTag": "v1"},
+        {"appName": "web", "imageRepository": "web", "imageTag": "v1", "githubConnectionId": "g"},
+        {"appName": "web", "imageRepository": "web", "imageTag": "v1", "replicas": 0},
+        {"appName": "web", "imageRepository": "web", "imageTag": "v1", "surprise": 1},
+    ],
+)
+async def test_malformed_deploys_are_validation_errors(gateway: Gateway, body: Any) -> None:
+    async with gateway.client("acme-deploy") as client:
+        assert_error(await client.post("/api/v1/deploy", json=body), 400, "VALIDATION_ERROR")
+        raw = await client.post(
+            "/api/v1/deploy", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert_error(raw, 400, "VALIDATION_ERROR")
+
+
+async def test_unknown_connections_are_refused(gateway: Gateway) -> None:
+    async with gateway.client("acme-deploy") as client:
+        aws = {**IMAGE_DEPLOY, "awsConnectionId": "missing"}
+        assert_error(await client.post("/api/v1/deploy", json=aws), 400, "CONNECTION_NOT_FOUND")
+        gh = {"appName": "web", "githubConnectionId": "missing", "branch": "main"}
+        assert_error(await client.post("/api/v1/deploy", json=gh), 400, "CONNECTION_NOT_FOUND")
+
+
+async def test_a_full_queue_answers_queue_full(gateway: Gateway) -> None:
+    config = gateway.deps.config
+    saved = config.deploy_concurrency
+    config.deploy_concurrency = 1
+    try:
+        async with gateway.client("acme-deploy") as client:
+            first = await client.post("/api/v1/deploy", json=IMAGE_DEPLOY)
+            assert first.status_code in (202, 429)
+            assert_error(await client.post("/api/v1/deploy", json=IMAGE_DEPLOY), 429, "QUEUE_FULL")
+    finally:
+        config.deploy_concurrency = saved
+
+
+async def test_aws_connection_is_validated_and_sealed(gateway: Gateway) -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET"
+    body = {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": secret, "region": "eu-west-1"}
+    async with gateway.client("acme-admin") as client:
+        response = await client.post("/api/v1/connect/aws", json=body)
+        assert response.status_code == 201, response.text
+        assert secret not in response.text
+        data = response.json()["data"]
+        connection_id = data["awsConnectionId"]
+        assert data["accountId"]
+        stored = await gateway.store.read(subjects.access("acme"))
+        created = [r.event for r in stored if isinstance(r.event, AwsConnectionCreated)]
+        sealed = next(e for e in created if e.connection_id == connection_id)
+        assert secret not in msgspec.json.encode(sealed).decode()
+
+        async def listed() -> bool:
+            rows = (await client.get("/api/v1/connections")).json()["data"]
+            return connection_id in [r["connectionId"] for r in rows]
+
+        await eventually(listed)
+        deploy = {**IMAGE_DEPLOY, "awsConnectionId": connection_id}
+        accepted = await client.post("/api/v1/deploy", json=deploy)
+        assert accepted.status_code == 202, accepted.text
+        image = accepted.json()["data"]["image"]
+    assert image == f"{data['accountId']}.dkr.ecr.eu-west-1.amazonaws.com/web:v1"
+    async with gateway.client("globex-admin") as other:
+        refused = await other.post("/api/v1/deploy", json=deploy)
+        assert_error(refused, 400, "CONNECTION_NOT_FOUND")
+
+
+async def test_aws_unreachable_is_an_upstream_error(gateway: Gateway) -> None:
+    saved = gateway.deps.sts
+    gateway.deps.sts = Sts("http://127.0.0.1:9", 2.0)
+    try:
+        async with gateway.client("acme-admin") as client:
+            body = {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "x"}
+            response = await client.post("/api/v1/connect/aws", json=body)
+        assert_error(response, 502, "UPSTREAM_UNAVAILABLE")
+    finally:
+        gateway.deps.sts = saved
+
+
+async def test_github_connection_and_deploy_from_a_branch(gateway: Gateway) -> None:
+    body = {"owner": "acme", "repo": "web", "branch": "main", "token": GITHUB_TOKEN}
+    async with gateway.client("acme-admin") as client:
+        response = await client.post("/api/v1/connect/github", json=body)
+        assert response.status_code == 201, response.text
+        assert GITHUB_TOKEN not in response.text
+        data = response.json()["data"]
+        assert data["commitSha"] == GITHUB_SHA
+        connection_id = data["githubConnectionId"]
+
+        async def deployed() -> httpx.Response | None:
+            deploy = {"appName": "web", "githubConnectionId": connection_id, "branch": "main"}
+            answer = await client.post("/api/v1/deploy", json=deploy)
+            return answer if answer.status_code == 202 else None
+
+        accepted = await eventually(deployed)
+        assert accepted.json()["data"]["image"] == f"web:{GITHUB_SHA}"
+        bad = [
+            ({**body, "token": "wrong"}, "GITHUB_CREDENTIALS_INVALID"),
+            ({**body, "repo": "nothing"}, "GITHUB_REPOSITORY_NOT_FOUND"),
+            ({**body, "branch": "nope"}, "GITHUB_BRANCH_NOT_FOUND"),
+        ]
+        for wrong, code in bad:
+            assert_error(await client.post("/api/v1/connect/github", json=wrong), 400, code)
+
+
+async def test_stream_tickets(gateway: Gateway) -> None:
+    dep, positions = await new_deployment(gateway.store, progressed(1))
+    async with gateway.client("acme-read") as client:
+        issued = await client.post("/api/v1/stream-tickets")
+        assert issued.status_code == 201, issued.text
+        ticket = issued.json()["data"]["ticket"]
+    key = gateway.deps.ticket_key
+    who = Principal(tenant="acme", token_id="t", scopes=frozenset({Scope.READ}))
+    expired = sign_ticket(key, who, int(time.time()) - 1)
+    forged = sign_ticket(b"k" * 32, who, int(time.time()) + 60)
+    async with gateway.client(None) as anonymous:
+        path = f"/api/v1/deploy/{dep}/events"
+        async with anonymous.stream("GET", path, params={"ticket": ticket}) as ok:
+            assert ok.status_code == 200
+            async for line in ok.aiter_lines():
+                if line.startswith("id: ") and int(line[4:]) == positions[-1]:
+                    break
+        for bad in (expired, forged, gateway.tokens["acme-admin"], "fdt_garbage"):
+            answer = await anonymous.get(path, params={"ticket": bad})
+            assert_error(answer, 401, "UNAUTHORIZED")
+        rest = await anonymous.get(f"/api/v1/deploy/{dep}/result", params={"ticket": ticket})
+        assert_error(rest, 401, "UNAUTHORIZED")
+
+
+async def test_connection_limit_answers_503(gateway: Gateway) -> None:
+    dep, _ = await new_deployment(gateway.store)
+    connections = gateway.deps.connections
+    saved = connections.limit
+    connections.limit = len(connections)
+    try:
+        async with gateway.client("acme-read") as client:
+            response = await client.get(f"/api/v1/deploy/{dep}/events")
+        assert_error(response, 503, "TOO_MANY_CONNECTIONS")
+    finally:
+        connections.limit = saved
+
+
+async def test_bad_positions_routes_and_methods(gateway: Gateway) -> None:
+    dep, _ = await new_deployment(gateway.store)
+    async with gateway.client("acme-read") as client:
+        bad = await client.get(f"/api/v1/deploy/{dep}/events", headers={"Last-Event-ID": "x"})
+        assert_error(bad, 400, "VALIDATION_ERROR")
+        assert_error(await client.get("/api/v1/nothing"), 404, "NOT_FOUND")
+        assert_error(await client.delete("/api/v1/deployments"), 405, "METHOD_NOT_ALLOWED")
+
+
+async def test_unexpected_failures_are_internal_errors(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(gateway.deps.read_model, "deployment", broken)
+    async with gateway.client("acme-read") as client:
+        body = assert_error(await client.get("/api/v1/deploy/x/result"), 500, "INTERNAL_ERROR")
+    assert "fire" not in body["message"]
+
+
+async def test_health_metrics_and_schema(gateway: Gateway) -> None:
+    async with gateway.client(None) as client:
+        health = await client.get("/health")
+        assert health.status_code == 200, health.text
+        assert health.json()["nats"] and health.json()["database"]
+        metrics = await client.get("/metrics")
+        assert b"flightdeck_gateway_deliveries_total" in metrics.content
+        schema = await client.get("/schema/openapi.json")
+        assert schema.status_code == 200
+        operations = {
+            op["operationId"] for path in schema.json()["paths"].values() for op in path.values()
+        }
+        assert {"createDeployment", "getDeploymentResult", "streamDeploymentEvents"} <= operations

@@ -1,0 +1,137 @@
+"""SSE framing, Panda payloads, log filters and deploy planning: all pure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+
+from flightdeck.events import Recorded
+from flightdeck.events.deployments import (
+    Colour,
+    DeploymentCompleted,
+    DeploymentFailed,
+    Stage,
+    StageProgressed,
+)
+from flightdeck.events.logs import LogLevel, LogLine, LogLinesCaptured, LogSource
+from flightdeck.gateway.domain import pipeline, sse
+from flightdeck.gateway.domain.deploy import plan
+from flightdeck.gateway.domain.errors import ApiError
+from flightdeck.gateway.domain.logfilter import LogFilter, log_renderer
+from flightdeck.gateway.schemas import DeployCreate
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def recorded(event: Any, position: int = 7, subject: str = "fd.evt.deploy.d1") -> Recorded[Any]:
+    return Recorded(
+        event=event,
+        id="e",
+        type=event.type_name(),
+        source="/t",
+        subject=subject,
+        time=T0,
+        stream="S",
+        position=position,
+        correlation_id=None,
+        causation_id=None,
+        actor=None,
+        schema_version=1,
+    )
+
+
+def test_frame_and_resume_point() -> None:
+    assert sse.frame(7, "stage", b'{"a":1}') == b'id: 7\nevent: stage\ndata: {"a":1}\n\n'
+    assert sse.retry(3000) == b"retry: 3000\n\n"
+    assert sse.parse_last_event_id("5", "9") == 5
+    assert sse.parse_last_event_id(None, "9") == 9
+    assert sse.parse_last_event_id(None, None) is None
+    with pytest.raises(ValueError, match="invalid literal"):
+        sse.parse_last_event_id("abc", None)
+
+
+def test_stage_done_and_error_payloads() -> None:
+    progressed = pipeline.render(recorded(StageProgressed(stage=Stage.ROLLOUT, message="up")))
+    assert progressed is not None and progressed.event == "stage" and not progressed.terminal
+    body = msgspec.json.decode(progressed.data)
+    assert body == {
+        "deploymentId": "d1",
+        "stage": "rollout",
+        "status": "RUNNING",
+        "message": "up",
+        "timestamp": "2026-11-25T12:00:00Z",
+        "detail": {},
+    }
+    assert progressed.sse.startswith(b"id: 7\nevent: stage\n")
+    done = pipeline.render(
+        recorded(
+            DeploymentCompleted(
+                colour=Colour.BLUE, url=None, stage_durations_ms={"apply": 3}, total_duration_ms=9
+            )
+        )
+    )
+    assert done is not None and done.event == "done" and done.terminal
+    failed = pipeline.render(
+        recorded(
+            DeploymentFailed(
+                stage=Stage.ROLLOUT,
+                error_code="IMAGE_PULL_BACKOFF",
+                message="no image",
+                rolled_back=True,
+                serving_colour=Colour.BLUE,
+                total_duration_ms=5,
+            )
+        )
+    )
+    assert failed is not None and failed.event == "error" and failed.terminal
+    assert msgspec.json.decode(failed.data)["errorCode"] == "IMAGE_PULL_BACKOFF"
+
+
+def test_log_filter_keeps_matching_lines_only() -> None:
+    def line(level: str, text: str, source: str = "stdout", age: int = 0) -> LogLine:
+        return LogLine(
+            time=T0 + timedelta(seconds=age),
+            source=LogSource(source),
+            source_inferred=False,
+            level=LogLevel(level),
+            text=text,
+        )
+
+    event = LogLinesCaptured(
+        namespace="default",
+        pod="p",
+        container="c",
+        node=None,
+        app="web",
+        lines=[
+            line("INFO", "hello"),
+            line("ERROR", "Boom", "stderr", 5),
+            line("ERROR", "ok", age=9),
+        ],
+    )
+    render = log_renderer(LogFilter(levels=["ERROR"], keywords=["boom"]))
+    out = render(recorded(event, subject="fd.evt.log.default.web.p"))
+    assert out is not None
+    assert [ln["text"] for ln in msgspec.json.decode(out.data)["lines"]] == ["Boom"]
+    assert log_renderer(LogFilter(pods=["other"]))(recorded(event)) is None
+    window = log_renderer(
+        LogFilter(since=T0 + timedelta(seconds=1), until=T0 + timedelta(seconds=6))
+    )
+    kept = window(recorded(event))
+    assert kept is not None and len(msgspec.json.decode(kept.data)["lines"]) == 1
+
+
+def test_plan_from_image_and_from_branch() -> None:
+    image = DeployCreate(app_name="web", image_repository="web", image_tag="v2")
+    event = plan(image, deployment_id="d", tenant="acme", aws_account=("123", "eu-west-1"))
+    assert event.image == "123.dkr.ecr.eu-west-1.amazonaws.com/web:v2"
+    branch = DeployCreate(app_name="web", github_connection_id="g", branch="main")
+    event = plan(branch, deployment_id="d", tenant="acme", commit_sha="abc")
+    assert (event.tag, event.branch, event.image) == ("abc", "main", "web:abc")
+    with pytest.raises(ApiError):
+        plan(DeployCreate(app_name="web"), deployment_id="d", tenant="acme")

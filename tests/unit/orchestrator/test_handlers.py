@@ -1,0 +1,87 @@
+"""Routing: each consumed message reaches the deployment(s) it concerns, and nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from flightdeck.events import Recorded
+from flightdeck.events.artifacts import ImageObserved
+from flightdeck.events.base import Event
+from flightdeck.events.commands import CancelDeployment
+from flightdeck.events.deployments import Stage, StageProgressed
+from flightdeck.orchestrator import handlers
+from flightdeck.orchestrator.domain.inputs import Observed
+from tests.unit.orchestrator.story import T0, pod, request
+
+pytestmark = pytest.mark.unit
+
+
+class FakePipeline:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any, str | None]] = []
+
+    async def request(self, r: Recorded[Any]) -> None:
+        self.calls.append(("request", r.event.deployment_id, r.id))
+
+    async def advance(self, deployment_id: str, given: Any, trigger: str | None) -> None:
+        self.calls.append((deployment_id, given, trigger))
+
+
+def recorded(event: Event, position: int = 7) -> Recorded[Any]:
+    return Recorded(
+        event=event,
+        id="m1",
+        type=event.type_name(),
+        source="/t",
+        subject="fd.evt.x",
+        time=T0,
+        stream="X",
+        position=position,
+        correlation_id="c",
+        causation_id=None,
+        actor=None,
+        schema_version=1,
+    )
+
+
+async def dispatch(event: Event) -> list[tuple[str, Any, str | None]]:
+    fake = FakePipeline()
+    await handlers.dispatch(fake, recorded(event))  # type: ignore[arg-type]
+    return fake.calls
+
+
+async def test_a_request_starts_its_deployment() -> None:
+    assert await dispatch(request()) == [("request", "dep-1", "m1")]
+
+
+async def test_a_cancel_goes_to_its_deployment() -> None:
+    cancel = CancelDeployment(deployment_id="dep-9", reason="x")
+    assert await dispatch(cancel) == [("dep-9", cancel, "m1")]
+
+
+async def test_an_image_goes_to_every_deployment_waiting_for_it() -> None:
+    image = ImageObserved(
+        repository="web",
+        tag="v1",
+        digest="d",
+        pushed_at=None,
+        size_bytes=None,
+        deployment_ids=["a", "b"],
+    )
+    assert await dispatch(image) == [
+        ("a", Observed(image, 7), "m1"),
+        ("b", Observed(image, 7), "m1"),
+    ]
+
+
+async def test_a_pod_goes_to_the_deployment_in_its_label_and_unlabelled_ones_nowhere() -> None:
+    labelled = pod("web-blue-1")
+    assert await dispatch(labelled) == [("dep-1", Observed(labelled, 7), "m1")]
+    assert await dispatch(msgspec.structs.replace(pod("other"), labels={})) == []
+
+
+async def test_our_own_events_are_not_handled() -> None:
+    assert await dispatch(StageProgressed(stage=Stage.ROLLOUT, message="x")) == []

@@ -1,0 +1,82 @@
+"""An app's blue/green slots: claims serialise its deployments and pick colours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flightdeck.events import Recorded
+from flightdeck.events.apps import AppClaimed, AppReleased
+from flightdeck.events.base import Event
+from flightdeck.events.deployments import Colour, DeploymentStatus
+from flightdeck.orchestrator.domain.slots import claim, fold_slots, release
+from tests.unit.orchestrator.story import T0
+
+pytestmark = pytest.mark.unit
+
+
+def recorded(*events: Event) -> list[Recorded[Any]]:
+    return [
+        Recorded(
+            event=e,
+            id=f"a{n}",
+            type=e.type_name(),
+            source="/t",
+            subject="fd.evt.app.apps.web",
+            time=T0,
+            stream="FD_DEPLOYMENTS",
+            position=n,
+            correlation_id=None,
+            causation_id=None,
+            actor=None,
+            schema_version=1,
+        )
+        for n, e in enumerate(events, start=1)
+    ]
+
+
+def test_the_first_deployment_gets_blue() -> None:
+    got = claim(fold_slots([]), "apps", "web", "d1")
+    assert got is not None and (got.colour, got.previous_colour) == (Colour.BLUE, None)
+
+
+def test_the_next_deployment_gets_the_colour_not_serving() -> None:
+    slots = fold_slots(
+        recorded(
+            AppClaimed(
+                namespace="apps",
+                app="web",
+                deployment_id="d1",
+                colour=Colour.BLUE,
+                previous_colour=None,
+            ),
+            AppReleased(
+                namespace="apps",
+                app="web",
+                deployment_id="d1",
+                outcome=DeploymentStatus.SUCCEEDED,
+                serving_colour=Colour.BLUE,
+            ),
+        )
+    )
+    got = claim(slots, "apps", "web", "d2")
+    assert got is not None and (got.colour, got.previous_colour) == (Colour.GREEN, Colour.BLUE)
+    assert slots.position == 2
+
+
+def test_a_held_app_cannot_be_claimed_and_only_its_holder_releases_it() -> None:
+    slots = fold_slots(
+        recorded(
+            AppClaimed(
+                namespace="apps",
+                app="web",
+                deployment_id="d1",
+                colour=Colour.BLUE,
+                previous_colour=None,
+            )
+        )
+    )
+    assert claim(slots, "apps", "web", "d2") is None
+    assert release(slots, "apps", "web", "d2", DeploymentStatus.FAILED, None) is None
+    assert release(slots, "apps", "web", "d1", DeploymentStatus.FAILED, None) is not None
