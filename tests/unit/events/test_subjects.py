@@ -45,3 +45,9 @@ def test_every_subject_maps_to_its_stream(subject: str, stream: str) -> None:
 def test_foreign_subject_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no Flightdeck stream"):
         streams.stream_for_subject("orders.created")
+
+
+def test_duplicate_window_never_outlives_the_age_bound() -> None:
+    specs = {s.name: s for s in streams.declare(streams.StreamSettings(logs_max_age_s=30))}
+    assert specs[streams.LOGS].duplicate_window_s == 30
+    assert specs[streams.DEPLOYMENTS].duplicate_window_s == 120

@@ -7,10 +7,11 @@ service as its own process with the environment that points it at them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
 import os
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from flightdeck.cli.readiness import wait_ready
 from flightdeck.cli.services import SERVICES
 from flightdeck.cli.supervisor import Supervisor
 from flightdeck.events import Codec, EventStore, declare
+from flightdeck.events.apikeys import new_api_key
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.settings import Settings
@@ -34,20 +36,35 @@ class Endpoints:
     kubeconfig: Path | None
     aws_endpoint: str | None
     ingress_url: str | None
+    gateway_url: str = ""
+    dev_token: str = ""
+    sandbox: Sandbox | None = None
+
+
+def _kept(path: Path, make: Callable[[], str]) -> str:
+    """A value made once and kept (owner-only) in the state dir, so restarts reuse it."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def secrets_key(state: Path) -> str:
-    """This installation's key for sealing secrets, made once and kept in the state dir.
+    """This installation's key for sealing secrets. Sealed connection secrets live in
+    the streams, so it must outlive a restart; production sets
+    ``FLIGHTDECK_GATEWAY__SECRETS_KEY`` instead."""
+    return _kept(state / "secrets.key", lambda: base64.b64encode(os.urandom(32)).decode())
 
-    Sealed connection secrets live in the event streams, so the key must outlive
-    a restart; production sets ``FLIGHTDECK_GATEWAY__SECRETS_KEY`` instead.
-    """
-    path = state / "secrets.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+
+def dev_token(state: Path) -> str:
+    """The embedded default's admin API key (tenant ``dev``), the same across restarts."""
+    return _kept(state / "dev-token", new_api_key)
+
+
+def gateway_url(env: dict[str, str]) -> str:
+    host = env.get("FLIGHTDECK_GATEWAY__HOST", "127.0.0.1")
+    return f"http://{host}:{env.get('FLIGHTDECK_GATEWAY__PORT', '8080')}"
 
 
 def service_env(base: dict[str, str], state: Path, endpoints: Endpoints) -> dict[str, str]:
@@ -59,6 +76,8 @@ def service_env(base: dict[str, str], state: Path, endpoints: Endpoints) -> dict
         "FLIGHTDECK_GATEWAY__DEV_MODE": base.get("FLIGHTDECK_GATEWAY__DEV_MODE", "true"),
     }
     env.setdefault("FLIGHTDECK_GATEWAY__SECRETS_KEY", secrets_key(state))
+    if env["FLIGHTDECK_GATEWAY__DEV_MODE"] == "true":
+        env.setdefault("FLIGHTDECK_GATEWAY__DEV_TOKEN", dev_token(state))
     if endpoints.kubeconfig is not None:
         env["FLIGHTDECK_K8S__KUBECONFIG"] = str(endpoints.kubeconfig)
     if endpoints.aws_endpoint is not None:
@@ -103,7 +122,9 @@ async def running_system(
                 box = await stack.enter_async_context(
                     Sandbox(state / "sandbox", SandboxConfig(speed=speed))
                 )
-            endpoints = Endpoints(url, box.kubeconfig, box.aws_endpoint, box.ingress_url)
+            endpoints = Endpoints(
+                url, box.kubeconfig, box.aws_endpoint, box.ingress_url, sandbox=box
+            )
             console.print(
                 f"[green]✔[/] sandbox ready: Kubernetes API {box.k8s_url}, AWS {box.aws_endpoint}"
             )
@@ -113,9 +134,13 @@ async def running_system(
         await EventStore(nc, Codec("/flightdeck/cli")).ensure_streams(
             declare(settings.streams.to_stream_settings())
         )
-        supervisor = Supervisor(
-            console, service_env(dict(os.environ), state, endpoints), echo=not quiet
+        env = service_env(dict(os.environ), state, endpoints)
+        endpoints = dataclasses.replace(
+            endpoints,
+            gateway_url=gateway_url(env),
+            dev_token=env.get("FLIGHTDECK_GATEWAY__DEV_TOKEN", ""),
         )
+        supervisor = Supervisor(console, env, echo=not quiet)
         stack.push_async_callback(supervisor.stop_all)
         for spec in SERVICES:
             await supervisor.start(spec)

@@ -9,9 +9,6 @@ gateway's (``flightdeck.gateway.domain.auth``): the ``fdk_`` prefix, SHA-256 hex
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -20,28 +17,21 @@ import typer
 from flightdeck.cli.connect import event_store, settings_or_exit
 from flightdeck.cli.output import console, fail
 from flightdeck.events import Cause, new_id, subjects
+from flightdeck.events.apikeys import hash_api_key, new_api_key
 from flightdeck.events.audit import ApiTokenCreated
 
 SCOPES = ("read", "deploy", "ops", "admin")
 
 
-def new_key() -> str:
-    return "fdk_" + base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
-
-
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 async def _create(tenant: str, scopes: list[str], name: str, days: int | None) -> tuple[str, str]:
-    key = new_key()
+    key = new_api_key()
     expires = datetime.now(UTC) + timedelta(days=days) if days else None
     event = ApiTokenCreated(
         token_id=new_id(),
         tenant=tenant,
         name=name,
         scopes=scopes,
-        token_hash=key_hash(key),
+        token_hash=hash_api_key(key),
         expires_at=expires,
     )
     async with event_store(settings_or_exit()) as store:

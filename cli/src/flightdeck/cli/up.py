@@ -8,6 +8,7 @@ import signal
 import typer
 from rich.console import Console
 
+from flightdeck.cli.demo import run_demo
 from flightdeck.cli.output import console, fail
 from flightdeck.cli.system import running_system
 from flightdeck.runtime import eventloop
@@ -15,24 +16,47 @@ from flightdeck.runtime.settings import ConfigError, Settings, load_settings
 
 
 async def run_up(
-    settings: Settings, console: Console, *, quiet: bool, sandbox: bool, speed: float
+    settings: Settings,
+    console: Console,
+    *,
+    quiet: bool,
+    sandbox: bool,
+    speed: float,
+    demo: bool = False,
 ) -> int:
     """Start everything, report it ready, run until SIGINT/SIGTERM, stop it all."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    code = 0
     try:
         async with running_system(settings, console, sandbox=sandbox, speed=speed, quiet=quiet) as (
             endpoints,
             _,
         ):
             console.print("[bold green]All services ready.[/] Press Ctrl-C to stop.")
+            console.print(f"  gateway:    [bold]{endpoints.gateway_url}[/]  (API at /schema)")
+            if endpoints.dev_token:
+                console.print(f"  dev token:  [bold]{endpoints.dev_token}[/]  (tenant dev, admin)")
             if endpoints.kubeconfig is not None:
                 console.print(f"  kubeconfig: [bold]{endpoints.kubeconfig}[/]")
+            if demo:
+                demo_run = asyncio.create_task(run_demo(endpoints, console))
+                stopped = asyncio.create_task(stop.wait())
+                await asyncio.wait({demo_run, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if demo_run.done():
+                    code = demo_run.result()
+                    console.print(
+                        "The system keeps running: try the API, kubectl, or another deploy. "
+                        "Ctrl-C stops it."
+                    )
+                else:
+                    demo_run.cancel()
+                stopped.cancel()
             await stop.wait()
             console.print("stopping…")
-        return 0
+        return code
     except TimeoutError as exc:
         console.print(f"[bold red]✗ {exc}[/]")
         return 1
@@ -41,6 +65,9 @@ async def run_up(
 
 
 def up(
+    demo: bool = typer.Option(
+        False, "--demo", help="Run a sample deployment through the sandbox and show it live."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide the services' own log lines."),
     no_sandbox: bool = typer.Option(
         False, "--no-sandbox", help="Use the real cluster (kubeconfig/in-cluster) and AWS."
@@ -54,8 +81,12 @@ def up(
         settings = load_settings()
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
+    if demo and no_sandbox:
+        raise fail("--demo runs against the sandbox; drop --no-sandbox", 2)
     code = eventloop.run(
-        run_up(settings, console, quiet=quiet, sandbox=not no_sandbox, speed=speed)
+        run_up(
+            settings, console, quiet=quiet or demo, sandbox=not no_sandbox, speed=speed, demo=demo
+        )
     )
     raise typer.Exit(code)
 

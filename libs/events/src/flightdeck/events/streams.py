@@ -121,6 +121,17 @@ def declare(settings: StreamSettings | None = None) -> list[StreamSpec]:
     """All streams with this installation's settings applied."""
     s = settings or StreamSettings()
     common: dict[str, Any] = {"replicas": s.replicas, "duplicate_window_s": s.duplicate_window_s}
+    return [_within_age(spec) for spec in _specs(s, common)]
+
+
+def _within_age(spec: StreamSpec) -> StreamSpec:
+    """JetStream refuses a duplicate window longer than the stream's age bound (10052)."""
+    if spec.max_age_s and spec.duplicate_window_s > spec.max_age_s:
+        return msgspec.structs.replace(spec, duplicate_window_s=spec.max_age_s)
+    return spec
+
+
+def _specs(s: StreamSettings, common: dict[str, Any]) -> list[StreamSpec]:
     return [
         StreamSpec(
             name=DEPLOYMENTS,

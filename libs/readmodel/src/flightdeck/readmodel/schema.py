@@ -79,6 +79,19 @@ deployments = Table(
     Index("ix_deployments_status", "status"),
 )
 
+apps = Table(
+    "apps",
+    metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("app", String(128), primary_key=True),
+    Column("serving_colour", String(8)),  # what takes the app's traffic now
+    Column("active_deployment_id", String(64)),  # the deployment holding the app, if any
+    Column("active_colour", String(8)),
+    Column("last_deployment_id", String(64)),
+    Column("last_outcome", String(16)),
+    _time("updated_at", nullable=False),
+)
+
 deployment_stages = Table(
     "deployment_stages",
     metadata,
@@ -243,6 +256,7 @@ checkpoints = Table(
 # Everything a rebuild drops and refills (the checkpoints go with them).
 PROJECTED = (
     deployments,
+    apps,
     deployment_stages,
     cluster_resources,
     pods,

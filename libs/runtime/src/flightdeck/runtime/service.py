@@ -10,12 +10,14 @@ SIGINT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+import nats.errors
 import nats.micro
 import structlog
 from nats.aio.client import Client as NATS
@@ -85,8 +87,18 @@ async def serve(name: str, main: ServiceMain, settings: Settings) -> int:
     for task in (work, stopping):
         task.cancel()
     await asyncio.gather(work, stopping, return_exceptions=True)
-    await endpoint.stop()
-    await nc.drain()
+    try:
+        # A stop must never hang, even with NATS gone (drain waits for a server).
+        async with asyncio.timeout(5):
+            await endpoint.stop()
+            if nc.is_connected:
+                await nc.drain()
+    except (TimeoutError, nats.errors.Error) as exc:
+        log.warning("nats did not drain; closing", error=repr(exc))
+    finally:
+        if not nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.close(), 2)
     log.info("stopped", code=code)
     return code
 

@@ -7,8 +7,13 @@ already follow that nesting, so nothing changes for an operator then.
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flightdeck.runtime.settings import ConfigError
 
 # A fixed development key: only used when dev_mode is on and no key is given,
 # so the embedded default works without configuration yet never in production.
@@ -24,6 +29,7 @@ class GatewayConfig(BaseSettings):
     port: int = Field(8080, ge=0, le=65535)
     dev_mode: bool = False
     dev_tenant: str = "dev"
+    dev_token: str = ""  # dev mode: this key instead of a fresh one per start
     secrets_key: str = ""
     secrets_key_id: str = "k1"
     max_connections: int = Field(1000, ge=1)
@@ -42,16 +48,19 @@ class GatewayConfig(BaseSettings):
     gc_freeze: bool = True
 
     def key_material(self) -> bytes:
-        """The 32-byte master key (base64) for sealing secrets and signing tickets."""
-        import base64
-
+        """The 32-byte master key (base64, standard or URL-safe, padding optional) for
+        sealing secrets and signing tickets; a bad key is a one-line ConfigError."""
         text = self.secrets_key or (DEV_SECRETS_KEY if self.dev_mode else "")
         if not text:
-            raise ValueError(
+            raise ConfigError(
                 "FLIGHTDECK_GATEWAY__SECRETS_KEY: must be set (32 random bytes, base64) "
                 "unless FLIGHTDECK_GATEWAY__DEV_MODE=true"
             )
-        key = base64.b64decode(text)
+        padded = text.strip().replace("+", "-").replace("/", "_")
+        try:
+            key = base64.urlsafe_b64decode(padded + "=" * (-len(padded) % 4))
+        except (binascii.Error, ValueError):
+            key = b""
         if len(key) != 32:
-            raise ValueError("FLIGHTDECK_GATEWAY__SECRETS_KEY: must decode to exactly 32 bytes")
+            raise ConfigError("FLIGHTDECK_GATEWAY__SECRETS_KEY: must be base64 of exactly 32 bytes")
         return key

@@ -7,11 +7,19 @@ from :data:`PROJECTIONS` change nothing; the projector counts them.
 
 from __future__ import annotations
 
-from flightdeck.readmodel.projections import access, cluster, deployments, monitors, probes
+from flightdeck.readmodel.projections import (
+    access,
+    apps,
+    cluster,
+    deployments,
+    monitors,
+    probes,
+)
 from flightdeck.readmodel.projections.base import Projection
 
 PROJECTIONS: dict[type, Projection] = {
     **deployments.PROJECTIONS,
+    **apps.PROJECTIONS,
     **cluster.PROJECTIONS,
     **probes.PROJECTIONS,
     **monitors.PROJECTIONS,

@@ -18,9 +18,10 @@ from datetime import datetime
 
 import msgspec
 
+from flightdeck.events.apikeys import PREFIX, hash_api_key, new_api_key
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 
-TOKEN_PREFIX = "fdk_"
+TOKEN_PREFIX = PREFIX
 TICKET_PREFIX = "fdt_"
 
 
@@ -70,14 +71,8 @@ def require(principal: Principal, scope: Scope) -> None:
         raise ApiError(ErrorCode.FORBIDDEN, f"this key lacks the '{scope.value}' scope")
 
 
-def hash_token(token: str) -> str:
-    """What is stored for a key: its SHA-256, hex (keys are random, so no salt is needed)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token(random_bytes: bytes) -> str:
-    """An API key from 32 random bytes, recognisable by its prefix."""
-    return TOKEN_PREFIX + base64.urlsafe_b64encode(random_bytes).rstrip(b"=").decode()
+hash_token = hash_api_key  # the names the gateway's code reads best with
+new_token = new_api_key
 
 
 def bearer(header: str | None) -> str | None:
