@@ -35,6 +35,7 @@ async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path
         **os.environ,
         "FLIGHTDECK_STATE_DIR": marker,
         "FLIGHTDECK_NATS_PORT": str(port),
+        "FLIGHTDECK_GATEWAY__PORT": str(free_port()),
         "COLUMNS": "200",
     }
     env.pop("FLIGHTDECK_NATS_URL", None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,17 +24,6 @@ from flightdeck.cli.demo_view import DemoView
 from flightdeck.cli.system import Endpoints
 
 APP = "hello"
-
-
-async def _wait_for_http(http: httpx.AsyncClient, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(httpx.TransportError):
-            if (await http.get("/health")).status_code < 500:
-                return
-        if time.monotonic() > deadline:
-            raise TimeoutError("the gateway did not answer /health")
-        await asyncio.sleep(0.2)
 
 
 async def _follow_logs(http: httpx.AsyncClient, view: DemoView) -> None:
@@ -61,7 +49,6 @@ async def run_demo(endpoints: Endpoints, console: Console, *, timeout: float = 6
     async with httpx.AsyncClient(
         base_url=endpoints.gateway_url, headers=headers, timeout=30
     ) as http:
-        await _wait_for_http(http)
         response = await http.post(
             "/api/v1/deploy",
             json={"appName": APP, "imageRepository": APP, "imageTag": tag, "replicas": 2},

@@ -1,10 +1,13 @@
-"""Readiness: a service is ready when it answers ``$SRV.PING.<its micro name>``."""
+"""Readiness: a service is ready when it answers ``$SRV.PING.<its micro name>``
+(and the gateway, when its HTTP port answers too)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
+import httpx
 import nats.errors
 from nats.aio.client import Client as NATS
 
@@ -22,4 +25,18 @@ async def wait_ready(nc: NATS, service: str, timeout: float = 60.0) -> float:
         except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"{service} did not become ready in {timeout:.0f}s") from None
+            await asyncio.sleep(0.1)
+
+
+async def wait_http(url: str, timeout: float = 60.0) -> float:
+    """Seconds until ``url`` answers below 500 (the gateway listens only after its
+    NATS readiness ping is up); ``TimeoutError`` after ``timeout``."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=2) as http:
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get(url)).status_code < 500:
+                    return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{url} did not answer in {timeout:.0f}s")
             await asyncio.sleep(0.1)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from flightdeck.cli.readiness import wait_ready
+from flightdeck.cli.readiness import wait_http, wait_ready
 from flightdeck.cli.services import SERVICES
 from flightdeck.cli.supervisor import Supervisor
 from flightdeck.events import Codec, EventStore, declare
@@ -146,5 +146,7 @@ async def running_system(
             await supervisor.start(spec)
         for spec in SERVICES:
             took = await wait_ready(nc, spec.name)
+            if spec.name == "gateway":
+                took += await wait_http(f"{endpoints.gateway_url}/health")
             console.print(f"[green]✔[/] {spec.name} ready ({took:.1f}s)")
         yield endpoints, supervisor

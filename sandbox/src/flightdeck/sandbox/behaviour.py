@@ -2,7 +2,8 @@
 
 Tests choose failures through what a real deployment would change anyway:
 the image tag (``app:v2-crash``) or the container's env
-(``SANDBOX_FAILURE_RATE=0.5``). Nothing outside the pod spec is consulted.
+(``SANDBOX_FAILURE_RATE=0.5``). Nothing outside the pod spec is consulted: the
+health endpoint is ``SANDBOX_HEALTH_PATH``, else the readiness probe's path.
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ def _env(container: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _probe_path(container: dict[str, Any]) -> str | None:
+    """The app's health endpoint as its pod spec declares it: the readiness probe's path."""
+    for probe in ("readinessProbe", "livenessProbe"):
+        path = ((container.get(probe) or {}).get("httpGet") or {}).get("path")
+        if path:
+            return str(path)
+    return None
+
+
 def _number(text: str | None, default: float) -> float:
     try:
         return float(text) if text not in (None, "") else default
@@ -59,7 +69,7 @@ def of(container: dict[str, Any], markers: Markers, default_log_rate: float) -> 
         pull_fails=bool(markers.pull_failure) and tag.endswith(markers.pull_failure),
         crashes=bool(markers.crash) and tag.endswith(markers.crash),
         unhealthy=bool(markers.unhealthy) and tag.endswith(markers.unhealthy),
-        health_path=_env(container, HEALTH_PATH) or "/healthz",
+        health_path=_env(container, HEALTH_PATH) or _probe_path(container) or "/healthz",
         latency_ms=max(0.0, _number(_env(container, LATENCY_MS), 2.0)),
         failure_rate=min(1.0, max(0.0, _number(_env(container, FAILURE_RATE), 0.0))),
         log_rate=max(0.0, _number(_env(container, LOG_RATE), default_log_rate)),

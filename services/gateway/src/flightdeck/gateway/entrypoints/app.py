@@ -23,6 +23,7 @@ from flightdeck.gateway.entrypoints.controllers.deployments import (
     DeploymentListController,
 )
 from flightdeck.gateway.entrypoints.controllers.health import HealthController, MetricsController
+from flightdeck.gateway.entrypoints.controllers.logs import LogsController
 from flightdeck.gateway.entrypoints.controllers.streams import (
     DeploymentEventsController,
     StreamTicketController,
@@ -50,6 +51,7 @@ def create_app(deps: Deps) -> Litestar:
             DeployController,
             DeploymentListController,
             DeploymentEventsController,
+            LogsController,
             StreamTicketController,
             AwsConnectionController,
             GithubConnectionController,
@@ -64,6 +66,7 @@ def create_app(deps: Deps) -> Litestar:
             "stream_principal": Provide(provide_stream_principal),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=None,  # the process already logs through structlog
         openapi_config=OpenAPIConfig(
             title="Flightdeck gateway",
             version=VERSION,

@@ -56,6 +56,7 @@ async def serve_gateway(ctx: ServiceContext) -> None:
             loop="none",
             lifespan="off",
             log_level="warning",
+            log_config=None,  # keep the process's structlog set-up
             access_log=False,
             timeout_graceful_shutdown=5,
         )

@@ -1,0 +1,143 @@
+"""The whole system as a user runs it: ``flightdeck up`` in a subprocess.
+
+The test owns the nats-server (so it can SIGKILL and restart it on the same
+store); ``flightdeck up`` starts the sandbox and every service as processes and
+restarts a killed one. Everything is found again through the state dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from flightdeck.runtime.nats_server import NatsServer
+from flightdeck.runtime.processes import free_port
+from tests.support.processes import processes_mentioning
+
+# Short timers: the production code paths, sooner.
+FAST = {
+    "FLIGHTDECK_ORCHESTRATOR__SWITCH_DELAY_S": "0.5",
+    "FLIGHTDECK_ORCHESTRATOR__RESUME_AFTER_S": "2",
+    "FLIGHTDECK_ORCHESTRATOR__SCAN_INTERVAL_S": "1",
+    "FLIGHTDECK_ORCHESTRATOR__RETRY_AFTER_S": "0.3",
+    "FLIGHTDECK_ORCHESTRATOR__ACK_WAIT_S": "5",
+    "FLIGHTDECK_ECR_POLLER__INTERVAL_S": "0.3",
+    "FLIGHTDECK_ECR_POLLER__ACK_WAIT_S": "5",
+    "FLIGHTDECK_PROBER__INTERVAL_SCALE": "0.2",
+    "FLIGHTDECK_K8S_WATCHER__METRICS_INTERVAL_S": "3600",
+    "FLIGHTDECK_K8S_WATCHER__LEASE_TTL_S": "5",
+    "FLIGHTDECK_GATEWAY__CLOSE_AFTER_DONE_S": "0.5",
+}
+MODULES = {
+    "orchestrator": "flightdeck.orchestrator",
+    "gateway": "flightdeck.gateway",
+    "k8s-watcher": "flightdeck.k8s_watcher",
+}
+
+
+@dataclass
+class System:
+    state: Path
+    nats: NatsServer
+    proc: asyncio.subprocess.Process | None = None
+    gateway_url: str = ""
+    token: str = ""
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    output: list[str] = field(default_factory=list)
+    _reader: asyncio.Task[None] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "FLIGHTDECK_NATS_URL": self.nats.url,
+            "FLIGHTDECK_STATE_DIR": str(self.state),
+        }
+
+    async def start(self, speed: float = 10.0) -> System:
+        port = free_port()
+        env = {**self.env, **FAST, "FLIGHTDECK_GATEWAY__PORT": str(port), "COLUMNS": "200"}
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "flightdeck.cli",
+            "up",
+            "--quiet",
+            "--speed",
+            str(speed),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        ready = asyncio.Event()
+        self._reader = asyncio.create_task(self._read(ready))
+        await asyncio.wait_for(ready.wait(), 180)
+        self.gateway_url = f"http://127.0.0.1:{port}"
+        self.token = (self.state / "dev-token").read_text().strip()
+        self.sandbox = json.loads((self.state / "sandbox" / "ready.json").read_text())
+        return self
+
+    async def _read(self, ready: asyncio.Event) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            self.output.append(raw.decode(errors="replace").rstrip())
+            if "All services ready" in self.output[-1]:
+                ready.set()
+        if not ready.is_set():
+            raise AssertionError("flightdeck up ended early:\n" + "\n".join(self.output))
+
+    async def stop(self) -> int:
+        """Ctrl-C, as a user would; the exit code of ``flightdeck up``."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 60)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+        return self.proc.returncode or 0
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.gateway_url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+
+    async def push_image(self, repository: str, tag: str, delay_s: float = 0.0) -> None:
+        async with httpx.AsyncClient(base_url=self.sandbox["k8s_url"], timeout=30) as http:
+            response = await http.post(
+                "/sandbox/v1/images",
+                json={"repository": repository, "tag": tag, "delay_s": delay_s},
+            )
+            response.raise_for_status()
+
+    def pids(self, service: str) -> list[int]:
+        """The running process(es) of ``service`` started by this system."""
+        module = MODULES[service]
+        mine = set(processes_mentioning(str(self.state)))
+        return [pid for pid in mine if f"-m\x00{module}\x00".encode() in _cmdline(pid)]
+
+    async def kill(self, service: str) -> int:
+        """SIGKILL a service; ``flightdeck up`` restarts it. Returns the old pid."""
+        (pid,) = self.pids(service)
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() + b"\x00"
+    except OSError:
+        return b""
