@@ -16,11 +16,11 @@ from flightdeck.ecr_poller.polling import Poller
 from flightdeck.events import EventStore, Recorded, new_id, subjects
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.commands import WatchImage
-from flightdeck.k8s_watcher.adapters.kube import ClusterReader, api_client
+from flightdeck.k8s_watcher.adapters.kube import ClusterReader
 from flightdeck.k8s_watcher.adapters.lease import Lease
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
-from flightdeck.k8s_watcher.config import KubernetesSettings
 from flightdeck.k8s_watcher.watching import KindWatcher
+from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.sandbox import Sandbox
 from tests.support.waiting import eventually
 

@@ -7,11 +7,12 @@ import socket
 from dataclasses import dataclass, field
 
 from flightdeck.events import EventStore, new_id
-from flightdeck.k8s_watcher.adapters.kube import ClusterReader, api_client
+from flightdeck.k8s_watcher.adapters.kube import ClusterReader
 from flightdeck.k8s_watcher.adapters.lease import Lease
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
-from flightdeck.k8s_watcher.config import KubernetesSettings, WatcherSettings
+from flightdeck.k8s_watcher.config import WatcherSettings
 from flightdeck.k8s_watcher.watching import KindWatcher, MetricsPoller
+from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.settings import load_section
 
 SERVICE = "k8s-watcher"

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flightdeck.runtime.settings import ConfigError
 
 KINDS = ("Deployment", "ReplicaSet", "Pod", "Service", "Ingress", "Event")
-
-
-class KubernetesSettings(BaseSettings):
-    """Which cluster and which namespaces: a kubeconfig, a URL, or in-cluster credentials."""
-
-    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_K8S__", extra="ignore")
-
-    kubeconfig: Path | None = None
-    context: str | None = None
-    url: str | None = None
-    namespaces: str = "default"
-    request_timeout_s: float = Field(30.0, gt=0)
-
-    def namespace_list(self) -> list[str]:
-        return [n.strip() for n in self.namespaces.split(",") if n.strip()]
 
 
 class WatcherSettings(BaseSettings):

@@ -3,25 +3,10 @@ k8s-watcher reads) and its own (``FLIGHTDECK_LOG_RELAY__*``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class KubernetesSettings(BaseSettings):
-    """Which cluster: a URL, a kubeconfig, or in-cluster credentials."""
-
-    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_K8S__", extra="ignore")
-
-    kubeconfig: Path | None = None
-    context: str | None = None
-    url: str | None = None
-    namespaces: str = "default"
-    request_timeout_s: float = Field(30.0, gt=0)
-
-    def namespace_list(self) -> list[str]:
-        return [n.strip() for n in self.namespaces.split(",") if n.strip()]
+from flightdeck.runtime.kube import KubernetesSettings
 
 
 class RelaySettings(BaseSettings):

@@ -11,10 +11,11 @@ from flightdeck.events import EventStore, streams, subjects
 from flightdeck.orchestrator import handlers
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
 from flightdeck.orchestrator.adapters.effects import EffectRunner
-from flightdeck.orchestrator.adapters.kubernetes import Kubernetes, api_client
-from flightdeck.orchestrator.config import KubernetesSettings, OrchestratorSettings
+from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
+from flightdeck.orchestrator.config import OrchestratorSettings
 from flightdeck.orchestrator.pipeline import Pipeline
 from flightdeck.runtime.consumers import ConsumerSpec
+from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.settings import load_section
 
 SERVICE = "orchestrator"

@@ -5,7 +5,6 @@ Durations are seconds. Defaults suit production; tests shorten them.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
@@ -54,12 +53,3 @@ class OrchestratorSettings(BaseSettings):
         )
 
 
-class KubernetesSettings(BaseSettings):
-    """Which cluster: a kubeconfig file, or an API server URL (in-cluster config otherwise)."""
-
-    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_K8S__", extra="ignore")
-
-    kubeconfig: Path | None = None
-    context: str | None = None
-    url: str | None = None
-    request_timeout_s: float = Field(30.0, gt=0)

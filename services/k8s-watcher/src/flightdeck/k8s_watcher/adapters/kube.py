@@ -14,11 +14,10 @@ from typing import Any
 
 import aiohttp
 import nats.errors
-from kubernetes_asyncio import client, config, watch
+from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from flightdeck.events import EventStoreError
-from flightdeck.k8s_watcher.config import KubernetesSettings
 
 Obj = dict[str, Any]
 
@@ -35,23 +34,6 @@ TRANSIENT = (
     EventStoreError,  # NATS away: publish again from the last version published
     nats.errors.Error,
 )
-
-
-async def api_client(settings: KubernetesSettings) -> client.ApiClient:
-    """A client for the configured cluster: URL, kubeconfig, or in-cluster credentials."""
-    if settings.url:
-        return client.ApiClient(client.Configuration(host=settings.url))
-    if settings.kubeconfig:
-        configuration = client.Configuration()
-        await config.load_kube_config(
-            config_file=str(settings.kubeconfig),
-            context=settings.context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-        return client.ApiClient(configuration)
-    config.load_incluster_config()
-    return client.ApiClient()
 
 
 class ClusterReader:

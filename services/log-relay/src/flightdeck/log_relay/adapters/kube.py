@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import aiohttp
-from kubernetes_asyncio import client, config
-from kubernetes_asyncio.config.config_exception import ConfigException
+from kubernetes_asyncio import client
 
-from flightdeck.log_relay.config import KubernetesSettings
 from flightdeck.log_relay.domain.selection import ContainerKey
-from flightdeck.runtime.settings import ConfigError
 
 STREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 """A stream that broke (connection reset, idle too long): resume from the cursor."""
@@ -31,31 +28,6 @@ class LogUnavailable(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
-
-
-async def api_client(settings: KubernetesSettings, max_streams: int) -> client.ApiClient:
-    """A client for the configured cluster (URL, kubeconfig, or in-cluster credentials),
-    allowed ``max_streams`` connections at once (the generated default is 100)."""
-    configuration = client.Configuration()
-    if settings.url:
-        configuration.host = settings.url
-    elif settings.kubeconfig:
-        await config.load_kube_config(
-            config_file=str(settings.kubeconfig),
-            context=settings.context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-    else:
-        try:
-            config.load_incluster_config(client_configuration=configuration)
-        except ConfigException as exc:
-            raise ConfigError(
-                "FLIGHTDECK_K8S__KUBECONFIG: no cluster configured (set it, or "
-                f"FLIGHTDECK_K8S__URL, or run in a pod): {exc}"
-            ) from None
-    configuration.connection_pool_maxsize = max_streams
-    return client.ApiClient(configuration)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from flightdeck.orchestrator.config import KubernetesSettings
 from flightdeck.orchestrator.domain.manifests import Manifest
 
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -28,23 +27,6 @@ class KubeWriteError(Exception):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
-
-
-async def api_client(settings: KubernetesSettings) -> client.ApiClient:
-    """A client for the configured cluster: URL, kubeconfig, or in-cluster credentials."""
-    if settings.url:
-        return client.ApiClient(client.Configuration(host=settings.url))
-    if settings.kubeconfig:
-        configuration = client.Configuration()
-        await config.load_kube_config(
-            config_file=str(settings.kubeconfig),
-            context=settings.context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-        return client.ApiClient(configuration)
-    config.load_incluster_config()
-    return client.ApiClient()
 
 
 class Kubernetes:
