@@ -11,7 +11,7 @@ default:
 
 # Run the whole system on this machine (embedded NATS, every service); Ctrl-C stops it
 demo:
-    flightdeck up
+    flightdeck up --demo
 
 # Same as demo
 up *args:

@@ -35,3 +35,20 @@ def test_toml_file_under_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("FLIGHTDECK_NATS_PORT", "16000")
     settings = load_settings()
     assert (settings.log_level, settings.nats_port) == ("debug", 16000)
+
+
+def test_sections_read_their_toml_table_and_the_environment_wins(monkeypatch, tmp_path) -> None:
+    config = tmp_path / "flightdeck.toml"
+    config.write_text("[sample]\nport = 9000\n")
+    monkeypatch.setenv("FLIGHTDECK_CONFIG", str(config))
+    assert load_section(Sample).port == 9000
+    monkeypatch.setenv("FLIGHTDECK_SAMPLE__PORT", "9100")
+    assert load_section(Sample).port == 9100
+
+
+def test_a_broken_toml_file_is_one_line(monkeypatch, tmp_path) -> None:
+    config = tmp_path / "flightdeck.toml"
+    config.write_text("[sample\nport = ")
+    monkeypatch.setenv("FLIGHTDECK_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_section(Sample)

@@ -20,13 +20,20 @@ from flightdeck.runtime.settings import ConfigError
 class KubernetesSettings(BaseSettings):
     """Which cluster, and which namespaces Flightdeck watches in it."""
 
-    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_K8S__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FLIGHTDECK_K8S__", extra="ignore", use_attribute_docstrings=True
+    )
 
     kubeconfig: Path | None = None
+    """A kubeconfig file (the sandbox writes one); unset: URL or in-cluster credentials."""
     context: str | None = None
+    """The kubeconfig context (default: its current one)."""
     url: str | None = None
+    """An API server URL to use without credentials (takes precedence)."""
     namespaces: str = "default"
+    """Namespaces to watch, comma-separated."""
     request_timeout_s: float = Field(30.0, gt=0)
+    """Timeout of one API request."""
 
     def namespace_list(self) -> list[str]:
         return [n.strip() for n in self.namespaces.split(",") if n.strip()]

@@ -9,6 +9,7 @@ line naming the setting, never a traceback.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -31,12 +32,22 @@ class ConfigError(Exception):
 
 
 class StreamsConfig(BaseModel):
+    """JetStream retention and replication (ADR 0002)."""
+
+    model_config = {"use_attribute_docstrings": True}
+
     replicas: int = Field(1, ge=1, le=5)
+    """Replicas of every stream (3 in a NATS cluster)."""
     cluster_max_age_s: float = Field(7 * 86_400.0, gt=0)
+    """How long Kubernetes observations and image events are kept."""
     probes_max_age_s: float = Field(30 * 86_400.0, gt=0)
+    """How long health-check results are kept."""
     logs_max_age_s: float = Field(3 * 86_400.0, gt=0)
+    """How long pod log lines are kept."""
     logs_max_bytes: int = Field(1 << 30, gt=0)
+    """The logs stream's size bound; the oldest lines go first."""
     commands_max_age_s: float = Field(86_400.0, gt=0)
+    """How long commands to services are kept."""
 
     def to_stream_settings(self) -> StreamSettings:
         return StreamSettings(**self.model_dump())
@@ -49,14 +60,22 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="ignore",
+        use_attribute_docstrings=True,
     )
 
     state_dir: Path = Path(".flightdeck")
+    """Where the embedded NATS store, the SQLite read model, keys and logs live."""
     nats_url: str | None = None
+    """Use this NATS server (nats://host:port) and start none."""
     nats_port: int = Field(DEFAULT_NATS_PORT, ge=0, le=65535)
+    """Port of the embedded nats-server (not 4222, where a system one may run)."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """debug, info, warning or error."""
     log_format: Literal["console", "json"] = "console"
+    """console (for people) or json (for log collectors)."""
     database_url: str | None = None
+    """The read model: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db
+    (default: SQLite in the state dir)."""
     streams: StreamsConfig = StreamsConfig()
 
     @property
@@ -75,11 +94,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = os.environ.get(f"{ENV_PREFIX}CONFIG", "flightdeck.toml")
         return (
             init_settings,
             env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+            TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
         )
 
 
@@ -92,15 +110,43 @@ def _describe(error: ValidationError, prefix: str) -> str:
 S = TypeVar("S", bound=BaseSettings)
 
 
+def config_file() -> Path:
+    """The TOML file: ``FLIGHTDECK_CONFIG``, else ``flightdeck.toml`` here (optional)."""
+    return Path(os.environ.get(f"{ENV_PREFIX}CONFIG", "flightdeck.toml"))
+
+
+def section_name(section: type[BaseSettings]) -> str:
+    """``FLIGHTDECK_GATEWAY__`` → ``gateway``: the section's table in the TOML file."""
+    prefix = str(section.model_config.get("env_prefix") or "")
+    return prefix.removeprefix(ENV_PREFIX).rstrip("_").lower()
+
+
+def _from_file(section: type[BaseSettings]) -> dict[str, Any]:
+    """The section's TOML table, minus what the environment sets (env wins)."""
+    path = config_file()
+    if not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text()).get(section_name(section), {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    prefix = str(section.model_config.get("env_prefix") or "")
+    return {k: v for k, v in table.items() if f"{prefix}{k.upper()}" not in os.environ}
+
+
 def load_section(section: type[S], **overrides: Any) -> S:
     """A service's own settings section, validated; :class:`ConfigError` names the setting.
 
     Every section is a pydantic-settings class with an ``env_prefix`` under
-    ``FLIGHTDECK_`` (``FLIGHTDECK_GATEWAY__PORT`` …); a wrong value becomes one line
-    such as ``FLIGHTDECK_GATEWAY__PORT: Input should be a valid integer (got 'x')``.
+    ``FLIGHTDECK_`` (``FLIGHTDECK_GATEWAY__PORT`` …), also read from the TOML
+    file's matching table (``[gateway] port = 8080``); the environment wins. A
+    wrong value becomes one line such as
+    ``FLIGHTDECK_GATEWAY__PORT: Input should be a valid integer (got 'x')``.
     """
     try:
-        return section(**overrides)
+        if section is Settings:
+            return section(**overrides)
+        return section(**{**_from_file(section), **overrides})
     except ValidationError as exc:
         prefix = str(section.model_config.get("env_prefix") or "")
         raise ConfigError(_describe(exc, prefix)) from None

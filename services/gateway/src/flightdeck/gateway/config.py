@@ -23,29 +23,52 @@ DEV_SECRETS_KEY = "ZmxpZ2h0ZGVjay1kZXYta2V5LW5vdC1mb3ItcHJvZCE="
 class GatewayConfig(BaseSettings):
     """Everything the gateway reads from its environment (documented in docs/api.md)."""
 
-    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_GATEWAY__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FLIGHTDECK_GATEWAY__", extra="ignore", use_attribute_docstrings=True
+    )
 
     host: str = "127.0.0.1"
+    """Listen address."""
     port: int = Field(8080, ge=0, le=65535)
+    """Listen port."""
     dev_mode: bool = False
+    """Print an admin key for tenant dev_tenant at start-up; allow the built-in development secrets key."""
     dev_tenant: str = "dev"
+    """The dev key's tenant."""
     dev_token: str = ""  # dev mode: this key instead of a fresh one per start
+    """Dev mode: use this key (flightdeck up keeps one in the state dir) instead of a fresh one per start."""
     secrets_key: str = ""
+    """32 random bytes, base64: seals connection secrets, signs stream tickets (required unless dev mode)."""
     secrets_key_id: str = "k1"
+    """Recorded with every sealed secret."""
     max_connections: int = Field(1000, ge=1)
+    """SSE + WebSocket connections; beyond: 503 TOO_MANY_CONNECTIONS."""
     client_buffer: int = Field(1024, ge=1)
+    """Events a subscription may have pending before SLOW_CONSUMER."""
     heartbeat_s: float = Field(15.0, gt=0)
+    """SSE comment after this much silence."""
     retry_ms: int = Field(3000, ge=0)
+    """SSE retry: value."""
     close_after_done_s: float = Field(5.0, ge=0)
+    """Close a deployment stream this long after done/error."""
     idle_timeout_s: float = Field(1800.0, gt=0)
+    """Close a stream with no delivery (WebSocket: no traffic) for this long."""
     slow_close_grace_s: float = Field(2.0, ge=0)
+    """How long a cut-off client gets to read its final error."""
     ticket_ttl_s: float = Field(60.0, gt=0)
+    """Stream ticket lifetime."""
     deploy_concurrency: int = Field(10, ge=1)
+    """Pending + in-progress deployments before QUEUE_FULL."""
     github_api_url: str = "https://api.github.com"
+    """GitHub REST API base."""
     aws_endpoint_url: str | None = None
+    """STS endpoint for checking AWS connections (moto / the sandbox in tests)."""
     upstream_timeout_s: float = Field(10.0, gt=0)
+    """GitHub and STS time-out."""
     run_projector: bool = True
+    """Run the read-model projector inside the gateway."""
     gc_freeze: bool = True
+    """gc.freeze() after start-up and as connections grow."""
 
     def key_material(self) -> bytes:
         """The 32-byte master key (base64, standard or URL-safe, padding optional) for

@@ -10,7 +10,9 @@ from flightdeck.runtime.kube import KubernetesSettings
 
 
 class RelaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FLIGHTDECK_LOG_RELAY__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FLIGHTDECK_LOG_RELAY__", extra="ignore", use_attribute_docstrings=True
+    )
 
     namespaces: str = ""
     """Namespaces followed by default (comma-separated, ``*`` for every namespace the
@@ -20,7 +22,9 @@ class RelaySettings(BaseSettings):
     tail_lines: int = Field(100, ge=0)
     """History taken on first attaching to a container that was already running."""
     batch_lines: int = Field(500, ge=1, le=10_000)
+    """Most lines in one published batch."""
     batch_bytes: int = Field(256 * 1024, ge=4096, le=900 * 1024)
+    """Most bytes in one published batch."""
     flush_ms: float = Field(25.0, ge=0)
     """How long the oldest pending line may wait for a fuller batch."""
     max_in_flight: int = Field(32, ge=1)
@@ -30,6 +34,7 @@ class RelaySettings(BaseSettings):
     max_follows: int = Field(2000, ge=1)
     """Containers one replica follows at most; the rest are left to other replicas."""
     lease_ttl_s: float = Field(15.0, ge=1)
+    """Lease lifetime of a followed container."""
     replica_id: str | None = None
     """This replica's lease holder name; a restarted replica with the same id takes its
     leases back at once. Unique per running process! Default: host name + random."""
@@ -38,11 +43,17 @@ class RelaySettings(BaseSettings):
     finish_timeout_s: float = Field(60.0, gt=0)
     """How long the stream of a deleted pod may still deliver before it is closed."""
     idle_timeout_s: float = Field(600.0, gt=0)
+    """Re-open a log stream silent for this long."""
     max_line_bytes: int = Field(32 * 1024, ge=256)
+    """Longer lines are truncated."""
     stats_interval_s: float = Field(30.0, gt=0)
+    """How often follow statistics are logged."""
     lease_bucket: str = "fd_log_leases"
+    """NATS KV bucket of container leases."""
     cursor_bucket: str = "fd_log_cursors"
+    """NATS KV bucket of resume cursors."""
     rules_bucket: str = "fd_log_follows"
+    """NATS KV bucket of FollowLogs rules."""
 
     def namespace_scope(self, kube: KubernetesSettings) -> frozenset[str] | None:
         """The namespaces followed by default; ``None`` means every one."""
