@@ -11,7 +11,9 @@ DOC = Path(__file__).parents[2] / "docs" / "configuration.md"
 
 
 def test_the_reference_is_generated_from_the_code() -> None:
-    assert DOC.read_text() == markdown() + "\n", "run: uv run flightdeck config --markdown > docs/configuration.md"
+    assert DOC.read_text() == markdown() + "\n", (
+        "run: uv run flightdeck config --markdown > docs/configuration.md"
+    )
 
 
 def test_every_setting_is_documented_and_every_section_loads_by_default() -> None:

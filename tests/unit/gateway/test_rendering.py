@@ -1,8 +1,8 @@
-"""SSE framing, Panda payloads, log filters and deploy planning: all pure."""
+"""SSE framing, Panda payloads and deploy planning: all pure (log filters: test_logfilter.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -16,11 +16,9 @@ from flightdeck.events.deployments import (
     Stage,
     StageProgressed,
 )
-from flightdeck.events.logs import LogLevel, LogLine, LogLinesCaptured, LogSource
 from flightdeck.gateway.domain import pipeline, sse
 from flightdeck.gateway.domain.deploy import plan
 from flightdeck.gateway.domain.errors import ApiError
-from flightdeck.gateway.domain.logfilter import LogFilter, log_renderer
 from flightdeck.gateway.schemas import DeployCreate
 
 pytestmark = pytest.mark.unit
@@ -90,40 +88,6 @@ def test_stage_done_and_error_payloads() -> None:
     )
     assert failed is not None and failed.event == "error" and failed.terminal
     assert msgspec.json.decode(failed.data)["errorCode"] == "IMAGE_PULL_BACKOFF"
-
-
-def test_log_filter_keeps_matching_lines_only() -> None:
-    def line(level: str, text: str, source: str = "stdout", age: int = 0) -> LogLine:
-        return LogLine(
-            time=T0 + timedelta(seconds=age),
-            source=LogSource(source),
-            source_inferred=False,
-            level=LogLevel(level),
-            text=text,
-        )
-
-    event = LogLinesCaptured(
-        namespace="default",
-        pod="p",
-        container="c",
-        node=None,
-        app="web",
-        lines=[
-            line("INFO", "hello"),
-            line("ERROR", "Boom", "stderr", 5),
-            line("ERROR", "ok", age=9),
-        ],
-    )
-    render = log_renderer(LogFilter(levels=["ERROR"], keywords=["boom"]))
-    out = render(recorded(event, subject="fd.evt.log.default.web.p"))
-    assert out is not None
-    assert [ln["text"] for ln in msgspec.json.decode(out.data)["lines"]] == ["Boom"]
-    assert log_renderer(LogFilter(pods=["other"]))(recorded(event)) is None
-    window = log_renderer(
-        LogFilter(since=T0 + timedelta(seconds=1), until=T0 + timedelta(seconds=6))
-    )
-    kept = window(recorded(event))
-    assert kept is not None and len(msgspec.json.decode(kept.data)["lines"]) == 1
 
 
 def test_plan_from_image_and_from_branch() -> None:
