@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,34 @@ from flightdeck.events import Codec, EventStore, declare
 from flightdeck.readmodel.database import Database, open_database
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
+from tests.support.processes import processes_mentioning
+
+RUN_MARKER = "FLIGHTDECK_TEST_RUN"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Every process this run starts inherits a marker; none may outlive the run."""
+    marker = uuid.uuid4().hex
+    os.environ[RUN_MARKER] = marker
+    yield
+    deadline = time.monotonic() + 15
+    while (left := [p for p in processes_mentioning(marker) if p != os.getpid()]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert not left, f"processes left behind by the tests: {_describe(left)}"
+
+
+def _describe(pids: list[int]) -> str:
+    out = []
+    for pid in pids:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        out.append(f"{pid}: {command.decode(errors='replace')}")
+    return "; ".join(out)
 
 
 @pytest.fixture(scope="session")
