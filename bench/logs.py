@@ -1,18 +1,21 @@
-"""Pod logs through the log-relay into NATS: lines/s, and the delay from pod to NATS.
+"""Pod logs through the log-relay into NATS, and on through the gateway to a WebSocket.
 
-Sandbox pods log at a set rate; the real k8s-watcher and one log-relay run as
-their own processes; the bench subscribes to ``fd.evt.log.>`` and, for every
-line, takes the time from the pod writing it (the kubelet timestamp) to NATS
-delivering its batch here. Each load level runs in its own namespace, warms up,
-then measures a fixed window: relayed lines/s against the rate the pods were
-asked to write, latency percentiles, and how much CPU the relay and the sandbox
-used (on 2 cores the sandbox, writing and serving the lines, competes with the
-relay for the same CPU).
+Sandbox pods log at a set rate; the real k8s-watcher, one log-relay and the
+gateway run as their own processes; the bench subscribes to ``fd.evt.log.>``
+and, for every line, takes the time from the pod writing it (the kubelet
+timestamp) to NATS delivering its batch here. In the same window ONE WebSocket
+client (its own process, ``python -m bench.logs wsclient``) follows the level's
+app through the gateway with a keyword filter and takes the same time to its
+own receipt of each line. Each load level runs in its own namespace, warms up,
+then measures a fixed window: lines/s relayed and delivered against the rate
+the pods were asked to write, latency percentiles, and how much CPU the relay,
+the gateway and the sandbox used (on 2 cores they all compete for the same CPU).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -30,7 +33,8 @@ import msgspec
 from kubernetes_asyncio import client, config
 
 from bench.harness import console, private_nats, report
-from flightdeck.events import Codec, EventStore, declare
+from flightdeck.events import Cause, Codec, EventStore, declare, subjects
+from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
@@ -38,8 +42,14 @@ from flightdeck.sandbox import Sandbox, SandboxConfig
 
 # (pods, lines per second per pod): the load asked for is pods times rate.
 LEVELS = ((4, 500), (10, 2000), (20, 3000))
+# The gateway alone: lines/s published straight into NATS (500-line batches, as the relay sends).
+DIRECT_RATES = (50_000, 100_000, 200_000)
 WARMUP_S = 3.0
 WINDOW_S = 8.0
+KEYWORD = "seq"
+"""The WebSocket client's filter: every chatter line has it, so each line is checked and kept."""
+TARGET_LINES_S = 50_000
+TARGET_P99_MS = 200.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,7 +64,9 @@ class Level:
     direct_ms: list[float] | None = None
     relay_cpu: float = 0.0
     sandbox_cpu: float = 0.0
+    gateway_cpu: float = 0.0
     window_s: float = WINDOW_S
+    ws: dict[str, Any] | None = None
 
     @property
     def namespace(self) -> str:
@@ -164,6 +176,98 @@ async def _direct(core: client.CoreV1Api, namespace: str, pod: str, out: list[fl
         response.release()
 
 
+class Gateway:
+    """The gateway as its own process (the real entry point, dev mode), and its dev key."""
+
+    def __init__(self, env: dict[str, str], state: Path) -> None:
+        self.port = processes.free_port("127.0.0.1")
+        self.env = {
+            **env,
+            "FLIGHTDECK_STATE_DIR": str(state),
+            "FLIGHTDECK_GATEWAY__PORT": str(self.port),
+            "FLIGHTDECK_GATEWAY__DEV_MODE": "true",
+            "FLIGHTDECK_GATEWAY__CLIENT_BUFFER": "10000",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "flightdeck.gateway"],
+            env=self.env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.token = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def ready(self) -> None:
+        assert self.proc.stderr is not None
+        while not self.token:
+            line = await asyncio.to_thread(self.proc.stderr.readline)
+            if not line:
+                raise RuntimeError("the gateway exited before printing its dev token")
+            if "dev token" in line:
+                self.token = line.rsplit(":", 1)[1].strip()
+        asyncio.get_running_loop().run_in_executor(None, self.proc.stderr.read)
+
+    async def owns(self, store: EventStore, app: str, namespace: str) -> None:
+        """Deploy ``app`` for the dev tenant (one event) and wait until the gateway shows it."""
+        import httpx
+
+        request = DeploymentRequested(
+            deployment_id=f"bench-{namespace}",
+            tenant="dev",
+            app=app,
+            namespace=namespace,
+            repository=app,
+            tag="v1",
+            image=f"{app}:v1",
+        )
+        subject = subjects.deployment(request.deployment_id)
+        await store.append(subject, [request], cause=Cause.root("service:bench"), expected=0)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10) as http:
+            params = {"namespace": namespace, "limit": 1}
+            while (await http.get(f"/api/v1/logs/{app}", params=params)).status_code != 200:  # noqa: ASYNC110 - polls over HTTP
+                await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        processes.stop(self.proc, timeout=15)
+
+
+class WsClient:
+    """Drives one ``python -m bench.logs wsclient`` process: ready, record, stop."""
+
+    def __init__(self, gateway: Gateway, app: str, namespace: str) -> None:
+        url = gateway.url.replace("http://", "ws://") + "/api/v1/ws"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.logs", "wsclient", url, gateway.token, app, namespace],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    async def ask(self, command: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if command:
+            self.proc.stdin.write(command + "\n")
+            self.proc.stdin.flush()
+        line = await asyncio.to_thread(self.proc.stdout.readline)
+        if not line:
+            raise RuntimeError("the WebSocket client exited")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 async def _measure(
     level: Level,
     core: client.CoreV1Api,
@@ -171,6 +275,26 @@ async def _measure(
     tally: Tally,
     relay_pid: int,
     sandbox_pid: int | None,
+    gateway: Gateway,
+    store: EventStore,
+) -> None:
+    name = f"talk{level.pods}"
+    await gateway.owns(store, name, level.namespace)
+    ws = WsClient(gateway, name, level.namespace)
+    try:
+        await ws.ask("")  # subscribed
+        await _window(level, core, apps, tally, (relay_pid, sandbox_pid, gateway.proc.pid), ws)
+    finally:
+        ws.stop()
+
+
+async def _window(
+    level: Level,
+    core: client.CoreV1Api,
+    apps: client.AppsV1Api,
+    tally: Tally,
+    pids: tuple[int, int | None, int],
+    ws: WsClient,
 ) -> None:
     name = f"talk{level.pods}"
     await apps.create_namespaced_deployment(
@@ -185,16 +309,20 @@ async def _measure(
     level.latencies_ms, level.direct_ms = [], []
     first = sorted(p for p in tally.pods if p.startswith(name + "-"))[0]
     direct = asyncio.create_task(_direct(core, level.namespace, first, level.direct_ms))
-    cpu = (_cpu_seconds(relay_pid), _cpu_seconds(sandbox_pid))
+    cpu = [_cpu_seconds(pid) for pid in pids]
+    await ws.ask("record")
     tally.level = level
     started = time.monotonic()
     await asyncio.sleep(WINDOW_S)
     tally.level = None
+    level.ws = await ws.ask("stop")
     direct.cancel()
     await asyncio.gather(direct, return_exceptions=True)
     level.window_s = time.monotonic() - started
-    level.relay_cpu = (_cpu_seconds(relay_pid) - cpu[0]) / level.window_s
-    level.sandbox_cpu = (_cpu_seconds(sandbox_pid) - cpu[1]) / level.window_s
+    used = [
+        (_cpu_seconds(pid) - before) / level.window_s for pid, before in zip(pids, cpu, strict=True)
+    ]
+    level.relay_cpu, level.sandbox_cpu, level.gateway_cpu = used
     await apps.delete_namespaced_deployment(name, level.namespace)
 
 
@@ -214,6 +342,7 @@ async def run() -> None:
                 await core.create_namespace({"metadata": {"name": level.namespace}})
             nc = await connect(server.url, "bench-logs")
             await EventStore(nc, Codec("/flightdeck/bench")).ensure_streams(declare())
+            store = EventStore(nc, Codec("/flightdeck/bench"))
             tally = Tally()
             sub = await nc.subscribe("fd.evt.log.>", cb=tally.on_message)
             env = {
@@ -224,11 +353,22 @@ async def run() -> None:
                 "FLIGHTDECK_K8S__NAMESPACES": ",".join(level.namespace for level in levels),
                 "FLIGHTDECK_K8S_WATCHER__KINDS": "Pod",
             }
-            async with _processes(env, logs) as relay:
-                await asyncio.sleep(8.0)  # both processes import, connect and read their snapshot
-                for level in levels:
-                    with console.status(f"{level.pods} pods × {level.rate:.0f} lines/s…"):
-                        await _measure(level, core, apps, tally, relay.pid, sb.pid)
+            gateway = Gateway(env, logs / "gateway")
+            try:
+                async with _processes(env, logs) as relay:
+                    await gateway.ready()
+                    await asyncio.sleep(8.0)  # the processes import, connect, read their snapshot
+                    for level in levels:
+                        with console.status(f"{level.pods} pods × {level.rate:.0f} lines/s…"):
+                            await _measure(
+                                level, core, apps, tally, relay.pid, sb.pid, gateway, store
+                            )
+                direct = []
+                for rate in DIRECT_RATES:
+                    with console.status(f"gateway alone, {rate:,} lines/s…"):
+                        direct.append(await _gateway_alone(rate, gateway, store))
+            finally:
+                gateway.stop()
             await sub.unsubscribe()
             await nc.close()
             await api.close()
@@ -249,9 +389,204 @@ async def run() -> None:
                 "  lines per event / follow-lost events",
                 f"{level.lines / max(level.events, 1):.0f} / {level.lost}",
             ),
+            *_ws_rows(level),
             (
-                "  CPU: log-relay / sandbox (cores)",
-                f"{level.relay_cpu:.2f} / {level.sandbox_cpu:.2f}",
+                "  CPU: log-relay / gateway / sandbox (cores)",
+                f"{level.relay_cpu:.2f} / {level.gateway_cpu:.2f} / {level.sandbox_cpu:.2f}",
             ),
         ]
-    report("Pod logs → log-relay → NATS (sandbox pods, one relay process, 2 cores)", rows)
+    report(
+        "Pod logs → log-relay → NATS → gateway → 1 WebSocket client "
+        "(sandbox pods, one relay, one gateway, 2 cores)",
+        rows,
+    )
+    report(
+        "The WebSocket half alone: batches published into NATS → gateway → 1 WebSocket client "
+        f"(keyword {KEYWORD!r}); latency from the line's time (just before publishing)",
+        [row for rate, ws, cpu in direct for row in _direct_rows(rate, ws, cpu)],
+    )
+
+
+def _direct_rows(rate: int, ws: dict[str, Any], cpu: float) -> list[tuple[str, str]]:
+    got = ws.get("lines", 0) / WINDOW_S
+    lat = ws["latency_ms"]
+    return [
+        (
+            f"published {rate:,} lines/s: delivered lines/s",
+            f"{got:,.0f} ({got / rate:.0%}; target {TARGET_LINES_S:,} "
+            f"→ ratio {got / TARGET_LINES_S:.2f})",
+        ),
+        (
+            "  publish → WebSocket client, ms",
+            f"p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} / max {lat['max']:.0f} "
+            f"(p99 target {TARGET_P99_MS:.0f} → ratio {TARGET_P99_MS / max(lat['p99'], 1e-9):.2f})",
+        ),
+        ("  CPU: gateway / WebSocket client (cores)", f"{cpu:.2f} / {ws['cpu']:.2f}"),
+    ]
+
+
+async def _gateway_alone(
+    rate: int, gateway: Gateway, store: EventStore
+) -> tuple[int, dict[str, Any], float]:
+    """``rate`` lines/s of sandbox-like chatter in 500-line batches, paced every 10 ms."""
+    from flightdeck.events.logs import LogLevel, LogLine, LogSource
+    from flightdeck.sandbox.chatter import LineMaker
+
+    namespace, app, batch = f"bench-gw-{rate}", "direct", 500
+    await gateway.owns(store, app, namespace)
+    maker = LineMaker(namespace, app)
+    texts = [maker.next(datetime.now(UTC))[1] for _ in range(batch * 8)]
+    cause = Cause.root("service:bench")
+    subject = subjects.pod_logs(namespace, app, f"{app}-0")
+
+    def event(n: int) -> LogLinesCaptured:
+        now = datetime.now(UTC)
+        first = (n % 8) * batch
+        lines = [
+            LogLine(
+                time=now,
+                source=LogSource.STDOUT,
+                source_inferred=True,
+                level=LogLevel.INFO,
+                text=text,
+            )
+            for text in texts[first : first + batch]
+        ]
+        return LogLinesCaptured(
+            namespace=namespace, pod=f"{app}-0", container="app", node="n1", app=app, lines=lines
+        )
+
+    async def publish(seconds: float) -> None:
+        sent, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < seconds:
+            for _ in range(int(elapsed * rate / batch) - sent):
+                await store.append(subject, [event(sent)], cause=cause)
+                sent += 1
+            await asyncio.sleep(0.01)
+
+    ws = WsClient(gateway, app, namespace)
+    try:
+        await ws.ask("")
+        await publish(WARMUP_S)
+        cpu = _cpu_seconds(gateway.proc.pid)
+        await ws.ask("record")
+        started = time.monotonic()
+        await publish(WINDOW_S)
+        await asyncio.sleep(0.5)  # the last batches arrive
+        result = await ws.ask("stop")
+        used = (_cpu_seconds(gateway.proc.pid) - cpu) / (time.monotonic() - started)
+    finally:
+        ws.stop()
+    return rate, result, used
+
+
+def _ws_rows(level: Level) -> list[tuple[str, str]]:
+    ws = level.ws or {}
+    if not ws.get("lines"):
+        return [("  → gateway → WebSocket client", "no lines received")]
+    rate = ws["lines"] / ws["seconds"]
+    relayed = level.lines / level.window_s
+    lat = ws["latency_ms"]
+    return [
+        (
+            f"  → gateway → 1 WebSocket client, keyword {KEYWORD!r}: lines/s",
+            f"{rate:,.0f} ({rate / relayed:.0%} of relayed; target {TARGET_LINES_S:,} "
+            f"→ ratio {rate / TARGET_LINES_S:.2f})",
+        ),
+        (
+            "  pod write → WebSocket client, ms",
+            f"p50 {lat['p50']:.0f} / p99 {lat['p99']:.0f} / max {lat['max']:.0f} "
+            f"(p99 target {TARGET_P99_MS:.0f} → ratio {TARGET_P99_MS / max(lat['p99'], 1e-9):.2f})",
+        ),
+        (
+            "  WebSocket messages / lines per message / client CPU (cores)",
+            f"{ws['messages']:,} / {ws['lines'] / max(ws['messages'], 1):.0f} / {ws['cpu']:.2f}",
+        ),
+    ]
+
+
+# ----------------------------------------------------------------- the WebSocket client process
+
+
+class _Line(msgspec.Struct):
+    time: datetime
+
+
+class _Lines(msgspec.Struct):
+    lines: list[_Line] = []
+
+
+class _WsMessage(msgspec.Struct):
+    type: str
+    event: str | None = None
+    data: _Lines | None = None
+
+
+async def wsclient_main(url: str, token: str, app: str, namespace: str) -> None:
+    """Subscribe to ``app``'s logs with the keyword filter, live only; then, on stdin,
+    ``record`` starts counting and ``stop`` prints what arrived (JSON, one line)."""
+    import websockets
+
+    decode = msgspec.json.Decoder(_WsMessage).decode
+    recording = False
+    latencies: list[float] = []
+    counts = {"lines": 0, "messages": 0}
+    subscribed = asyncio.get_running_loop().create_future()
+    async with websockets.connect(
+        url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=None
+    ) as ws:
+        subscribe = {
+            "type": "subscribe-to-logs",
+            "app": app,
+            "namespace": namespace,
+            "tail": 0,
+            "filter": {"keywords": [KEYWORD]},
+        }
+        await ws.send(json.dumps(subscribe))
+
+        async def read() -> None:
+            async for raw in ws:
+                now = time.time()
+                message = decode(raw)
+                if message.type == "subscribed" and not subscribed.done():
+                    subscribed.set_result(None)
+                if not recording or message.event != "log" or message.data is None:
+                    continue
+                lines = message.data.lines
+                counts["messages"] += 1
+                counts["lines"] += len(lines)
+                latencies.extend((now - line.time.timestamp()) * 1000 for line in lines)
+
+        reader = asyncio.create_task(read())
+        await subscribed
+        print(json.dumps({"subscribed": True}), flush=True)
+        started = (0.0, 0.0)
+        while command := (await asyncio.to_thread(sys.stdin.readline)).strip():
+            if command == "record":
+                latencies.clear()
+                counts.update(lines=0, messages=0)
+                recording = True
+                started = (time.process_time(), time.perf_counter())
+                print(json.dumps({"recording": True}), flush=True)
+            elif command == "stop":
+                recording = False
+                seconds = time.perf_counter() - started[1]
+                ordered = sorted(latencies) or [float("nan")]
+                summary = {
+                    **counts,
+                    "seconds": seconds,
+                    "cpu": (time.process_time() - started[0]) / seconds,
+                    "latency_ms": {
+                        "p50": ordered[len(ordered) // 2],
+                        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+                        "max": ordered[-1],
+                    },
+                }
+                print(json.dumps(summary), flush=True)
+        reader.cancel()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["wsclient"]:
+    from flightdeck.runtime import eventloop
+
+    eventloop.run(wsclient_main(*sys.argv[2:6]))

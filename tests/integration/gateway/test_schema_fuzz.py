@@ -15,7 +15,7 @@ from tests.integration.gateway.conftest import Gateway
 
 pytestmark = pytest.mark.integration
 
-STREAMING = ("/api/v1/deploy/{deployment_id}/events",)
+STREAMING = ("/api/v1/deploy/{deployment_id}/events", "/api/v1/logs/{app}/stream")
 
 
 def fuzz(schema_dict: dict[str, Any], base_url: str, headers: dict[str, str]) -> list[str]:

@@ -1,9 +1,8 @@
-"""WebSocket: several subscriptions on one socket, resume, log filters, errors as messages."""
+"""WebSocket: several subscriptions on one socket, resume, errors as messages (logs: test_logs_ws.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -11,8 +10,7 @@ import pytest
 import websockets
 
 from flightdeck.events import subjects
-from flightdeck.events.logs import LogLevel, LogLine, LogLinesCaptured, LogSource
-from tests.integration.gateway.conftest import CAUSE, Gateway, eventually, new_deployment
+from tests.integration.gateway.conftest import CAUSE, Gateway, new_deployment
 from tests.support.samples import progressed
 
 pytestmark = pytest.mark.integration
@@ -91,58 +89,3 @@ async def test_unauthenticated_socket_gets_an_error_then_closes(gateway: Gateway
         assert message["code"] == "UNAUTHORIZED"
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 10)
-
-
-def _lines(*specs: tuple[str, str]) -> LogLinesCaptured:
-    now = datetime.now(UTC)
-    return LogLinesCaptured(
-        namespace="default",
-        pod="logged-abc",
-        container="app",
-        node=None,
-        app="logged",
-        lines=[
-            LogLine(
-                time=now, source=LogSource.STDOUT, source_inferred=False, level=LogLevel(lv), text=t
-            )
-            for lv, t in specs
-        ],
-    )
-
-
-async def test_log_subscription_with_filters(gateway: Gateway) -> None:
-    dep, _ = await new_deployment(gateway.store, app="logged")
-    async with gateway.client("acme-read") as client:
-
-        async def projected() -> bool:
-            return (await client.get(f"/api/v1/deploy/{dep}/result")).status_code == 200
-
-        await eventually(projected)
-    subject = subjects.pod_logs("default", "logged", "logged-abc")
-    before = await gateway.store.append(subject, [_lines(("INFO", "old line"))], cause=CAUSE)
-    async with connect(gateway) as ws:
-        sock = Socket(ws)
-        await sock.send(
-            type="subscribe-to-logs",
-            app="logged",
-            filter={"levels": ["ERROR"]},
-            fromPosition=before.last_position - 1,
-            subscriptionId="logs",
-        )
-        await sock.next(type="subscribed", subscriptionId="logs")
-        await gateway.store.append(
-            subject, [_lines(("INFO", "fine"), ("ERROR", "boom"), ("ERROR", "bang"))], cause=CAUSE
-        )
-        got = (await sock.events("logs", 1))[0]
-        assert [line["text"] for line in got["data"]["lines"]] == ["boom", "bang"]
-        await sock.send(
-            type="update-log-filter", subscriptionId="logs", filter={"keywords": ["FINE"]}
-        )
-        await sock.next(type="filter-updated", subscriptionId="logs")
-        await gateway.store.append(
-            subject, [_lines(("ERROR", "x"), ("INFO", "all fine"))], cause=CAUSE
-        )
-        got = (await sock.events("logs", 1))[0]
-        assert [line["text"] for line in got["data"]["lines"]] == ["all fine"]
-        await sock.send(type="subscribe-to-logs", app="nope")
-        assert (await sock.next(type="error"))["code"] == "NOT_FOUND"

@@ -69,6 +69,8 @@ class GatewayConfig(BaseSettings):
     """Run the read-model projector inside the gateway."""
     gc_freeze: bool = True
     """gc.freeze() after start-up and as connections grow."""
+    ws_compression: bool = False
+    """permessage-deflate for WebSocket clients that offer it: ~25x less traffic for log lines, ~4 µs of CPU per line per client."""
 
     def key_material(self) -> bytes:
         """The 32-byte master key (base64, standard or URL-safe, padding optional) for

@@ -12,6 +12,8 @@ from typing import Annotated, Generic, TypeVar
 import msgspec
 from msgspec import Meta
 
+from flightdeck.gateway.domain.logrender import GapPayload, LinePayload
+
 T = TypeVar("T")
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -195,3 +197,17 @@ class ErrorBody(msgspec.Struct, kw_only=True, rename="camel"):
     message: str
     error_code: str
     path: str
+
+
+# ------------------------------------------------------------------ logs
+
+
+class LogPage(msgspec.Struct, kw_only=True, rename="camel"):
+    """A page of an app's log history, oldest line first (cursors: docs/api.md, Logs)."""
+
+    items: list[LinePayload]
+    gaps: list[GapPayload]
+    limit: int
+    has_more: bool
+    prev: str | None
+    next: str | None

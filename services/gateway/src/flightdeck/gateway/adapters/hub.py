@@ -3,9 +3,15 @@
 Per-client consumers cost three tasks each and ~9 % CPU idle at 1,000 clients
 (STACK-NOTES); here one ordered consumer per stream decodes each event once,
 each *feed* (a subject filter and its renderer) renders it once, and every
-client of the feed gets the same bytes in its bounded :class:`Outbox`. The
-hub never waits on a client: an offer is a list append, and a client that
-cannot keep up is cut off by its outbox.
+client of the feed gets the same bytes. The hub never waits on a client.
+
+Events are handed out once per event-loop iteration (:meth:`Hub._flush`), a
+feed at a time. A client that is caught up gets the iteration's events as ONE
+pre-framed chunk, the same bytes object for all such clients, written straight
+to its transport (:meth:`Sink.push`), so a broadcast costs a write per client
+and no task wake-up. Every other client gets them in its bounded
+:class:`Outbox` (a list append) and its task is woken; a client that cannot
+keep up is cut off by its outbox (ADR 0008, "Performance").
 """
 
 from __future__ import annotations
@@ -23,10 +29,14 @@ from nats.js import api
 from flightdeck.events import EventDecodeError, EventStore, Recorded, streams
 from flightdeck.events.streams import stream_for_subject
 from flightdeck.gateway.adapters.metrics import Metrics
+from flightdeck.gateway.domain import sse
 from flightdeck.gateway.domain.outbox import Outbox
 from flightdeck.gateway.domain.rendering import ClientFilter, Rendered, Renderer
 
 log = structlog.get_logger(__name__)
+
+
+Frame = Callable[[Rendered], bytes]
 
 
 class Sink(Protocol):
@@ -34,41 +44,96 @@ class Sink(Protocol):
 
     outbox: Outbox
     client_filter: ClientFilter | None
+    direct: DirectWriter | None
 
-    def frame(self, rendered: Rendered) -> bytes: ...
+    @property
+    def frame(self) -> Frame: ...
 
     def wake(self) -> None: ...
 
+    def push(self, chunk: bytes, first: int, last: int, now: float) -> bool: ...
+
+
+class DirectWriter(Protocol):
+    """A client's transport, written without waking the client's task (SSE over uvicorn)."""
+
+    def write(self, chunk: bytes) -> bool:
+        """Write ``chunk`` now if the transport takes it without blocking; ``False`` if not."""
+        ...
+
 
 class Feed:
-    """The clients of one subject filter, all rendered by one renderer."""
+    """The clients of one subject filter, all rendered by one renderer.
 
-    __slots__ = ("renderer", "sinks", "subject_filter")
+    Events are collected as they arrive and handed to the clients once per
+    event-loop iteration (:meth:`flush`), so a burst of events costs each
+    client one write, not one per event.
+    """
+
+    __slots__ = ("_pending", "renderer", "sinks", "subject_filter")
 
     def __init__(self, subject_filter: str, renderer: Renderer) -> None:
         self.subject_filter = subject_filter
         self.renderer = renderer
         self.sinks: dict[Sink, None] = {}
+        self._pending: list[Recorded[Any]] = []
 
-    def deliver(self, rec: Recorded[Any]) -> int:
-        """Offer one event to every client; returns how many got it."""
-        shared: Rendered | None = None
-        rendered_once = False
+    def add(self, rec: Recorded[Any]) -> bool:
+        """Collect one event; ``True`` when it is the first since the last flush."""
+        self._pending.append(rec)
+        return len(self._pending) == 1
+
+    def flush(self, now: float) -> tuple[int, list[Recorded[Any]]]:
+        """Hand the collected events to every client; returns the deliveries and the events.
+
+        The shared rendering is done once. A client that is caught up, idle and
+        writable gets them as ONE pre-framed chunk, the same bytes object for
+        every such client, written straight to its transport; any other client
+        (replaying, backlogged, flow-controlled, filtered, WebSocket) gets them
+        in its bounded outbox and its task is woken, as before.
+        """
+        recs, self._pending = self._pending, []
+        shared: list[Rendered] | None = None
+        chunks: dict[Frame, bytes] = {}
         count = 0
         for sink in self.sinks:
-            if sink.client_filter is not None:
-                rendered = sink.client_filter(rec)
-            else:
-                if not rendered_once:
-                    shared = self.renderer(rec)
-                    rendered_once = True
+            client_filter = sink.client_filter
+            if client_filter is None:
+                if shared is None:
+                    shared = [r for r in map(self.renderer, recs) if r is not None]
                 rendered = shared
-            if rendered is None:
-                continue
-            if sink.outbox.offer(rendered.position, sink.frame(rendered), rendered.terminal):
+                if not rendered:
+                    continue
+                if sink.direct is not None:
+                    frame = sink.frame
+                    chunk = chunks.get(frame)
+                    if chunk is None:
+                        chunk = chunks[frame] = _direct_chunk(rendered, frame)
+                    if chunk and sink.push(chunk, rendered[0].position, rendered[-1].position, now):
+                        count += len(rendered)
+                        continue
+            else:
+                rendered = [r for r in map(client_filter, recs) if r is not None]
+            outbox = sink.outbox
+            woken = False
+            for r in rendered:
+                if outbox.offer(r.position, sink.frame(r), r.terminal):
+                    woken = True
+            if woken:
                 sink.wake()
-            count += 1
-        return count
+            count += len(rendered)
+        return count, recs
+
+
+def _direct_chunk(rendered: list[Rendered], frame: Frame) -> bytes:
+    """The shared events as one HTTP/1.1 chunk, framed once for every direct client;
+    empty if one of them ends the stream (a terminal event goes through the outbox,
+    so that the client's task starts its close-after-done timer)."""
+    for r in rendered:
+        if r.terminal:
+            return b""
+    body = frame(rendered[0]) if len(rendered) == 1 else b"".join([frame(r) for r in rendered])
+    return sse.http_chunk(body)
 
 
 def _patterns(subject: str) -> list[str]:
@@ -86,20 +151,38 @@ class Hub:
         store: the event store (its connection and codec are reused).
         metrics: where deliveries and latencies are counted.
         clock: wall-clock seconds, for publish→delivery latency.
+        coalesce: after a flush that took ``t`` seconds (at least ``coalesce_from``),
+            the next one starts no sooner than ``coalesce * t`` later (at most
+            ``coalesce_max``), so events arriving meanwhile share its writes. Under
+            a broadcast storm this bounds the fan-out's share of the CPU and
+            multiplies the events per write; a quiet feed is never delayed.
     """
 
     def __init__(
-        self, store: EventStore, metrics: Metrics, clock: Callable[[], float] = time.time
+        self,
+        store: EventStore,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.time,
+        *,
+        coalesce: float = 1.0,
+        coalesce_from: float = 0.002,
+        coalesce_max: float = 0.025,
     ) -> None:
         self._store = store
         self._metrics = metrics
         self._clock = clock
+        self._coalesce = coalesce
+        self._coalesce_from = coalesce_from
+        self._coalesce_max = coalesce_max
+        self._next_flush = 0.0
         self._feeds: dict[tuple[str, Renderer], Feed] = {}
         self._by_pattern: dict[str, list[Feed]] = {}
         self._wildcards = 0
         self._consumers: dict[str, Any] = {}
         self._starting: dict[str, asyncio.Lock] = {}
         self.positions: dict[str, int] = {}
+        self._dirty: list[Feed] = []
+        self._flush_scheduled = False
 
     async def follow(self, stream: str) -> None:
         """Start the stream's one consumer if it is not running (new events only)."""
@@ -173,10 +256,49 @@ class Hub:
         except EventDecodeError as exc:
             log.warning("skipping undecodable event", error=str(exc))
             return
-        delivered = 0
         for feed in feeds:
-            delivered += feed.deliver(rec)
-        self._metrics.delivered(delivered, self._clock() - rec.time.timestamp())
+            if feed.add(rec):
+                self._dirty.append(feed)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop = asyncio.get_running_loop()
+            wait = self._next_flush - time.monotonic()
+            if wait > 0:
+                loop.call_later(wait, self._flush)
+            else:
+                loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Hand everything dispatched so far to the clients, feed by feed.
+
+        nats-py hands the consumer every message of one socket read in one go,
+        so events that arrive together are written together: one write per
+        client per flush however many events there were. After a long flush
+        (a large broadcast), the next waits as long as it took (``coalesce``).
+        """
+        self._flush_scheduled = False
+        dirty, self._dirty = self._dirty, []
+        now = time.monotonic()
+        try:
+            self._flush_feeds(dirty, now)
+        finally:
+            took = time.monotonic() - now
+            if took >= self._coalesce_from:
+                self._next_flush = now + took + min(took * self._coalesce, self._coalesce_max)
+
+    def _flush_feeds(self, dirty: list[Feed], now: float) -> None:
+        metrics = self._metrics
+        wall = self._clock()
+        for feed in dirty:
+            try:
+                count, recs = feed.flush(now)
+            except Exception:  # one feed's renderer must not starve the others
+                log.exception("fan-out failed", subject_filter=feed.subject_filter)
+                continue
+            if count:
+                metrics.deliveries.inc(count)
+                for rec in recs:
+                    metrics.latency.observe(max(wall - rec.time.timestamp(), 0.0))
 
 
 def stream_of(subject_filter: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from flightdeck.events import EventStore, Recorded
 from flightdeck.gateway.adapters.history import read_batches
-from flightdeck.gateway.adapters.hub import Feed, Hub, stream_of
+from flightdeck.gateway.adapters.hub import DirectWriter, Feed, Hub, stream_of
 from flightdeck.gateway.domain.outbox import Outbox
 from flightdeck.gateway.domain.rendering import ClientFilter, Rendered, Renderer
 
@@ -69,6 +69,8 @@ class Subscription:
         self.last_write = time.monotonic()
         self.terminal_at: float | None = None
         self._feed: Feed | None = None
+        self.direct: DirectWriter | None = None
+        """Set by a connection whose transport can take the feed's shared chunks directly."""
 
     def wake(self) -> None:
         """Called by the hub: something is pending (or the client overflowed)."""
@@ -92,6 +94,31 @@ class Subscription:
                 await asyncio.wait({waiter}, timeout=timeout)
         finally:
             self._waiter = None
+
+    def push(self, chunk: bytes, first: int, last: int, now: float) -> bool:
+        """The hub's fast path: write the feed's shared chunk (events ``first``..``last``)
+        straight to the transport, without waking this client's task.
+
+        Only when that keeps every guarantee of the task path: the client is live,
+        nothing of it is queued or being written (its writer is parked), none of
+        these events was sent already, and the transport is below its high-water
+        mark. Otherwise ``False``, and the hub queues the events in the outbox,
+        where the bound and the slow-client cut-off apply as before.
+        """
+        direct = self.direct
+        waiter = self._waiter
+        box = self.outbox
+        if (
+            direct is None
+            or waiter is None
+            or waiter.done()
+            or not box.idle_after(first)
+            or not direct.write(chunk)
+        ):
+            return False
+        box.sent(last)
+        self.last_write = now
+        return True
 
     def render(self, rec: Recorded[Any]) -> Rendered | None:
         if self.client_filter is not None:

@@ -73,6 +73,18 @@ class Outbox:
             wake = self.offer(position, chunk, terminal) or wake
         return wake or self.overflowed
 
+    def idle_after(self, position: int) -> bool:
+        """Live, nothing pending, not cut off, and ``position`` not yet queued: events
+        from ``position`` on may bypass the buffer (see :meth:`sent`)."""
+        return (
+            self.live and not self._pending and not self.overflowed and position > self.last_queued
+        )
+
+    def sent(self, position: int) -> None:
+        """Events up to ``position`` went to the transport without passing through the buffer."""
+        self.last_queued = position
+        self.resume_from = position
+
     def drain(self) -> tuple[list[bytes], int]:
         """Everything pending (oldest first), and the position it ends at."""
         if not self._pending:

@@ -21,6 +21,15 @@ def retry(milliseconds: int) -> bytes:
     return b"retry: %d\n\n" % milliseconds
 
 
+def http_chunk(body: bytes) -> bytes:
+    """``body`` as one HTTP/1.1 chunk (``Transfer-Encoding: chunked``), as uvicorn frames it.
+
+    The fan-out frames a batch of events once and writes the same chunk to every
+    client that takes the direct path (``entrypoints/sse.py``).
+    """
+    return b"%x\r\n%b\r\n" % (len(body), body)
+
+
 def comment(text: str) -> bytes:
     return b": " + text.replace("\n", " ").encode() + b"\n\n"
 

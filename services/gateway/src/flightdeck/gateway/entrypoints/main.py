@@ -53,6 +53,7 @@ async def serve_gateway(ctx: ServiceContext) -> None:
             host=config.host,
             port=config.port,
             http="httptools",
+            ws_per_message_deflate=config.ws_compression,
             loop="none",
             lifespan="off",
             log_level="warning",

@@ -5,6 +5,15 @@ bytes come framed from the hub, and each wake-up writes everything pending as
 one chunk. The response owns its writer task so that a slow client, stuck in
 the transport's flow control, can be cut off (with a final ``event: error``
 naming ``SLOW_CONSUMER`` and the position to resume from, if it still reads).
+
+**Direct writes.** Waking 1,000 writer tasks for one broadcast event cost
+~30 µs a client (ADR 0008, "Performance"). When the server is uvicorn with
+httptools, the connection also hands the hub a :class:`UvicornWriter`: while
+the client is caught up and its transport below the high-water mark, the hub
+writes the feed's shared chunk straight to the transport from its flush and
+the writer task stays asleep. Everything else (replay, heartbeats, closing,
+backlog, flow control, the cut-off) stays on the task path. Any other server,
+or a middleware that wraps ``receive``, simply gets the task path.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Send
 
 from flightdeck.gateway.adapters.connections import Connections
+from flightdeck.gateway.adapters.hub import DirectWriter
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import Subscription
 from flightdeck.gateway.domain import sse
@@ -79,6 +89,7 @@ class SseConnection:
         writer = asyncio.create_task(self._write(write))
         watcher = asyncio.create_task(_wait_disconnect(receive))
         cut = asyncio.create_task(self.sub.overflow.wait())
+        self.sub.direct = direct_writer(receive)
         try:
             done, _ = await asyncio.wait(
                 {writer, watcher, cut}, return_when=asyncio.FIRST_COMPLETED
@@ -90,6 +101,7 @@ class SseConnection:
                 writer.cancel()
                 await self._cut_off(send)
         finally:
+            self.sub.direct = None
             for task in (writer, watcher, cut):
                 task.cancel()
             await asyncio.gather(writer, watcher, cut, return_exceptions=True)
@@ -131,6 +143,58 @@ class SseConnection:
                 send({"type": "http.response.body", "body": final, "more_body": False}),
                 self.timings.slow_close_grace_s,
             )
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as _HttpToolsCycle
+except ImportError:  # pragma: no cover - uvicorn without httptools
+    _HttpToolsCycle = None  # type: ignore[assignment, misc]
+
+
+class UvicornWriter:
+    """Writes pre-framed chunks to one uvicorn (httptools) response's transport.
+
+    The hook is uvicorn's own ASGI ``receive``: a bound method of its
+    ``RequestResponseCycle``, which Litestar passes through unwrapped. Writing
+    ``Transfer-Encoding: chunked`` frames to ``cycle.transport`` is exactly what
+    ``cycle.send`` does for a body message, minus the await; like ``send``, it
+    refuses while the transport is paused (above its high-water mark), so a
+    slow client's bytes pile up in its bounded outbox, never in the transport.
+    """
+
+    __slots__ = ("_cycle", "_flow", "_transport")
+
+    def __init__(self, cycle: Any) -> None:
+        self._cycle = cycle
+        self._flow = cycle.flow
+        self._transport = cycle.transport
+
+    def write(self, chunk: bytes) -> bool:
+        cycle = self._cycle
+        if self._flow.write_paused or cycle.disconnected or cycle.response_complete:
+            return False
+        transport = self._transport
+        if transport.is_closing():
+            return False
+        try:
+            transport.write(chunk)
+        except Exception:  # a transport that fails here fails the task path's send too
+            return False
+        return True
+
+
+def direct_writer(receive: Receive) -> DirectWriter | None:
+    """The direct writer of the response ``receive`` belongs to, or ``None`` (task path only).
+
+    Only for uvicorn's httptools protocol once the response has started with
+    chunked encoding: the only framing the hub's shared chunks carry.
+    """
+    cycle = getattr(receive, "__self__", None)
+    if _HttpToolsCycle is None or type(cycle) is not _HttpToolsCycle:
+        return None
+    if cycle.chunked_encoding is not True or not cycle.response_started:
+        return None
+    return UvicornWriter(cycle)
 
 
 async def _wait_disconnect(receive: Receive) -> None:

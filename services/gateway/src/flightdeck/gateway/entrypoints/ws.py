@@ -19,18 +19,17 @@ from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
 from flightdeck.events import subjects
-from flightdeck.gateway import handlers
+from flightdeck.gateway import handlers, loghandlers
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import pipeline
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
-from flightdeck.gateway.domain.logfilter import LogFilter, log_renderer
+from flightdeck.gateway.domain.logfilter import Cursor, LogFilter, parse_cursor
+from flightdeck.gateway.domain.logrender import LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
 
 log = structlog.get_logger(__name__)
-
-ALL_LINES = log_renderer(LogFilter())
 
 
 class SubscribeToPipeline(
@@ -42,10 +41,13 @@ class SubscribeToPipeline(
 
 
 class SubscribeToLogs(msgspec.Struct, tag="subscribe-to-logs", rename="camel", kw_only=True):
+    """History as on the SSE stream (``fromPosition``, else ``filter.since``, else ``tail``), then live."""
+
     app: str
     namespace: str = "default"
     filter: LogFilter = LogFilter()
-    from_position: int | None = None
+    tail: int | None = None
+    from_position: int | str | None = None
     subscription_id: str | None = None
 
 
@@ -87,6 +89,8 @@ class WsConnection:
         self.deps = deps
         self.principal = principal
         self.subs: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self.log_subs: set[str] = set()
+        self.filter_updates: dict[str, LogRenderer] = {}
         self.last_activity = time.monotonic()
         self.closing: str | None = None
         self.done = asyncio.Event()
@@ -175,32 +179,48 @@ class WsConnection:
                 )
                 await self._subscribe(self._new_id(message.subscription_id), spec, "pipeline")
             case SubscribeToLogs():
-                if not await self.deps.read_model.app_exists(
-                    self.principal.tenant, message.namespace, message.app
-                ):
-                    raise ApiError(ErrorCode.NOT_FOUND, f"no app {message.namespace}/{message.app}")
-                spec = StreamSpec(
-                    subject_filter=subjects.app_logs(message.namespace, message.app),
-                    renderer=ALL_LINES,
-                    after=message.from_position or 0,
-                    client_filter=log_renderer(message.filter)
-                    if message.filter != LogFilter()
-                    else None,
-                    replay=message.from_position is not None,
-                )
-                await self._subscribe(self._new_id(message.subscription_id), spec, "logs")
+                await self._subscribe_to_logs(message)
             case UpdateLogFilter():
                 sub = self._find(message.subscription_id)
-                sub.set_filter(log_renderer(message.filter))
-                await self.send(
-                    {"type": "filter-updated", "subscriptionId": message.subscription_id}
-                )
+                if message.subscription_id not in self.log_subs:
+                    raise ApiError(
+                        ErrorCode.VALIDATION_ERROR, f"{message.subscription_id} is not about logs"
+                    )
+                renderer = LogRenderer(loghandlers.checked_filter(message.filter))
+                self.filter_updates[message.subscription_id] = renderer
+                sub.wake_writer()
             case Unsubscribe():
                 sub = self._find(message.subscription_id)
                 _, task = self.subs.pop(message.subscription_id)
+                self.log_subs.discard(message.subscription_id)
+                self.filter_updates.pop(message.subscription_id, None)
                 task.cancel()
                 sub.detach()
                 await self.send({"type": "unsubscribed", "subscriptionId": message.subscription_id})
+
+    async def _subscribe_to_logs(self, message: SubscribeToLogs) -> None:
+        line_filter = loghandlers.checked_filter(message.filter, message.tail)
+        resume = _cursor(message.from_position)
+        sid = self._new_id(message.subscription_id)
+        await loghandlers.check_app_visible(
+            self.deps, self.principal, message.namespace, message.app
+        )
+        start = await loghandlers.stream_start(
+            self.deps,
+            message.namespace,
+            message.app,
+            line_filter,
+            resume=resume,
+            tail=message.tail,
+        )
+        spec = StreamSpec(
+            subject_filter=start.subject,
+            renderer=start.renderer,
+            after=start.after,
+            client_filter=start.client_filter,
+        )
+        self.log_subs.add(sid)
+        await self._subscribe(sid, spec, "logs")
 
     def _find(self, subscription_id: str) -> Subscription:
         found = self.subs.get(subscription_id)
@@ -251,6 +271,14 @@ class WsConnection:
     async def _deliver(self, sid: str, sub: Subscription, write: Any) -> None:
         await sub.replay(write)
         while True:
+            update = self.filter_updates.pop(sid, None)
+            if update is not None:
+                # Swap the filter and take what the old one rendered in one step (no await
+                # between): every line after the acknowledgement is the new filter's.
+                sub.set_filter(update)
+                await sub.flush(write)
+                await self.send({"type": "filter-updated", "subscriptionId": sid})
+                continue
             if await sub.flush(write):
                 continue
             timeout = None
@@ -261,4 +289,17 @@ class WsConnection:
             await sub.wait(timeout)
         sub.detach()
         self.subs.pop(sid, None)
+        self.log_subs.discard(sid)
         await self.send({"type": "unsubscribed", "subscriptionId": sid, "reason": "done"})
+
+
+def _cursor(value: int | str | None) -> Cursor | None:
+    """``fromPosition``: a position (after that event) or a line cursor ``"41:3"``."""
+    if value is None:
+        return None
+    try:
+        return parse_cursor(str(value))
+    except ValueError as exc:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR, "fromPosition must be a position or <position>:<line>"
+        ) from exc

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from litestar import Controller, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
-from flightdeck.events import subjects
+from flightdeck.events import Recorded, subjects
 from flightdeck.gateway import handlers
+from flightdeck.gateway.adapters import loghistory
+from flightdeck.gateway.adapters.interleave import Interleaved, first_frame, second_frame
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.bootstrap import Deps
-from flightdeck.gateway.domain import pipeline, sse
+from flightdeck.gateway.domain import deploylogs, pipeline, sse
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.logfilter import Cursor, parse_cursor
+from flightdeck.gateway.domain.logrender import ALL_LINES, LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.auth import authenticate
 from flightdeck.gateway.entrypoints.sse import SseConnection, SseResponse, SseTimings
@@ -61,6 +65,68 @@ def resume_point(header: str | None, query: str | None) -> int:
         raise ApiError(ErrorCode.VALIDATION_ERROR, "Last-Event-ID must be a position") from exc
 
 
+def _two_cursors(header: str | None, query: str | None) -> tuple[int, Cursor | None]:
+    """``<deployment position>[/<log cursor>]`` from Last-Event-ID or ``?lastEventId=``."""
+    raw = header if header not in (None, "") else query
+    if raw in (None, ""):
+        return 0, None
+    head, sep, tail = str(raw).partition("/")
+    try:
+        return resume_point(head, None), parse_cursor(tail) if sep else None
+    except ValueError as exc:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR, "Last-Event-ID must be <position>/<log cursor>"
+        ) from exc
+
+
+async def open_deployment_with_logs(
+    deps: NamedDependency[Deps], deployment_id: str, after: int, log_cursor: Cursor | None
+) -> SseResponse:
+    """A deployment's events and its pods' ERROR/FATAL lines on one SSE stream (ADR 0011)."""
+    subject = subjects.deployment(deployment_id)
+    scope = deploylogs.scope_of(await deps.store.read(subject))
+    if scope is None:
+        raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
+    lines = LogRenderer(scope.line_filter(), log_cursor)
+
+    def watch(rec: Recorded[Any]) -> Rendered | None:
+        if scope.observe(rec):
+            lines.line_filter = scope.line_filter()
+        return pipeline.render(rec)
+
+    log_subject = subjects.app_logs(scope.namespace, scope.app)
+    if log_cursor is not None:
+        log_after = log_cursor.after
+    else:
+        log_after = await loghistory.seek(deps.store, log_subject, scope.requested_at)
+    limit = deps.config.client_buffer
+    first = Subscription(
+        deps.hub,
+        deps.store,
+        StreamSpec(subject, pipeline.render, after=after, client_filter=watch),
+        limit=limit,
+        frame=first_frame,
+    )
+    second = Subscription(
+        deps.hub,
+        deps.store,
+        StreamSpec(log_subject, ALL_LINES, after=log_after, client_filter=lines),
+        limit=limit,
+        frame=second_frame,
+    )
+    merged = Interleaved(first, second, (str(after), str(log_cursor or Cursor(log_after))))
+    # SseConnection is typed for a Subscription; Interleaved offers the same surface.
+    conn = SseConnection(cast(Subscription, merged), timings(deps), deps.connections, deps.metrics)
+    deps.connections.admit(conn)
+    try:
+        await merged.attach()
+    except BaseException:
+        merged.detach()
+        deps.connections.release(conn)
+        raise
+    return SseResponse(conn)
+
+
 class DeploymentEventsController(Controller):
     path = "/api/v1/deploy"
     tags = ["streams"]
@@ -83,9 +149,19 @@ class DeploymentEventsController(Controller):
             str | None, QueryParameter(name="lastEventId", required=False)
         ] = None,
         ticket: Annotated[str | None, QueryParameter(name="ticket", required=False)] = None,
+        include: Annotated[
+            str | None,
+            QueryParameter(
+                name="include", required=False, description="logs: add its pods' ERROR lines"
+            ),
+        ] = None,
     ) -> SseResponse:
-        after = resume_point(last_event_id_header, last_event_id)
+        if include not in (None, "", "logs"):
+            raise ApiError(ErrorCode.VALIDATION_ERROR, "include: the only value is logs")
+        after, log_cursor = _two_cursors(last_event_id_header, last_event_id)
         await handlers.check_deployment_visible(deps, stream_principal, deployment_id)
+        if include == "logs":
+            return await open_deployment_with_logs(deps, deployment_id, after, log_cursor)
         spec = StreamSpec(
             subject_filter=subjects.deployment(deployment_id),
             renderer=pipeline.render,

@@ -1,0 +1,195 @@
+"""An app's pod logs: the SSE stream (history then live) and pages of history as JSON.
+
+Both take the same filters as query parameters; list parameters accept
+repeated and comma-separated values alike (``levels=ERROR,WARN``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+
+from flightdeck.gateway import loghandlers
+from flightdeck.gateway.adapters.streams import StreamSpec
+from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.domain.auth import Principal
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.logfilter import (
+    Cursor,
+    FilterError,
+    LogFilter,
+    parse_cursor,
+    parse_time,
+    split_values,
+)
+from flightdeck.gateway.entrypoints.controllers.streams import open_sse
+from flightdeck.gateway.entrypoints.sse import SseResponse
+from flightdeck.gateway.schemas import Envelope, LogPage
+
+ListParam = list[str] | None
+_NS = QueryParameter(name="namespace", max_length=63, description="the app's namespace")
+_LEVELS = QueryParameter(
+    name="levels", description="TRACE, DEBUG, INFO, WARN, ERROR, FATAL, UNKNOWN (any of)"
+)
+_SOURCES = QueryParameter(name="sources", description="stdout, stderr")
+_KEYWORDS = QueryParameter(name="keywords", description="case-insensitive; a line has any of them")
+_INCLUDE = QueryParameter(
+    name="include", max_length=512, description="regular expression a line must match"
+)
+_EXCLUDE = QueryParameter(
+    name="exclude", max_length=512, description="regular expression a line must not match"
+)
+_PODS = QueryParameter(name="pods", description="pod names (any of)")
+_CONTAINERS = QueryParameter(name="containers", description="container names (any of)")
+_SINCE = QueryParameter(name="since", description="ISO 8601; lines at or after")
+_UNTIL = QueryParameter(name="until", description="ISO 8601; lines at or before")
+
+
+def log_filter(
+    levels: ListParam,
+    sources: ListParam,
+    keywords: ListParam,
+    include: str | None,
+    exclude: str | None,
+    pods: ListParam,
+    containers: ListParam,
+    since: str | None,
+    until: str | None,
+) -> LogFilter:
+    """The filter from query parameters (``INVALID_LOG_FILTER`` for a bad time)."""
+    try:
+        return LogFilter(
+            levels=split_values(levels),
+            sources=split_values(sources),
+            keywords=split_values(keywords),
+            include=include,
+            exclude=exclude,
+            pods=split_values(pods),
+            containers=split_values(containers),
+            since=parse_time("since", since),
+            until=parse_time("until", until),
+        )
+    except FilterError as exc:
+        raise ApiError(ErrorCode.INVALID_LOG_FILTER, str(exc)) from exc
+
+
+def cursor_param(name: str, *values: str | None) -> Cursor | None:
+    """The first non-empty of ``values`` as a cursor; ``VALIDATION_ERROR`` when malformed."""
+    for value in values:
+        if value not in (None, ""):
+            try:
+                return parse_cursor(value)
+            except ValueError as exc:
+                raise ApiError(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"{name} must be a position or <position>:<line>, like 1041:3",
+                ) from exc
+    return None
+
+
+class LogsController(Controller):
+    """``/api/v1/logs/{app}``: an app's log lines, filtered on the server."""
+
+    path = "/api/v1/logs"
+    tags = ["logs"]
+
+    @get(
+        "/{app:str}/stream",
+        operation_id="streamAppLogs",
+        summary="SSE: an app's log lines, history then live (one message per line)",
+        media_type="text/event-stream",
+    )
+    async def stream(
+        self,
+        app: FromPath[str],
+        deps: NamedDependency[Deps],
+        stream_principal: NamedDependency[Principal],
+        namespace: Annotated[str, _NS] = "default",
+        levels: Annotated[ListParam, _LEVELS] = None,
+        sources: Annotated[ListParam, _SOURCES] = None,
+        keywords: Annotated[ListParam, _KEYWORDS] = None,
+        include: Annotated[str | None, _INCLUDE] = None,
+        exclude: Annotated[str | None, _EXCLUDE] = None,
+        pods: Annotated[ListParam, _PODS] = None,
+        containers: Annotated[ListParam, _CONTAINERS] = None,
+        since: Annotated[str | None, _SINCE] = None,
+        until: Annotated[str | None, _UNTIL] = None,
+        tail: Annotated[
+            int | None,
+            QueryParameter(name="tail", description="start with the N most recent kept lines"),
+        ] = None,
+        last_event_id_header: Annotated[
+            str | None, HeaderParameter(name="Last-Event-ID", required=False)
+        ] = None,
+        last_event_id: Annotated[
+            str | None, QueryParameter(name="lastEventId", required=False)
+        ] = None,
+        ticket: Annotated[str | None, QueryParameter(name="ticket", required=False)] = None,
+    ) -> SseResponse:
+        wanted = log_filter(
+            levels, sources, keywords, include, exclude, pods, containers, since, until
+        )
+        line_filter = loghandlers.checked_filter(wanted, tail)
+        resume = cursor_param("Last-Event-ID", last_event_id_header, last_event_id)
+        await loghandlers.check_app_visible(deps, stream_principal, namespace, app)
+        start = await loghandlers.stream_start(
+            deps, namespace, app, line_filter, resume=resume, tail=tail
+        )
+        spec = StreamSpec(
+            subject_filter=start.subject,
+            renderer=start.renderer,
+            after=start.after,
+            client_filter=start.client_filter,
+        )
+        return await open_sse(deps, spec)
+
+    @get(
+        "/{app:str}",
+        operation_id="getAppLogs",
+        summary="A page of an app's log history (same filters; before/after cursors)",
+    )
+    async def page(
+        self,
+        app: FromPath[str],
+        deps: NamedDependency[Deps],
+        principal: NamedDependency[Principal],
+        namespace: Annotated[str, _NS] = "default",
+        levels: Annotated[ListParam, _LEVELS] = None,
+        sources: Annotated[ListParam, _SOURCES] = None,
+        keywords: Annotated[ListParam, _KEYWORDS] = None,
+        include: Annotated[str | None, _INCLUDE] = None,
+        exclude: Annotated[str | None, _EXCLUDE] = None,
+        pods: Annotated[ListParam, _PODS] = None,
+        containers: Annotated[ListParam, _CONTAINERS] = None,
+        since: Annotated[str | None, _SINCE] = None,
+        until: Annotated[str | None, _UNTIL] = None,
+        limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
+        before: Annotated[
+            str | None, QueryParameter(name="before", description="lines before this cursor")
+        ] = None,
+        after: Annotated[
+            str | None, QueryParameter(name="after", description="lines after this cursor")
+        ] = None,
+    ) -> Envelope[LogPage]:
+        wanted = log_filter(
+            levels, sources, keywords, include, exclude, pods, containers, since, until
+        )
+        line_filter = loghandlers.checked_filter(wanted)
+        upper = cursor_param("before", before)
+        lower = cursor_param("after", after)
+        await loghandlers.check_app_visible(deps, principal, namespace, app)
+        found = await loghandlers.history_page(
+            deps, namespace, app, line_filter, limit=limit, before=upper, after=lower
+        )
+        page = LogPage(
+            items=found.items,
+            gaps=found.gaps,
+            limit=limit,
+            has_more=found.more,
+            prev=found.prev,
+            next=found.next,
+        )
+        return Envelope(code=200, message="OK", data=page)

@@ -1,0 +1,198 @@
+"""The log endpoints' handlers (beside :mod:`flightdeck.gateway.handlers`): who may read
+an app's logs, where a stream starts, and one page of history.
+
+Controllers and the WebSocket decode requests and call these; these never see HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flightdeck.events import streams, subjects
+from flightdeck.gateway.adapters import loghistory
+from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.domain.auth import Principal
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.logfilter import (
+    Cursor,
+    FilterError,
+    LineFilter,
+    LogFilter,
+    RegexTooSlow,
+    check_tail,
+    compile_filter,
+)
+from flightdeck.gateway.domain.logrender import (
+    ALL_LINES,
+    GapPayload,
+    LinePayload,
+    LogRenderer,
+    gap_payload,
+    line_payloads,
+)
+from flightdeck.gateway.domain.rendering import ClientFilter, Renderer
+
+DEFAULT_TAIL = 1_000
+"""History of a stream opened without ``since``, ``tail`` or a resume point."""
+PROJECTOR_WAIT_S = 2.0
+"""How long an unknown app waits for the read model to catch up (read-your-writes)."""
+
+
+async def check_app_visible(deps: Deps, who: Principal, namespace: str, app: str) -> None:
+    """``APP_NOT_FOUND`` unless the app belongs to ``who``'s tenant (ADR 0011).
+
+    An app belongs to the tenant of its first deployment in the read model. A
+    client may ask right after ``POST /deploy``: an app not found yet waits
+    (briefly) for the projector to reach the deployments stream's end, then
+    looks again, so another tenant's app and an unknown one answer alike.
+    """
+    owner = await deps.read_model.app_owner(namespace, app)
+    if owner is None:
+        target = await deps.store.stream_last_position(streams.DEPLOYMENTS)
+        deadline = time.monotonic() + PROJECTOR_WAIT_S
+        while await deps.read_model.projected_upto(streams.DEPLOYMENTS) < target:
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.02)
+        owner = await deps.read_model.app_owner(namespace, app)
+    if owner != who.tenant:
+        raise ApiError(ErrorCode.APP_NOT_FOUND, f"no app {app} in namespace {namespace}")
+
+
+def checked_filter(f: LogFilter, tail: int | None = None) -> LineFilter:
+    """The compiled filter, or ``INVALID_LOG_FILTER`` naming the bad field."""
+    try:
+        check_tail(tail)
+        if tail is not None and (f.since is not None or f.until is not None):
+            raise FilterError("tail: use since/until or tail, not both")
+        return compile_filter(f)
+    except FilterError as exc:
+        raise ApiError(ErrorCode.INVALID_LOG_FILTER, str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class LogStart:
+    """Where a log stream's replay starts, and the renderer that continues from there."""
+
+    subject: str
+    after: int
+    renderer: Renderer
+    client_filter: ClientFilter | None
+
+
+async def stream_start(
+    deps: Deps,
+    namespace: str,
+    app: str,
+    f: LineFilter,
+    *,
+    resume: Cursor | None,
+    tail: int | None,
+) -> LogStart:
+    """History then live: after ``resume``, else from ``since``, else the last ``tail`` lines.
+
+    ``tail=0`` is live only; with ``until`` alone the whole retained history is
+    read; with nothing, the last :data:`DEFAULT_TAIL` kept lines.
+    """
+    subject = subjects.app_logs(namespace, app)
+    store = deps.store
+    first: Cursor | None = None
+    if resume is not None:
+        after, first = resume.after, resume
+    elif f.since is not None:
+        after = await loghistory.seek(store, subject, f.since)
+    elif f.until is not None and tail is None:
+        after = 0
+    else:
+        end = await loghistory.end_of(store, subject)
+        count = DEFAULT_TAIL if tail is None else tail
+        scan = loghistory.Scan()
+        if count:
+            with _slow_pattern():
+                scan = await loghistory.scan_back(store, subject, f, count, before=Cursor(end + 1))
+        after = end
+        if len(scan.lines) < count and not scan.more:  # fewer than ``count`` exist: all
+            after = 0
+        elif scan.lines:
+            rec, index = scan.lines[0]
+            after = rec.position - 1
+            first = Cursor(rec.position, index - 1) if index > 0 else None
+    own = f != LineFilter() or (first is not None and first.line is not None)
+    renderer = LogRenderer(f, first) if own else None
+    return LogStart(subject=subject, after=after, renderer=ALL_LINES, client_filter=renderer)
+
+
+@contextlib.contextmanager
+def _slow_pattern() -> Iterator[None]:
+    try:
+        yield
+    except RegexTooSlow as exc:
+        raise ApiError(
+            ErrorCode.INVALID_LOG_FILTER, f"the pattern {str(exc)[:80]!r} took too long on a line"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    items: list[LinePayload]
+    gaps: list[GapPayload]
+    more: bool
+    prev: str | None
+    next: str | None
+
+
+def _just_before(c: Cursor) -> Cursor:
+    """The cursor of everything strictly before ``c``."""
+    if c.line is None or c.line == 0:
+        return Cursor(c.position - 1)
+    return Cursor(c.position, c.line - 1)
+
+
+async def history_page(
+    deps: Deps,
+    namespace: str,
+    app: str,
+    f: LineFilter,
+    *,
+    limit: int,
+    before: Cursor | None,
+    after: Cursor | None,
+) -> HistoryPage:
+    """One page of kept lines, oldest first.
+
+    With ``after`` (or ``since``): the first ``limit`` lines after it, up to
+    ``before`` if given. Otherwise the last ``limit`` lines before ``before``
+    (default: the end), not older than ``since``.
+    """
+    subject = subjects.app_logs(namespace, app)
+    store = deps.store
+    lower = await loghistory.seek(store, subject, f.since) if f.since is not None else 0
+    with _slow_pattern():
+        if after is not None or f.since is not None:
+            start = after if after is not None and after.after >= lower else Cursor(lower)
+            scan = await loghistory.scan_forward(
+                store, subject, f, limit, after=start, before=before
+            )
+            first_cursor = None
+            last_cursor = scan.resume
+        else:
+            top = before or Cursor(await loghistory.end_of(store, subject) + 1)
+            scan = await loghistory.scan_back(store, subject, f, limit, before=top, lower=lower)
+            first_cursor = scan.resume if scan.more else None
+            last_cursor = _just_before(top)
+    items = [p for rec, i in scan.lines for p in line_payloads(rec.event, rec.position, [i])]
+    gaps = [gap_payload(g.event, g.position) for g in scan.gaps]
+    if items:
+        first_cursor = Cursor(scan.lines[0][0].position, scan.lines[0][1])
+        last_cursor = Cursor(scan.lines[-1][0].position, scan.lines[-1][1])
+    return HistoryPage(
+        items=items,
+        gaps=gaps,
+        more=scan.more,
+        prev=str(first_cursor) if first_cursor is not None else None,
+        next=str(last_cursor) if last_cursor is not None else None,
+    )
