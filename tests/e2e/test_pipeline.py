@@ -219,3 +219,24 @@ async def test_ten_deployments_at_once_do_not_interfere(system: System, store: E
         events = await store.read(subjects.deployment(dep))
         assert {r.correlation_id for r in events} == {events[0].correlation_id}
         assert all(getattr(r.event, "deployment_id", dep) == dep for r in events)
+
+
+async def test_a_deployment_through_an_aws_connection(system: System) -> None:
+    async with system.client() as http:
+        response = await http.post(
+            "/api/v1/connect/aws",
+            json={
+                "accessKeyId": "AKIAE2ETEST0000001",
+                "secretAccessKey": "e2e-secret",
+                "region": "us-east-1",
+            },
+        )
+    assert response.status_code < 300, response.text
+    connection = response.json()["data"]
+    assert "secretAccessKey" not in response.text and "e2e-secret" not in response.text
+    await system.push_image("billing", "v1")
+    dep = await deploy(system, "billing", "v1", awsConnectionId=connection["awsConnectionId"])
+    seen = await follow(system, dep)
+    assert seen[-1][1] == "done", seen[-1]
+    body = await result(system, dep)
+    assert ".dkr.ecr." in body["image"]

@@ -33,6 +33,7 @@ from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token, new_token
 from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
+from flightdeck.runtime.sealing import SecretsSettings
 
 GITHUB_TOKEN = "ghp_good_token"
 GITHUB_SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
@@ -169,7 +170,6 @@ async def gateway(
     db_path = Path(tmp_path_factory.mktemp("gateway-db")) / "readmodel.db"
     database = await open_database(f"sqlite+aiosqlite:///{db_path}")
     config = GatewayConfig(
-        secrets_key=base64.b64encode(os.urandom(32)).decode(),
         github_api_url=github_url,
         aws_endpoint_url=moto_url,
         client_buffer=64,
@@ -180,7 +180,8 @@ async def gateway(
         gc_freeze=False,
         max_connections=400,
     )
-    deps = bootstrap.build(config, store, database)
+    secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
+    deps = bootstrap.build(config, store, database, secrets)
     await deps.start()
     port = free_port()
     server, task = await serve(create_app(deps), port)

@@ -31,9 +31,11 @@ def sections() -> list[type[BaseSettings]]:
     from flightdeck.orchestrator.config import OrchestratorSettings
     from flightdeck.prober.config import ProberSettings
     from flightdeck.runtime.kube import KubernetesSettings
+    from flightdeck.runtime.sealing import SecretsSettings
 
     return [
         Settings,
+        SecretsSettings,
         KubernetesSettings,
         AwsSettings,
         GatewayConfig,

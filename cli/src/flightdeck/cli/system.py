@@ -53,7 +53,7 @@ def _kept(path: Path, make: Callable[[], str]) -> str:
 def secrets_key(state: Path) -> str:
     """This installation's key for sealing secrets. Sealed connection secrets live in
     the streams, so it must outlive a restart; production sets
-    ``FLIGHTDECK_GATEWAY__SECRETS_KEY`` instead."""
+    ``FLIGHTDECK_SECRETS__KEY`` instead."""
     return _kept(state / "secrets.key", lambda: base64.b64encode(os.urandom(32)).decode())
 
 
@@ -75,7 +75,7 @@ def service_env(base: dict[str, str], state: Path, endpoints: Endpoints) -> dict
         "FLIGHTDECK_STATE_DIR": str(state),
         "FLIGHTDECK_GATEWAY__DEV_MODE": base.get("FLIGHTDECK_GATEWAY__DEV_MODE", "true"),
     }
-    env.setdefault("FLIGHTDECK_GATEWAY__SECRETS_KEY", secrets_key(state))
+    env.setdefault("FLIGHTDECK_SECRETS__KEY", secrets_key(state))
     if env["FLIGHTDECK_GATEWAY__DEV_MODE"] == "true":
         env.setdefault("FLIGHTDECK_GATEWAY__DEV_TOKEN", dev_token(state))
     if endpoints.kubeconfig is not None:

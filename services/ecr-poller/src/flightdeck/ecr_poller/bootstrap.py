@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from functools import partial
 
 from flightdeck.ecr_poller import handlers
-from flightdeck.ecr_poller.adapters.ecr import Ecr
+from flightdeck.ecr_poller.adapters.connections import AwsConnections
+from flightdeck.ecr_poller.adapters.ecr import Credentials, Ecr
 from flightdeck.ecr_poller.config import AwsSettings, PollerSettings
 from flightdeck.ecr_poller.polling import Poller
 from flightdeck.events import EventStore, streams, subjects
 from flightdeck.runtime.consumers import ConsumerSpec
+from flightdeck.runtime.sealing import Sealer, SecretsSettings
 from flightdeck.runtime.settings import load_section
 
 SERVICE = "ecr-poller"
@@ -34,7 +36,9 @@ def build(
 ) -> EcrPoller:
     aws = aws or load_section(AwsSettings)
     settings = settings or load_section(PollerSettings)
-    ecr = Ecr(aws)
+    secrets = load_section(SecretsSettings)
+    sealer = Sealer.from_settings(secrets) if secrets.key else None
+    ecr = Ecr(aws, Credentials(aws, AwsConnections(store, sealer)))
     poller = Poller(
         store,
         ecr,

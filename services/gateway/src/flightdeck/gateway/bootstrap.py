@@ -18,16 +18,16 @@ import structlog
 from flightdeck.events import EventStore
 from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.connections import Connections
-from flightdeck.gateway.adapters.crypto import Sealer
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.queries import ReadModel
 from flightdeck.gateway.adapters.tokens import TokenDirectory
 from flightdeck.gateway.config import GatewayConfig
-from flightdeck.gateway.domain.auth import derive_key
 from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
 from flightdeck.readmodel.database import Database
+from flightdeck.runtime.sealing import Sealer, SecretsSettings, derive_key, master_key
+from flightdeck.runtime.settings import load_section
 
 log = structlog.get_logger(__name__)
 
@@ -88,8 +88,14 @@ class Deps:
         await self.database.close()
 
 
-def build(config: GatewayConfig, store: EventStore, database: Database) -> Deps:
-    master = config.key_material()
+def build(
+    config: GatewayConfig,
+    store: EventStore,
+    database: Database,
+    secrets: SecretsSettings | None = None,
+) -> Deps:
+    secrets = secrets or load_section(SecretsSettings)
+    master = master_key(secrets, dev_mode=config.dev_mode)
     metrics = Metrics()
     read_model = ReadModel(database)
     projector = None
@@ -105,9 +111,7 @@ def build(config: GatewayConfig, store: EventStore, database: Database) -> Deps:
         hub=Hub(store, metrics),
         connections=Connections(config.max_connections, metrics, freeze_gc=config.gc_freeze),
         metrics=metrics,
-        sealer=Sealer(
-            {config.secrets_key_id: derive_key(master, "sealing")}, config.secrets_key_id
-        ),
+        sealer=Sealer({secrets.key_id: derive_key(master, "sealing")}, secrets.key_id),
         sts=Sts(config.aws_endpoint_url, config.upstream_timeout_s),
         github=GitHub(config.github_api_url, config.upstream_timeout_s),
         tokens=TokenDirectory(read_model),

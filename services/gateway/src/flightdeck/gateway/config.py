@@ -7,17 +7,8 @@ already follow that nesting, so nothing changes for an operator then.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from flightdeck.runtime.settings import ConfigError
-
-# A fixed development key: only used when dev_mode is on and no key is given,
-# so the embedded default works without configuration yet never in production.
-DEV_SECRETS_KEY = "ZmxpZ2h0ZGVjay1kZXYta2V5LW5vdC1mb3ItcHJvZCE="
 
 
 class GatewayConfig(BaseSettings):
@@ -37,10 +28,6 @@ class GatewayConfig(BaseSettings):
     """The dev key's tenant."""
     dev_token: str = ""  # dev mode: this key instead of a fresh one per start
     """Dev mode: use this key (flightdeck up keeps one in the state dir) instead of a fresh one per start."""
-    secrets_key: str = ""
-    """32 random bytes, base64: seals connection secrets, signs stream tickets (required unless dev mode)."""
-    secrets_key_id: str = "k1"
-    """Recorded with every sealed secret."""
     max_connections: int = Field(1000, ge=1)
     """SSE + WebSocket connections; beyond: 503 TOO_MANY_CONNECTIONS."""
     client_buffer: int = Field(1024, ge=1)
@@ -71,21 +58,3 @@ class GatewayConfig(BaseSettings):
     """gc.freeze() after start-up and as connections grow."""
     ws_compression: bool = False
     """permessage-deflate for WebSocket clients that offer it: ~25x less traffic for log lines, ~4 µs of CPU per line per client."""
-
-    def key_material(self) -> bytes:
-        """The 32-byte master key (base64, standard or URL-safe, padding optional) for
-        sealing secrets and signing tickets; a bad key is a one-line ConfigError."""
-        text = self.secrets_key or (DEV_SECRETS_KEY if self.dev_mode else "")
-        if not text:
-            raise ConfigError(
-                "FLIGHTDECK_GATEWAY__SECRETS_KEY: must be set (32 random bytes, base64) "
-                "unless FLIGHTDECK_GATEWAY__DEV_MODE=true"
-            )
-        padded = text.strip().replace("+", "-").replace("/", "_")
-        try:
-            key = base64.urlsafe_b64decode(padded + "=" * (-len(padded) % 4))
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(key) != 32:
-            raise ConfigError("FLIGHTDECK_GATEWAY__SECRETS_KEY: must be base64 of exactly 32 bytes")
-        return key

@@ -28,6 +28,7 @@ from flightdeck.gateway.schemas import (
     GithubConnectionCreate,
     StreamTicket,
 )
+from flightdeck.runtime.sealing import connection_binding
 
 
 def _cause(principal: Principal) -> Cause:
@@ -100,8 +101,7 @@ async def _github_connection_event(
     raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown githubConnectionId")
 
 
-def _binding(tenant: str, connection_id: str) -> str:
-    return f"{tenant}/{connection_id}"
+_binding = connection_binding
 
 
 def _hint(access_key_id: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import aioboto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from flightdeck.ecr_poller.adapters.connections import AwsConnections, ConnectionUnusable
 from flightdeck.ecr_poller.config import AwsSettings
 
 
@@ -35,14 +36,11 @@ class RegistryUnavailable(Exception):
 
 
 class Credentials:
-    """Session settings for a deployment's AWS connection.
+    """Session settings for a watch: its deployment's AWS connection (keys sealed in the
+    audit stream) when it names one, else this process's static keys or the standard chain."""
 
-    Sealed connection secrets (``AwsConnectionCreated``) are opened by the
-    gateway's key; until that is wired here, every connection uses this
-    process's credentials: the static ones configured, else the standard chain.
-    """
-
-    def __init__(self, settings: AwsSettings) -> None:
+    def __init__(self, settings: AwsSettings, connections: AwsConnections | None = None) -> None:
+        self._connections = connections
         self._static: dict[str, Any] = {}
         if settings.access_key_id and settings.secret_access_key:
             self._static = {
@@ -50,8 +48,17 @@ class Credentials:
                 "aws_secret_access_key": settings.secret_access_key,
             }
 
-    def session_kwargs(self, connection_id: str | None) -> dict[str, Any]:
-        return dict(self._static)
+    async def session_kwargs(self, connection_id: str | None) -> dict[str, Any]:
+        if connection_id is None:
+            return dict(self._static)
+        if self._connections is None:
+            raise RegistryUnavailable(
+                f"AWS connection {connection_id}: connections are not readable here"
+            )
+        try:
+            return await self._connections.session_kwargs(connection_id)
+        except ConnectionUnusable as exc:
+            raise RegistryUnavailable(str(exc)) from None
 
 
 class Ecr:
@@ -69,13 +76,11 @@ class Ecr:
 
     async def _client(self, connection_id: str | None) -> Any:
         if connection_id not in self._clients:
-            session = aioboto3.Session(**self._credentials.session_kwargs(connection_id))
+            kwargs = await self._credentials.session_kwargs(connection_id)
+            region = kwargs.pop("region_name", None) or self._settings.region
+            session = aioboto3.Session(**kwargs)
             self._clients[connection_id] = await self._stack.enter_async_context(
-                session.client(
-                    "ecr",
-                    region_name=self._settings.region,
-                    endpoint_url=self._settings.endpoint_url,
-                )
+                session.client("ecr", region_name=region, endpoint_url=self._settings.endpoint_url)
             )
         return self._clients[connection_id]
 

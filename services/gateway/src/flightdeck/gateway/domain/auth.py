@@ -20,6 +20,7 @@ import msgspec
 
 from flightdeck.events.apikeys import PREFIX, hash_api_key, new_api_key
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.runtime.sealing import derive_key as _derive_key
 
 TOKEN_PREFIX = PREFIX
 TICKET_PREFIX = "fdt_"
@@ -135,6 +136,4 @@ def verify_ticket(key: bytes, ticket: str, now: float) -> Principal:
     )
 
 
-def derive_key(master: bytes, purpose: str) -> bytes:
-    """A separate key per purpose from the master key, so one use cannot forge another."""
-    return hmac.new(master, purpose.encode(), hashlib.sha256).digest()
+derive_key = _derive_key  # one derivation for every Flightdeck key
