@@ -187,7 +187,10 @@ class _Gateway:
             if "dev token" in line:
                 self.token = line.rsplit(":", 1)[1].strip()
         asyncio.get_running_loop().run_in_executor(None, self.proc.stderr.read)
-        while not await asyncio.to_thread(self._authorised):  # noqa: ASYNC110 - polls over HTTP
+        deadline = time.monotonic() + 60
+        while not await asyncio.to_thread(self._authorised):  # polls over HTTP
+            if time.monotonic() > deadline:
+                raise RuntimeError("the dev token never worked: is the projector running?")
             await asyncio.sleep(0.1)
 
     def _authorised(self) -> bool:

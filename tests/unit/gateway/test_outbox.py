@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from flightdeck.events import Recorded
+from flightdeck.events import Cause, Codec, Recorded
 from flightdeck.events.deployments import Colour, DeploymentCompleted
 from flightdeck.gateway.adapters import connections as connections_module
 from flightdeck.gateway.adapters.connections import Connections
-from flightdeck.gateway.adapters.hub import Feed
+from flightdeck.gateway.adapters.hub import Feed, Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.domain import pipeline, sse
@@ -293,6 +293,88 @@ def test_the_uvicorn_writer_refuses_whatever_uvicorns_send_would_wait_for_or_dro
     assert transport.written == [b"a"]
 
 
+# ----------------------------------------------------------------- the hub's flushes
+
+CODEC = Codec("/flightdeck/tests")
+
+
+class SlowTransport(FakeTransport):
+    """Takes chunks, each after ``delay`` seconds (a broadcast to many clients)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def write(self, chunk: bytes) -> bool:
+        import time
+
+        time.sleep(self.delay)
+        return super().write(chunk)
+
+
+class Stream:
+    """Messages as the hub's consumer hands them over."""
+
+    def __init__(self) -> None:
+        self.position = 0
+
+    def msg(self, subject: str, n: int) -> Any:
+        self.position += 1
+        out = CODEC.encode(subject, progressed(n), Cause.root("user:t"))
+        return SimpleNamespace(
+            metadata=SimpleNamespace(sequence=SimpleNamespace(stream=self.position)),
+            subject=subject,
+            data=out.payload,
+            headers=out.headers,
+        )
+
+
+async def attached(hub: Hub, subject: str, transport: FakeTransport) -> Subscription:
+    spec = StreamSpec(subject, pipeline.render)
+    sub = Subscription(hub, None, spec, limit=8, frame=sse_frame)  # type: ignore[arg-type]
+    hub.attach(subject, pipeline.render, sub)
+    await parked(sub, transport)
+    return sub
+
+
+async def test_events_of_one_iteration_go_out_in_one_write_in_the_next() -> None:
+    hub = Hub(SimpleNamespace(codec=CODEC), Metrics())  # type: ignore[arg-type]
+    transport = FakeTransport()
+    sub = await attached(hub, SUBJECT, transport)
+    stream = Stream()
+    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 1))
+    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 2))
+    assert transport.chunks == []  # not in the consumer's callback
+    await asyncio.sleep(0)
+    assert len(transport.chunks) == 1
+    assert transport.chunks[0].count(b"id: ") == 2
+    assert sub.outbox.resume_from == 2
+
+
+async def test_after_a_long_flush_a_feed_coalesces_and_other_feeds_do_not_wait() -> None:
+    hub = Hub(  # type: ignore[arg-type]
+        SimpleNamespace(codec=CODEC), Metrics(), coalesce=1.0, coalesce_max=0.5
+    )
+    slow, quick = SlowTransport(0.05), FakeTransport()
+    await attached(hub, SUBJECT, slow)
+    other = "fd.evt.deploy.d2"
+    await attached(hub, other, quick)
+    stream = Stream()
+    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 1))
+    await asyncio.sleep(0)
+    assert len(slow.chunks) == 1  # the first flush is never delayed; it took 50 ms
+    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 2))
+    hub._dispatch("FD_DEPLOYMENTS", stream.msg(other, 3))
+    await asyncio.sleep(0)
+    assert len(quick.chunks) == 1  # another feed goes at once
+    assert len(slow.chunks) == 1  # the busy feed waits about as long as it took
+    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 4))
+    await asyncio.sleep(0.1)
+    assert len(slow.chunks) == 2  # events 2 and 4 in one write
+    assert slow.chunks[1].count(b"id: ") == 2
+    await hub.close()
+
+
 # ----------------------------------------------------------------- GC freezing
 
 
@@ -306,7 +388,7 @@ class _Conn:
         pass
 
 
-def test_gc_is_frozen_as_connections_grow_and_as_they_turn_over(
+def test_gc_is_frozen_as_connections_grow_turn_over_and_leave(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
@@ -315,21 +397,24 @@ def test_gc_is_frozen_as_connections_grow_and_as_they_turn_over(
     monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
     monkeypatch.setattr(gc, "collect", lambda generation=2: calls.append(f"collect{generation}"))
     conns = Connections(10_000, Metrics(), refreeze_s=5.0)
-    population = [_Conn() for _ in range(100)]
+    population = [_Conn() for _ in range(300)]
     for conn in population:
         conns.admit(conn)
     assert conns._maybe_freeze(now=100.0) == "grown"
     assert calls == ["collect1", "freeze"]
     assert conns._maybe_freeze(now=101.0) is None
-    for conn in population[:30]:  # 30 % of them leave and are replaced
+    for conn in population[:90]:  # 30 % of them leave and are replaced
         conns.release(conn)
         conns.admit(_Conn())
     calls.clear()
-    assert conns._maybe_freeze(now=102.0) == "turned over"
+    assert conns._maybe_freeze(now=102.0) == "changed"
     assert calls == ["unfreeze", "collect2", "freeze"]  # frozen garbage is reclaimed
-    for _ in range(2):  # more turnover, but within refreeze_s of the last one
-        for conn in list(conns._open)[:30]:
-            conns.release(conn)
-            conns.admit(_Conn())
+    for conn in list(conns._open)[:120]:  # more change, but within refreeze_s of the last
+        conns.release(conn)
     assert conns._maybe_freeze(now=104.0) is None
-    assert conns._maybe_freeze(now=107.5) == "turned over"
+    assert conns._maybe_freeze(now=107.5) == "changed"  # a population that left, too
+    for conn in list(conns._open):
+        conns.release(conn)
+    assert conns._maybe_freeze(now=108.0) is None  # too soon after the last
+    assert conns._maybe_freeze(now=113.0) == "changed"
+    assert conns._maybe_freeze(now=120.0) is None  # nothing changed since

@@ -35,6 +35,8 @@ from flightdeck.gateway.domain.rendering import ClientFilter, Rendered, Renderer
 
 log = structlog.get_logger(__name__)
 
+_TIMER_SLACK = 0.001
+
 
 Frame = Callable[[Rendered], bytes]
 
@@ -67,16 +69,20 @@ class Feed:
 
     Events are collected as they arrive and handed to the clients once per
     event-loop iteration (:meth:`flush`), so a burst of events costs each
-    client one write, not one per event.
+    client one write, not one per event. After a long flush (a broadcast to
+    many clients) the feed waits before the next (``next_flush``), so events
+    arriving meanwhile share its writes.
     """
 
-    __slots__ = ("_pending", "renderer", "sinks", "subject_filter")
+    __slots__ = ("_pending", "next_flush", "renderer", "sinks", "subject_filter")
 
     def __init__(self, subject_filter: str, renderer: Renderer) -> None:
         self.subject_filter = subject_filter
         self.renderer = renderer
         self.sinks: dict[Sink, None] = {}
         self._pending: list[Recorded[Any]] = []
+        self.next_flush = 0.0
+        """Monotonic time before which this feed is not flushed again (coalescing)."""
 
     def add(self, rec: Recorded[Any]) -> bool:
         """Collect one event; ``True`` when it is the first since the last flush."""
@@ -151,11 +157,12 @@ class Hub:
         store: the event store (its connection and codec are reused).
         metrics: where deliveries and latencies are counted.
         clock: wall-clock seconds, for publish→delivery latency.
-        coalesce: after a flush that took ``t`` seconds (at least ``coalesce_from``),
-            the next one starts no sooner than ``coalesce * t`` later (at most
-            ``coalesce_max``), so events arriving meanwhile share its writes. Under
-            a broadcast storm this bounds the fan-out's share of the CPU and
-            multiplies the events per write; a quiet feed is never delayed.
+        coalesce: after a feed's flush took ``t`` seconds (at least ``coalesce_from``),
+            that feed's next flush starts no sooner than ``coalesce * t`` later (at
+            most ``coalesce_max``), so events arriving meanwhile share its writes.
+            Under a broadcast storm this bounds the fan-out's share of the CPU and
+            multiplies the events per write; a quiet feed, or a small one next to
+            a busy one, is never delayed.
     """
 
     def __init__(
@@ -174,7 +181,6 @@ class Hub:
         self._coalesce = coalesce
         self._coalesce_from = coalesce_from
         self._coalesce_max = coalesce_max
-        self._next_flush = 0.0
         self._feeds: dict[tuple[str, Renderer], Feed] = {}
         self._by_pattern: dict[str, list[Feed]] = {}
         self._wildcards = 0
@@ -182,7 +188,9 @@ class Hub:
         self._starting: dict[str, asyncio.Lock] = {}
         self.positions: dict[str, int] = {}
         self._dirty: list[Feed] = []
-        self._flush_scheduled = False
+        self._soon = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
 
     async def follow(self, stream: str) -> None:
         """Start the stream's one consumer if it is not running (new events only)."""
@@ -214,6 +222,9 @@ class Hub:
             log.info("following stream", stream=stream)
 
     async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for sub in self._consumers.values():
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
@@ -256,45 +267,64 @@ class Hub:
         except EventDecodeError as exc:
             log.warning("skipping undecodable event", error=str(exc))
             return
+        now = time.monotonic()
         for feed in feeds:
             if feed.add(rec):
                 self._dirty.append(feed)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop = asyncio.get_running_loop()
-            wait = self._next_flush - time.monotonic()
-            if wait > 0:
-                loop.call_later(wait, self._flush)
-            else:
+                self._schedule(feed.next_flush, now)
+
+    def _schedule(self, at: float, now: float) -> None:
+        """Make sure a flush runs by ``at`` (this loop iteration if it is due)."""
+        loop = asyncio.get_running_loop()
+        if at <= now:
+            if not self._soon:
+                self._soon = True
                 loop.call_soon(self._flush)
+        elif self._timer is None or at < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = at
+            self._timer = loop.call_later(at - now, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._flush()
 
     def _flush(self) -> None:
         """Hand everything dispatched so far to the clients, feed by feed.
 
         nats-py hands the consumer every message of one socket read in one go,
         so events that arrive together are written together: one write per
-        client per flush however many events there were. After a long flush
-        (a large broadcast), the next waits as long as it took (``coalesce``).
+        client per flush however many events there were. A feed still in its
+        coalescing wait stays dirty, and a timer comes back for it.
         """
-        self._flush_scheduled = False
-        dirty, self._dirty = self._dirty, []
+        self._soon = False
         now = time.monotonic()
-        try:
-            self._flush_feeds(dirty, now)
-        finally:
-            took = time.monotonic() - now
-            if took >= self._coalesce_from:
-                self._next_flush = now + took + min(took * self._coalesce, self._coalesce_max)
+        soon = now + _TIMER_SLACK  # timers may fire a little early (uvloop: ms clock)
+        due = [f for f in self._dirty if f.next_flush <= soon]
+        if len(due) < len(self._dirty):
+            self._dirty = [f for f in self._dirty if f.next_flush > soon]
+            self._schedule(min(f.next_flush for f in self._dirty), now)
+        else:
+            self._dirty = []
+        if due:
+            self._flush_feeds(due, now)
 
-    def _flush_feeds(self, dirty: list[Feed], now: float) -> None:
+    def _flush_feeds(self, feeds: list[Feed], now: float) -> None:
         metrics = self._metrics
         wall = self._clock()
-        for feed in dirty:
+        for feed in feeds:
+            started = time.monotonic()
             try:
                 count, recs = feed.flush(now)
             except Exception:  # one feed's renderer must not starve the others
                 log.exception("fan-out failed", subject_filter=feed.subject_filter)
                 continue
+            finally:
+                ended = time.monotonic()
+                took = ended - started
+                if took >= self._coalesce_from:
+                    feed.next_flush = ended + min(took * self._coalesce, self._coalesce_max)
             if count:
                 metrics.deliveries.inc(count)
                 for rec in recs:
