@@ -76,3 +76,18 @@ def test_parsing_arbitrary_bytes_matches_nats_py(raw: bytes) -> None:
 def test_odd_but_legal_lines_match_nats_py() -> None:
     raw = b"\r\nA:1\r\n  B :\t two words \r\nno colon\r\nbad key: x\r\nA: 3\r\n\xff: y\r\n\r\n"
     assert wire.parse_headers(raw) == nats_parse(raw) == {"A": "3", "B": "two words"}
+
+
+@given(st.lists(st.one_of(fragments, st.binary(max_size=4)), max_size=30).map(b"".join))
+def test_a_parser_keeps_only_the_names_it_wants(raw: bytes) -> None:
+    parse = wire.HeaderParser(frozenset({"A", "Key", "a"}))
+    expected = {k: v for k, v in nats_parse(raw).items() if k in {"A", "Key", "a"}}
+    assert parse(raw) == expected
+
+
+def test_well_formed_and_odd_blocks_agree_with_nats_py() -> None:
+    well_formed = b"\r\nce-id: 1\r\nce-type:  x \r\nNats-Sequence: 7\r\n\r\n"
+    lone_newline = b"X: a\nB: c\r\n\r\n"  # one line to nats-py, not two
+    for raw in (well_formed, lone_newline):
+        assert wire.parse_headers(raw) == nats_parse(raw)
+    assert wire.parse_headers(lone_newline) == {"X": "a\nB: c"}
