@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,44 @@ async def test_read_large_aggregate_across_many_requests(nc) -> None:
     stored = await small_batches.read(subject)
     assert [r.event.detail["n"] for r in stored] == list(range(500))
     assert stored[-1].position == position
+
+
+async def test_bounded_reads_stop_at_upto_across_interleaved_subjects(nc) -> None:
+    small = EventStore(nc, Codec("/flightdeck/tests"), read_batch=7)
+    dep_a, a = fresh_subject()
+    _, b = fresh_subject()
+    positions: list[int] = []
+    for i in range(30):  # a and b interleaved: a batch counts matches, not positions
+        positions.append((await small.append(a, [progressed(i)], cause=cause)).last_position)
+        await small.append(b, [progressed(i)], cause=cause)
+    after, upto = positions[3], positions[20]
+    chunks = [c async for c in small.read_chunks(streams.DEPLOYMENTS, a, after=after, upto=upto)]
+    read = [r for c in chunks for r in c.events]
+    assert [r.position for r in read] == positions[4:21]
+    assert max(len(c.events) for c in chunks) <= 7
+    assert [
+        r
+        async for c in small.read_chunks(streams.DEPLOYMENTS, a, after=upto, upto=upto)
+        for r in c.events
+    ] == []
+    tiny = [c async for c in small.read_chunks(streams.DEPLOYMENTS, a, max_bytes=1)]
+    assert [r.position for c in tiny for r in c.events] == positions
+    assert all(len(c.events) == 1 for c in tiny)  # at least one message per request
+
+
+async def test_first_event_and_position_by_time(store: EventStore) -> None:
+    dep, subject = fresh_subject()
+    assert await store.read_first(subject) is None
+    first = await store.append(subject, [requested(dep)], cause=cause, expected=0)
+    await asyncio.sleep(0.05)
+    between = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    later = await store.append(subject, [progressed(1)], cause=cause)
+    found = await store.read_first(subject)
+    assert found is not None and found.position == first.last_position
+    assert await store.position_at(subject, between - timedelta(hours=1)) == first.last_position
+    assert await store.position_at(subject, between) == later.last_position
+    assert await store.position_at(subject, datetime.now(UTC) + timedelta(hours=1)) is None
 
 
 async def test_subscribe_from_position_across_the_seam(store: EventStore) -> None:

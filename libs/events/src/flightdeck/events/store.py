@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -314,16 +315,30 @@ class EventStore:
         return out
 
     async def read_chunks(
-        self, stream: str, subject: str = ">", *, after: int = 0
-    ) -> AsyncIterator[Chunk]:
-        """Stored events of ``stream`` matching ``subject`` (wildcards allowed) after
-        ``after``, in order, in chunks of up to ``read_batch`` as the server sends them.
+        self,
+        stream: str,
+        subject: str = ">",
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        batch: int | None = None,
+        max_bytes: int | None = None,
+    ) -> AsyncGenerator[Chunk, None]:
+        """Stored events of ``stream`` matching ``subject`` (wildcards allowed) in
+        positions ``(after, upto]``, in order, a chunk per direct-get request.
 
-        This is how a reader catches up fast (a rebuild, a late joiner): one direct-get
-        request per chunk, no consumer. Undecodable messages are skipped and reported.
+        This is how a reader catches up fast (a rebuild, a late joiner): no consumer,
+        no per-message objects. Undecodable messages are skipped and reported.
+
+        Args:
+            batch: most messages per request (``read_batch`` by default).
+            max_bytes: most bytes per request (large events, e.g. log batches).
         """
         decode = self.codec.decode
-        async for messages in self._direct_batches(stream, subject, after):
+        request: dict[str, Any] = {"next_by_subj": subject, "batch": batch or self._read_batch}
+        if max_bytes is not None:
+            request["max_bytes"] = max_bytes
+        async for messages in self._direct_batches(stream, request, after, upto):
             events: list[Recorded[Any]] = []
             position = after
             for data, headers in messages:
@@ -334,6 +349,23 @@ class EventStore:
                     self._undecodable(exc)
             yield Chunk(events=events, last_position=position, skipped=len(messages) - len(events))
 
+    async def read_first(self, subject: str) -> Recorded[Any] | None:
+        """The oldest stored event of ``subject`` (one aggregate), or ``None``."""
+        stream = stream_for_subject(subject)
+        return self._decoded(
+            stream, await self._direct_get(stream, {"seq": 1, "next_by_subj": subject})
+        )
+
+    async def position_at(self, subject_filter: str, at: datetime) -> int | None:
+        """The position of the first event of ``subject_filter`` stored at or after
+        ``at`` (by the server's clock), or ``None`` if none was."""
+        stream = stream_for_subject(subject_filter)
+        stamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        found = await self._direct_get(
+            stream, {"start_time": stamp, "next_by_subj": subject_filter}
+        )
+        return int((found.headers or {})["Nats-Sequence"]) if found is not None else None
+
     async def stream_last_position(self, stream: str) -> int:
         """The last position stored in ``stream`` (``0`` when empty)."""
         info = await self.nc.jetstream(timeout=self._timeout).stream_info(stream)
@@ -342,7 +374,10 @@ class EventStore:
     async def read_last(self, subject: str) -> Recorded[Any] | None:
         """The last event of ``subject`` (one aggregate or object), or ``None``."""
         stream = stream_for_subject(subject)
-        found = await self._direct_last(stream, subject)
+        return self._decoded(stream, await self._direct_last(stream, subject))
+
+    def _decoded(self, stream: str, found: Msg | None) -> Recorded[Any] | None:
+        """The event in a direct-get reply; ``None`` for none or an undecodable one."""
         if found is None:
             return None
         headers = found.headers or {}
@@ -448,9 +483,14 @@ class EventStore:
         self._on_undecodable(error)
 
     async def _direct_last(self, stream: str, subject: str) -> Msg | None:
-        request = _json.encode({"last_by_subj": subject})
+        return await self._direct_get(stream, {"last_by_subj": subject})
+
+    async def _direct_get(self, stream: str, request: dict[str, Any]) -> Msg | None:
+        """One stored message by a direct-get request; ``None`` when there is none."""
         try:
-            reply = await self.nc.request(f"$JS.API.DIRECT.GET.{stream}", request, self._timeout)
+            reply = await self.nc.request(
+                f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), self._timeout
+            )
         except nats.errors.NoRespondersError as exc:
             raise EventStoreError(f"stream {stream} does not answer direct gets") from exc
         status = (reply.headers or {}).get("Status")
@@ -461,10 +501,10 @@ class EventStore:
         return reply
 
     async def _direct_batches(
-        self, stream: str, subject: str, after: int
+        self, stream: str, request: dict[str, Any], after: int, upto: int | None
     ) -> AsyncIterator[list[tuple[bytes, dict[str, str]]]]:
-        """Stored messages of ``subject`` after ``after`` as (data, headers), one list per
-        direct-get request. The replies go to a raw sink: no per-message objects."""
+        """Stored messages in positions ``(after, upto]`` as (data, headers), one list per
+        batched direct-get ``request``. The replies go to a raw sink: no per-message objects."""
         batch: list[tuple[bytes, dict[str, str]]] = []
         end: asyncio.Future[dict[str, str]] | None = None
 
@@ -479,26 +519,34 @@ class EventStore:
 
         inbox = self.nc.new_inbox()
         sid = await self.nc.subscribe_raw(inbox, collect)
+        most = request["batch"]
+        request = dict(request, seq=after + 1)
         try:
-            start = after + 1
-            while True:
+            while upto is None or request["seq"] <= upto:
+                if upto is not None:
+                    request["batch"] = min(most, upto - request["seq"] + 1)
                 end = asyncio.get_running_loop().create_future()
-                request = {"seq": start, "next_by_subj": subject, "batch": self._read_batch}
                 await self.nc.publish(
                     f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), reply=inbox
                 )
                 status = await asyncio.wait_for(end, self._timeout)
-                if batch:
-                    messages, batch = batch, []
-                    start = int(messages[-1][1]["Nats-Sequence"]) + 1
+                got, batch = batch, []
+                # A batch counts matching messages, not positions: trim what passed upto.
+                messages = (
+                    got if upto is None else [m for m in got if int(m[1]["Nats-Sequence"]) <= upto]
+                )
+                if messages:
+                    request["seq"] = int(messages[-1][1]["Nats-Sequence"]) + 1
                     yield messages
                 code = status["Status"]
                 if code == "404" or (code == "204" and status.get("Nats-Num-Pending", "0") == "0"):
                     return
                 if code != "204":
                     raise EventStoreError(
-                        f"read of {subject} in {stream} failed with status {code}"
+                        f"read of {request['next_by_subj']} in {stream} failed with status {code}"
                     )
+                if len(messages) < len(got) or not messages:
+                    return
         finally:
             await self.nc.unsubscribe_raw(sid)
 

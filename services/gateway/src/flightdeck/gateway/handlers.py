@@ -14,7 +14,6 @@ from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.apikeys import new_api_key
 from flightdeck.events.audit import ApiTokenCreated, AwsConnectionCreated, GithubConnectionCreated
 from flightdeck.events.deployments import DeploymentRequested
-from flightdeck.gateway.adapters.history import first_event
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import deploy as planning
 from flightdeck.gateway.domain.auth import Principal, hash_token, sign_ticket
@@ -204,7 +203,7 @@ async def check_deployment_visible(deps: Deps, who: Principal, deployment_id: st
     """
     tenant = deps.deployment_tenants.get(deployment_id)
     if tenant is None:
-        first = await first_event(deps.store, subjects.deployment(deployment_id))
+        first = await deps.store.read_first(subjects.deployment(deployment_id))
         if first is not None and isinstance(first.event, DeploymentRequested):
             tenant = first.event.tenant
             if len(deps.deployment_tenants) > 100_000:

@@ -12,20 +12,15 @@ make the gateway read the whole stream.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import msgspec
-from nats.aio.msg import Msg
-
-from flightdeck.events import EventDecodeError, EventStore, EventStoreError, Recorded
+from flightdeck.events import EventStore, Recorded
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
 from flightdeck.events.streams import stream_for_subject
-from flightdeck.gateway.adapters.history import subject_of
 from flightdeck.gateway.domain.logfilter import Cursor, LineFilter
 
 SCAN_LINES = 500_000
@@ -35,27 +30,13 @@ CLOCK_SLACK = timedelta(seconds=60)
 FIRST_WINDOW = 512
 """Positions in the first window back: at most 500 lines each, well within one scan."""
 
-_json = msgspec.json.Encoder()
-
-
-def _rfc3339(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
 
 async def seek(store: EventStore, subject_filter: str, at: datetime) -> int:
     """The position to replay *after* so that lines stamped at or after ``at`` are all read."""
-    stream = stream_for_subject(subject_filter)
-    end = await store.stream_last_position(stream)
+    end = await end_of(store, subject_filter)  # before the seek: a later line is after it
     start = max(at - CLOCK_SLACK, datetime(1970, 1, 1, tzinfo=UTC))
-    request = _json.encode({"start_time": _rfc3339(start), "next_by_subj": subject_filter})
-    reply = await store.nc.request(f"$JS.API.DIRECT.GET.{stream}", request, 5.0)
-    headers = reply.headers or {}
-    status = headers.get("Status")
-    if status == "404":
-        return end
-    if status:
-        raise EventStoreError(f"seek in {stream} failed with status {status}")
-    return int(headers["Nats-Sequence"]) - 1
+    found = await store.position_at(subject_filter, start)
+    return end if found is None else found - 1
 
 
 async def end_of(store: EventStore, subject_filter: str) -> int:
@@ -70,59 +51,21 @@ async def read_range(
     *,
     batch: int = 256,
     max_bytes: int = 1 << 20,
-    timeout: float = 5.0,
 ) -> AsyncGenerator[list[Recorded[Any]], None]:
-    """Stored events of ``subject_filter`` in ``(after, upto]``, oldest first, a batch at a time."""
-    stream = stream_for_subject(subject_filter)
-    nc = store.nc
-    inbox = nc.new_inbox()
-    got: list[Msg] = []
-    end: asyncio.Future[dict[str, str]] | None = None
-
-    async def collect(msg: Msg) -> None:
-        headers = msg.headers or {}
-        if "Status" in headers:
-            if end is not None and not end.done():
-                end.set_result(headers)
-        else:
-            got.append(msg)
-
-    sub = await nc.subscribe(inbox, cb=collect)
-    try:
-        start = after + 1
-        while upto is None or start <= upto:
-            end = asyncio.get_running_loop().create_future()
-            request = {
-                "seq": start,
-                "next_by_subj": subject_filter,
-                "batch": batch if upto is None else min(batch, upto - start + 1),
-                "max_bytes": max_bytes,
-            }
-            await nc.publish(f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), reply=inbox)
-            status = await asyncio.wait_for(end, timeout)
-            messages, got[:] = list(got), []
-            out = []
-            past = False
-            for msg in messages:
-                headers = msg.headers or {}
-                position = int(headers["Nats-Sequence"])
-                start = position + 1
-                if upto is not None and position > upto:
-                    past = True
-                    break
-                with contextlib.suppress(EventDecodeError):
-                    out.append(
-                        store.codec.decode(stream, subject_of(msg), msg.data, headers, position)
-                    )
-            if out:
-                yield out
-            code = status["Status"]
-            if past or code == "404" or (code == "204" and status.get("Nats-Num-Pending") == "0"):
-                return
-            if code != "204":
-                raise EventStoreError(f"read of {subject_filter} failed with status {code}")
-    finally:
-        await sub.unsubscribe()
+    """Stored events of ``subject_filter`` in ``(after, upto]``, oldest first, a batch at a
+    time, each request bounded in messages and bytes (log events are up to 256 KiB)."""
+    chunks = store.read_chunks(
+        stream_for_subject(subject_filter),
+        subject_filter,
+        after=after,
+        upto=upto,
+        batch=batch,
+        max_bytes=max_bytes,
+    )
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:
+            if chunk.events:
+                yield chunk.events
 
 
 Line = tuple[Recorded[Any], int]
