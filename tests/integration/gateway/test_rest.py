@@ -279,3 +279,10 @@ async def test_health_metrics_and_schema(gateway: Gateway) -> None:
             op["operationId"] for path in schema.json()["paths"].values() for op in path.values()
         }
         assert {"createDeployment", "getDeploymentResult", "streamDeploymentEvents"} <= operations
+        by_id = {
+            op["operationId"]: op for p in schema.json()["paths"].values() for op in p.values()
+        }
+        filters = {"levels", "sources", "keywords", "include", "exclude", "pods", "containers"}
+        for op in ("streamAppLogs", "getAppLogs"):
+            documented = {p["name"] for p in by_id[op]["parameters"] if p["in"] == "query"}
+            assert filters | {"since", "until", "namespace"} <= documented, op

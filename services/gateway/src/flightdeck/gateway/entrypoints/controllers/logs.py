@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
 from flightdeck.gateway import loghandlers
@@ -49,17 +49,18 @@ _UNTIL = QueryParameter(name="until", description="ISO 8601; lines at or before"
 
 
 def log_filter(
-    levels: ListParam,
-    sources: ListParam,
-    keywords: ListParam,
-    include: str | None,
-    exclude: str | None,
-    pods: ListParam,
-    containers: ListParam,
-    since: str | None,
-    until: str | None,
+    levels: Annotated[ListParam, _LEVELS] = None,
+    sources: Annotated[ListParam, _SOURCES] = None,
+    keywords: Annotated[ListParam, _KEYWORDS] = None,
+    include: Annotated[str | None, _INCLUDE] = None,
+    exclude: Annotated[str | None, _EXCLUDE] = None,
+    pods: Annotated[ListParam, _PODS] = None,
+    containers: Annotated[ListParam, _CONTAINERS] = None,
+    since: Annotated[str | None, _SINCE] = None,
+    until: Annotated[str | None, _UNTIL] = None,
 ) -> LogFilter:
-    """The filter from query parameters (``INVALID_LOG_FILTER`` for a bad time)."""
+    """The filter from query parameters (``INVALID_LOG_FILTER`` for a bad time): a
+    dependency of both handlers, so they share the parameters and their docs."""
     try:
         return LogFilter(
             levels=split_values(levels),
@@ -95,6 +96,7 @@ class LogsController(Controller):
 
     path = "/api/v1/logs"
     tags = ["logs"]
+    dependencies = {"wanted": Provide(log_filter, sync_to_thread=False)}
 
     @get(
         "/{app:str}/stream",
@@ -107,16 +109,8 @@ class LogsController(Controller):
         app: FromPath[str],
         deps: NamedDependency[Deps],
         stream_principal: NamedDependency[Principal],
+        wanted: NamedDependency[LogFilter],
         namespace: Annotated[str, _NS] = "default",
-        levels: Annotated[ListParam, _LEVELS] = None,
-        sources: Annotated[ListParam, _SOURCES] = None,
-        keywords: Annotated[ListParam, _KEYWORDS] = None,
-        include: Annotated[str | None, _INCLUDE] = None,
-        exclude: Annotated[str | None, _EXCLUDE] = None,
-        pods: Annotated[ListParam, _PODS] = None,
-        containers: Annotated[ListParam, _CONTAINERS] = None,
-        since: Annotated[str | None, _SINCE] = None,
-        until: Annotated[str | None, _UNTIL] = None,
         tail: Annotated[
             int | None,
             QueryParameter(name="tail", description="start with the N most recent kept lines"),
@@ -129,9 +123,6 @@ class LogsController(Controller):
         ] = None,
         ticket: Annotated[str | None, QueryParameter(name="ticket", required=False)] = None,
     ) -> SseResponse:
-        wanted = log_filter(
-            levels, sources, keywords, include, exclude, pods, containers, since, until
-        )
         line_filter = loghandlers.checked_filter(wanted, tail)
         resume = cursor_param("Last-Event-ID", last_event_id_header, last_event_id)
         await loghandlers.check_app_visible(deps, stream_principal, namespace, app)
@@ -156,16 +147,8 @@ class LogsController(Controller):
         app: FromPath[str],
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
+        wanted: NamedDependency[LogFilter],
         namespace: Annotated[str, _NS] = "default",
-        levels: Annotated[ListParam, _LEVELS] = None,
-        sources: Annotated[ListParam, _SOURCES] = None,
-        keywords: Annotated[ListParam, _KEYWORDS] = None,
-        include: Annotated[str | None, _INCLUDE] = None,
-        exclude: Annotated[str | None, _EXCLUDE] = None,
-        pods: Annotated[ListParam, _PODS] = None,
-        containers: Annotated[ListParam, _CONTAINERS] = None,
-        since: Annotated[str | None, _SINCE] = None,
-        until: Annotated[str | None, _UNTIL] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
         before: Annotated[
             str | None, QueryParameter(name="before", description="lines before this cursor")
@@ -174,9 +157,6 @@ class LogsController(Controller):
             str | None, QueryParameter(name="after", description="lines after this cursor")
         ] = None,
     ) -> Envelope[LogPage]:
-        wanted = log_filter(
-            levels, sources, keywords, include, exclude, pods, containers, since, until
-        )
         line_filter = loghandlers.checked_filter(wanted)
         upper = cursor_param("before", before)
         lower = cursor_param("after", after)
