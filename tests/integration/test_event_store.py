@@ -161,7 +161,7 @@ async def test_read_large_aggregate_across_many_requests(nc) -> None:
 
 async def test_bounded_reads_stop_at_upto_across_interleaved_subjects(nc) -> None:
     small = EventStore(nc, Codec("/flightdeck/tests"), read_batch=7)
-    dep_a, a = fresh_subject()
+    _, a = fresh_subject()
     _, b = fresh_subject()
     positions: list[int] = []
     for i in range(30):  # a and b interleaved: a batch counts matches, not positions

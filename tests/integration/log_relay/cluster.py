@@ -8,12 +8,7 @@ the direct output: nothing repeated, nothing skipped, nothing reordered.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import subprocess
-import sys
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +20,8 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from flightdeck.events import EventStore, Recorded, streams
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
 from flightdeck.log_relay.domain.lines import split_timestamp
-from flightdeck.runtime import processes
+from tests.support.service_process import ServiceProcess
+from tests.support.waiting import eventually
 
 Line = tuple[datetime, str]
 Obj = dict[str, Any]
@@ -56,20 +52,6 @@ def deployment(
             },
         },
     }
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], *, within: float = 45.0, what: str = "condition"
-) -> Any:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``within``."""
-    deadline = time.monotonic() + within
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"gave up after {within}s waiting for {what}; last: {last!r}")
 
 
 async def pods_of(core: client.CoreV1Api, namespace: str, app: str) -> list[Any]:
@@ -129,40 +111,10 @@ def contiguous_in(lines: list[Line], direct: list[Line]) -> bool:
 
 
 @dataclass
-class RelayProcess:
-    """One ``python -m flightdeck.log_relay``; ``kill`` is a crash (SIGKILL)."""
+class RelayProcess(ServiceProcess):
+    """One ``python -m flightdeck.log_relay``."""
 
-    replica_id: str
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> RelayProcess:
-        with self.log.open("ab") as out:
-            self.proc = processes.spawn(
-                [sys.executable, "-m", "flightdeck.log_relay"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            processes.stop(self.proc, timeout=10)
-            self.proc = None
-
-    def text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
+    replica_id: str = field(default="", kw_only=True)
 
     async def started(self, within: float = 60.0) -> None:
         """Until the relay has read its snapshot of pods (its log says so)."""
@@ -189,7 +141,9 @@ class Relays:
             "FLIGHTDECK_LOG_RELAY__REPLICA_ID": replica_id,
             **{f"FLIGHTDECK_LOG_RELAY__{k.upper()}": v for k, v in settings.items()},
         }
-        relay = RelayProcess(replica_id, env, self.logs / f"{replica_id}.log").start()
+        relay = RelayProcess(
+            "flightdeck.log_relay", env, self.logs / f"{replica_id}.log", replica_id=replica_id
+        ).start()
         self.running.append(relay)
         await relay.started()
         return relay

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +18,8 @@ from flightdeck.events.deployments import (
     StageProgressed,
 )
 from flightdeck.orchestrator.sample import start_deployment
-from flightdeck.runtime import processes
 from flightdeck.sandbox import Sandbox
+from tests.support.service_process import ServiceProcess
 from tests.support.waiting import eventually
 
 NAMESPACE = "pipeline"
@@ -49,68 +45,22 @@ MODULES = {
 
 
 @dataclass
-class Service:
-    """One service process; ``kill`` is a crash (SIGKILL), ``pause`` a frozen process."""
-
-    name: str
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Service:
-        with self.log.open("ab") as out:
-            self.proc = processes.spawn(
-                [sys.executable, "-m", MODULES[self.name]], env=self.env, stdout=out, stderr=out
-            )
-        return self
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            processes.stop(self.proc, timeout=5)
-            self.proc = None
-
-    def pause(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGCONT)
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-@dataclass
 class Pipeline:
     store: EventStore
     sandbox: Sandbox
     env: dict[str, str]
     logs: Path
-    services: dict[str, list[Service]] = field(default_factory=dict)
+    services: dict[str, list[ServiceProcess]] = field(default_factory=dict)
 
-    def spawn(self, name: str, **extra_env: str) -> Service:
+    def spawn(self, name: str, **extra_env: str) -> ServiceProcess:
         index = len(self.services.get(name, []))
-        service = Service(
-            name, {**self.env, **extra_env}, self.logs / f"{name}-{index}.log"
+        service = ServiceProcess(
+            MODULES[name], {**self.env, **extra_env}, self.logs / f"{name}-{index}.log"
         ).start()
         self.services.setdefault(name, []).append(service)
         return service
 
-    def one(self, name: str) -> Service:
+    def one(self, name: str) -> ServiceProcess:
         return next(s for s in self.services[name] if s.running)
 
     def stop_all(self) -> None:
