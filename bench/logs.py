@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 from kubernetes_asyncio import client, config
 
-from bench.harness import console, private_nats, report
+from bench.harness import GatewayProcess, console, private_nats, report
 from flightdeck.events import Cause, Codec, EventStore, declare, subjects
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
@@ -176,40 +176,8 @@ async def _direct(core: client.CoreV1Api, namespace: str, pod: str, out: list[fl
         response.release()
 
 
-class Gateway:
-    """The gateway as its own process (the real entry point, dev mode), and its dev key."""
-
-    def __init__(self, env: dict[str, str], state: Path) -> None:
-        self.port = processes.free_port("127.0.0.1")
-        self.env = {
-            **env,
-            "FLIGHTDECK_STATE_DIR": str(state),
-            "FLIGHTDECK_GATEWAY__PORT": str(self.port),
-            "FLIGHTDECK_GATEWAY__DEV_MODE": "true",
-            "FLIGHTDECK_GATEWAY__CLIENT_BUFFER": "10000",
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "flightdeck.gateway"],
-            env=self.env,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-        )
-        self.token = ""
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def ready(self) -> None:
-        assert self.proc.stderr is not None
-        while not self.token:
-            line = await asyncio.to_thread(self.proc.stderr.readline)
-            if not line:
-                raise RuntimeError("the gateway exited before printing its dev token")
-            if "dev token" in line:
-                self.token = line.rsplit(":", 1)[1].strip()
-        asyncio.get_running_loop().run_in_executor(None, self.proc.stderr.read)
+class Gateway(GatewayProcess):
+    """The gateway, able to make an app visible to its dev key."""
 
     async def owns(self, store: EventStore, app: str, namespace: str) -> None:
         """Deploy ``app`` for the dev tenant (one event) and wait until the gateway shows it."""
@@ -231,9 +199,6 @@ class Gateway:
             params = {"namespace": namespace, "limit": 1}
             while (await http.get(f"/api/v1/logs/{app}", params=params)).status_code != 200:  # noqa: ASYNC110 - polls over HTTP
                 await asyncio.sleep(0.1)
-
-    def stop(self) -> None:
-        processes.stop(self.proc, timeout=15)
 
 
 class WsClient:
@@ -353,7 +318,7 @@ async def run() -> None:
                 "FLIGHTDECK_K8S__NAMESPACES": ",".join(level.namespace for level in levels),
                 "FLIGHTDECK_K8S_WATCHER__KINDS": "Pod",
             }
-            gateway = Gateway(env, logs / "gateway")
+            gateway = Gateway(env, logs / "gateway", client_buffer="10000")
             try:
                 async with _processes(env, logs) as relay:
                     await gateway.ready()

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import console, private_nats, report
+from bench.harness import GatewayProcess, console, private_nats, report
 from flightdeck.events import Cause, Codec, EventStore, declare, new_id, subjects
 from flightdeck.events.deployments import DeploymentRequested, Stage, StageProgressed
 from flightdeck.runtime import processes
@@ -145,48 +145,28 @@ def _summary(latencies: list[float]) -> dict[str, float]:
 # ----------------------------------------------------------------- driver
 
 
-class _Gateway:
-    """The gateway as its own process (the real entry point), with a dev token."""
+class _Gateway(GatewayProcess):
+    """The gateway and, beside it, the projector as its own process, so the figures
+    are the fan-out's."""
 
     def __init__(self, nats_url: str, state: Path) -> None:
-        self.port = processes.free_port("127.0.0.1")
-        self.state = state
-        env = {
-            **os.environ,
-            "FLIGHTDECK_NATS_URL": nats_url,
-            "FLIGHTDECK_STATE_DIR": str(state),
-            "FLIGHTDECK_LOG_LEVEL": "warning",
-            "FLIGHTDECK_GATEWAY__PORT": str(self.port),
-            "FLIGHTDECK_GATEWAY__DEV_MODE": "true",
-            "FLIGHTDECK_GATEWAY__MAX_CONNECTIONS": "3000",
-            "FLIGHTDECK_GATEWAY__CLIENT_BUFFER": "10000",
-            # The projector runs as its own process here, so the figures are the fan-out's.
-            "FLIGHTDECK_GATEWAY__RUN_PROJECTOR": "false",
-        }
+        env = {**os.environ, "FLIGHTDECK_NATS_URL": nats_url, "FLIGHTDECK_LOG_LEVEL": "warning"}
+        super().__init__(
+            env,
+            state,
+            max_connections="3000",
+            client_buffer="10000",
+            run_projector="false",
+        )
         self.projector = subprocess.Popen(
             [sys.executable, "-m", "flightdeck.cli", "projection", "run"],
-            env=env,
+            env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "flightdeck.gateway"],
-            env=env,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-        )
-        self.token = ""
 
     async def ready(self) -> None:
-        assert self.proc.stderr is not None
-        while not self.token:
-            line = await asyncio.to_thread(self.proc.stderr.readline)
-            if not line:
-                raise RuntimeError("the gateway exited before printing its dev token")
-            if "dev token" in line:
-                self.token = line.rsplit(":", 1)[1].strip()
-        asyncio.get_running_loop().run_in_executor(None, self.proc.stderr.read)
+        await super().ready()
         deadline = time.monotonic() + 60
         while not await asyncio.to_thread(self._authorised):  # polls over HTTP
             if time.monotonic() > deadline:
@@ -228,12 +208,8 @@ class _Gateway:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        for proc in (self.proc, self.projector):
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        super().stop()
+        processes.stop(self.projector, timeout=15)
 
 
 class _Loader:

@@ -53,7 +53,7 @@ def spawn(
     )
 
 
-def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
+def stop(proc: subprocess.Popen[Any], timeout: float = 10.0) -> int:
     """SIGTERM, wait up to ``timeout``, then SIGKILL. Returns the exit code."""
     if proc.poll() is None:
         proc.terminate()
