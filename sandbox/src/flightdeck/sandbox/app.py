@@ -65,6 +65,9 @@ class KubernetesApi:
         if request.method == "GET" and (document := self._document(path)) is not None:
             await asgi.respond_json(send, 200, document)
             return
+        if request.method == "GET" and path == "/openapi/v2":
+            await asgi.respond(send, 200, openapi.v2_protobuf(), openapi.V2_CONTENT_TYPE)
+            return
         if request.method == "GET" and path in _HEALTH:
             await asgi.respond(send, 200, b"ok", asgi.TEXT)
             return

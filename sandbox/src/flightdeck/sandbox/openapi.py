@@ -1,4 +1,4 @@
-"""OpenAPI v3 documents, as much of them as kubectl reads.
+"""OpenAPI v3 (and a bare v2) documents, as much of them as kubectl reads.
 
 ``kubectl apply`` (default ``--validate=strict``) downloads ``/openapi/v3``
 and, for the object's group-version, looks for the PATCH operation of its
@@ -6,6 +6,11 @@ kind: a ``fieldValidation`` parameter there means the server validates, so
 kubectl sends ``fieldValidation=Strict`` instead of validating itself. No
 schemas are published, so kubectl computes strategic merge patches from its
 built-in types, as it does against any server without them.
+
+Older kubectl (before 1.27, e.g. Debian's 1.20) validates against
+``/openapi/v2`` instead, which it reads only as protobuf. A document with no
+definitions makes it skip validation, as it does for kinds a server does not
+describe, so :func:`v2_protobuf` holds only the swagger version and info.
 """
 
 from __future__ import annotations
@@ -102,3 +107,22 @@ def index() -> Obj:
             "serverRelativeURL": f"/openapi/v3/{_relative(group, version)}?hash={digest[:32].upper()}"
         }
     return {"paths": out}
+
+
+V2_CONTENT_TYPE = "application/octet-stream"
+"""What kube-apiserver sends (Go cannot parse the protobuf type with its "@")."""
+
+
+def _pb_string(field: int, value: bytes) -> bytes:
+    """One length-delimited protobuf field (strings and embedded messages alike)."""
+    assert len(value) < 128, "one-byte lengths only"
+    return bytes([field << 3 | 2, len(value)]) + value
+
+
+def v2_protobuf() -> bytes:
+    """``/openapi/v2``: a gnostic ``openapi_v2.Document`` with only ``swagger`` (1)
+    and ``info`` (2: ``title`` 1, ``version`` 2)."""
+    info = _pb_string(1, b"Kubernetes") + _pb_string(
+        2, f"v1.{discovery.KUBERNETES_MINOR}.0".encode()
+    )
+    return _pb_string(1, b"2.0") + _pb_string(2, info)
