@@ -111,6 +111,15 @@ async def _final_result(http: httpx.AsyncClient, deployment_id: str) -> dict[str
     return result
 
 
+def colour_stats(stats: dict[str, Any]) -> str:
+    """One colour's health checks in a line; no latency when no check got an answer."""
+    rate = stats.get("errorRate") or 0.0
+    p50, p99 = stats.get("latencyP50Ms"), stats.get("latencyP99Ms")
+    if p50 is None or p99 is None:
+        return f"no answer (error rate {rate:.0%})"
+    return f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, error rate {rate:.0%}"
+
+
 def _result_panel(result: dict[str, Any]) -> Panel:
     ok = result.get("status") == "SUCCEEDED"
     lines = [
@@ -122,10 +131,6 @@ def _result_panel(result: dict[str, Any]) -> Panel:
     if result.get("errorCode"):
         lines.append(f"error       {result.get('errorCode')}: {result.get('errorMessage')}")
     for key in ("newColour", "oldColour"):
-        stats = result.get(key)
-        if stats:
-            lines.append(
-                f"{key[:3]} colour  p50 {stats.get('latencyP50Ms')} ms, "
-                f"p99 {stats.get('latencyP99Ms')} ms, error rate {stats.get('errorRate')}"
-            )
+        if stats := result.get(key):
+            lines.append(f"{key[:3]} colour  {colour_stats(stats)}")
     return Panel("\n".join(lines), title="result", border_style="green" if ok else "red")

@@ -24,6 +24,19 @@ _ICONS = {
 }
 
 
+def outcome(detail: dict[str, Any]) -> str:
+    """What a succeeded stage found, from its event's detail ("" when nothing to say)."""
+    if digest := detail.get("digest"):
+        return f"image found ({digest[:19]}…)"
+    if url := detail.get("url"):
+        return f"reachable at {url}"
+    if "available" in detail and "replicas" in detail:
+        return f"{detail['available']}/{detail['replicas']} replicas available"
+    if objects := detail.get("objects"):
+        return f"{objects} objects applied"
+    return ""
+
+
 @dataclass
 class DemoView:
     deployment_id: str
@@ -46,6 +59,8 @@ class DemoView:
                 if not (stage["status"] in ("SUCCEEDED", "FAILED") and status == "RUNNING"):
                     stage["status"] = status
                 message = data.get("message") or ""
+                if status == "SUCCEEDED":
+                    message = outcome(data.get("detail") or {}) or stage["message"]
                 if status == "FAILED" or not (message.endswith((" started", " succeeded"))):
                     stage["message"] = message  # keep what happened, not the bookkeeping
             if data.get("message"):
