@@ -3,15 +3,16 @@
 One subject per aggregate. An append names the position it expects the
 aggregate to be at (``Nats-Expected-Last-Subject-Sequence``), so two writers
 can never both advance it; several events go in one atomic batch, so a
-multi-event append is all or nothing. Reads of one aggregate use batched direct
-gets: one request, many messages, no consumer to create.
+multi-event append is all or nothing. Reads use batched direct gets
+(:mod:`flightdeck.events.directget`): one request, many messages, no consumer
+to create.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,16 +26,16 @@ from flightdeck.events import envelope as ce
 from flightdeck.events.acks import AckWaiter
 from flightdeck.events.base import Message
 from flightdeck.events.codec import Codec, OutgoingMessage
+from flightdeck.events.directget import MULTI_LAST_SUBJECTS, DirectGet, TooManySubjects, subject_of
 from flightdeck.events.envelope import Cause, Recorded
 from flightdeck.events.errors import (
     AppendError,
     ConcurrencyError,
     EventDecodeError,
-    EventStoreError,
 )
 from flightdeck.events.streams import StreamSpec, stream_for_subject
 from flightdeck.events.subscription import Subscription
-from flightdeck.events.wire import Client, HeaderParser
+from flightdeck.events.wire import Client
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +48,12 @@ _BATCH_INCOMPLETE = 10176
 _WRONG_SEQUENCE = frozenset({10071, 10164})
 _DUPLICATE_IN_BATCH = 10201
 _STREAM_NAME_IN_USE = 10058
-_MULTI_LAST_SUBJECTS = 1000  # the server answers 413 past 1024 matching subjects
 _RETRYABLE = (
     nats.errors.TimeoutError,
     nats.errors.NoRespondersError,
     nats.errors.ConnectionReconnectingError,
     nats.errors.OutboundBufferLimitError,
 )
-
-
-class _TooManySubjects(Exception):
-    """A multi-last read matched more subjects than the server answers at once."""
 
 
 class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,8 +90,6 @@ class _PubAck(msgspec.Struct):
 
 
 _ack_decoder = msgspec.json.Decoder(_PubAck)
-_read_headers = HeaderParser(ce.READ_HEADERS)
-_json = msgspec.json.Encoder()
 
 
 def _actual_sequence(description: str) -> int | None:
@@ -141,7 +135,7 @@ class EventStore:
         self._timeout = timeout
         self._attempts = attempts
         self._on_undecodable = on_undecodable
-        self._read_batch = read_batch
+        self._direct = DirectGet(nc, timeout=timeout, batch=read_batch)
         self._open_batches: dict[str, asyncio.Semaphore] = {}
         self.undecodable_count = 0
 
@@ -335,10 +329,10 @@ class EventStore:
             max_bytes: most bytes per request (large events, e.g. log batches).
         """
         decode = self.codec.decode
-        request: dict[str, Any] = {"next_by_subj": subject, "batch": batch or self._read_batch}
+        request: dict[str, Any] = {"next_by_subj": subject, "batch": batch or self._direct.batch}
         if max_bytes is not None:
             request["max_bytes"] = max_bytes
-        async for messages in self._direct_batches(stream, request, after, upto):
+        async for messages in self._direct.batches(stream, request, after, upto):
             events: list[Recorded[Any]] = []
             position = after
             for data, headers in messages:
@@ -353,7 +347,7 @@ class EventStore:
         """The oldest stored event of ``subject`` (one aggregate), or ``None``."""
         stream = stream_for_subject(subject)
         return self._decoded(
-            stream, await self._direct_get(stream, {"seq": 1, "next_by_subj": subject})
+            stream, await self._direct.one(stream, {"seq": 1, "next_by_subj": subject})
         )
 
     async def position_at(self, subject_filter: str, at: datetime) -> int | None:
@@ -361,7 +355,7 @@ class EventStore:
         ``at`` (by the server's clock), or ``None`` if none was."""
         stream = stream_for_subject(subject_filter)
         stamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        found = await self._direct_get(
+        found = await self._direct.one(
             stream, {"start_time": stamp, "next_by_subj": subject_filter}
         )
         return int((found.headers or {})["Nats-Sequence"]) if found is not None else None
@@ -399,16 +393,16 @@ class EventStore:
         """
         stream = stream_for_subject(subject_filter)
         try:
-            messages = [m async for m in self._multi_last(stream, [subject_filter])]
-        except _TooManySubjects:
+            messages = [m async for m in self._direct.multi_last(stream, [subject_filter])]
+        except TooManySubjects:
             info = await self.nc.jetstream(timeout=self._timeout).stream_info(
                 stream, subjects_filter=subject_filter
             )
             names = sorted((info.state.subjects or {}).keys())
             messages = []
-            for start in range(0, len(names), _MULTI_LAST_SUBJECTS):
-                group = names[start : start + _MULTI_LAST_SUBJECTS]
-                messages += [m async for m in self._multi_last(stream, group)]
+            for start in range(0, len(names), MULTI_LAST_SUBJECTS):
+                group = names[start : start + MULTI_LAST_SUBJECTS]
+                messages += [m async for m in self._direct.multi_last(stream, group)]
             messages.sort(key=lambda m: int((m.headers or {})["Nats-Sequence"]))
         out: list[Recorded[Any]] = []
         for msg in messages:
@@ -422,49 +416,6 @@ class EventStore:
             except EventDecodeError as exc:
                 self._undecodable(exc)
         return out
-
-    async def _multi_last(self, stream: str, filters: list[str]) -> AsyncIterator[Msg]:
-        """The last message of each subject matching ``filters``, paged at a fixed upper
-        sequence so the pages form one consistent cut of the stream."""
-        inbox = self.nc.new_inbox()
-        batch: list[Msg] = []
-        end: asyncio.Future[dict[str, str]] | None = None
-
-        async def collect(msg: Msg) -> None:
-            headers = msg.headers or {}
-            if "Status" in headers:
-                if end is not None and not end.done():
-                    end.set_result(headers)
-            else:
-                batch.append(msg)
-
-        sub = await self.nc.subscribe(inbox, cb=collect)
-        try:
-            request: dict[str, Any] = {"multi_last": filters, "batch": self._read_batch}
-            while True:
-                end = asyncio.get_running_loop().create_future()
-                await self.nc.publish(
-                    f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), reply=inbox
-                )
-                status = await asyncio.wait_for(end, self._timeout)
-                messages, batch = batch, []
-                for msg in messages:
-                    yield msg
-                code = status["Status"]
-                if code == "413":
-                    raise _TooManySubjects
-                if code == "404" or status.get("Nats-Num-Pending", "0") == "0" or not messages:
-                    return
-                if code != "204":
-                    raise EventStoreError(
-                        f"read of {filters} in {stream} failed with status {code}"
-                    )
-                last = int((messages[-1].headers or {})["Nats-Sequence"])
-                request["seq"] = last + 1
-                if upto := status.get("Nats-UpTo-Sequence"):
-                    request["up_to_seq"] = int(upto)
-        finally:
-            await sub.unsubscribe()
 
     def subscribe(self, subjects: str | Sequence[str], *, after: int = 0) -> Subscription:
         """History after ``after``, then live events, on one ordered consumer.
@@ -483,75 +434,4 @@ class EventStore:
         self._on_undecodable(error)
 
     async def _direct_last(self, stream: str, subject: str) -> Msg | None:
-        return await self._direct_get(stream, {"last_by_subj": subject})
-
-    async def _direct_get(self, stream: str, request: dict[str, Any]) -> Msg | None:
-        """One stored message by a direct-get request; ``None`` when there is none."""
-        try:
-            reply = await self.nc.request(
-                f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), self._timeout
-            )
-        except nats.errors.NoRespondersError as exc:
-            raise EventStoreError(f"stream {stream} does not answer direct gets") from exc
-        status = (reply.headers or {}).get("Status")
-        if status == "404":
-            return None
-        if status:
-            raise EventStoreError(f"direct get on {stream} failed with status {status}")
-        return reply
-
-    async def _direct_batches(
-        self, stream: str, request: dict[str, Any], after: int, upto: int | None
-    ) -> AsyncIterator[list[tuple[bytes, dict[str, str]]]]:
-        """Stored messages in positions ``(after, upto]`` as (data, headers), one list per
-        batched direct-get ``request``. The replies go to a raw sink: no per-message objects."""
-        batch: list[tuple[bytes, dict[str, str]]] = []
-        end: asyncio.Future[dict[str, str]] | None = None
-
-        def collect(data: bytes, raw: bytes) -> None:
-            if raw[8:9] == b" ":  # "NATS/1.0 204 EOB": a status, the end of this batch
-                headers = _read_headers(raw[raw.find(b"\r\n") + 2 :])
-                headers["Status"] = raw[9:12].decode()
-                if end is not None and not end.done():
-                    end.set_result(headers)
-            else:
-                batch.append((data, _read_headers(raw[10:])))
-
-        inbox = self.nc.new_inbox()
-        sid = await self.nc.subscribe_raw(inbox, collect)
-        most = request["batch"]
-        request = dict(request, seq=after + 1)
-        try:
-            while upto is None or request["seq"] <= upto:
-                if upto is not None:
-                    request["batch"] = min(most, upto - request["seq"] + 1)
-                end = asyncio.get_running_loop().create_future()
-                await self.nc.publish(
-                    f"$JS.API.DIRECT.GET.{stream}", _json.encode(request), reply=inbox
-                )
-                status = await asyncio.wait_for(end, self._timeout)
-                got, batch = batch, []
-                # A batch counts matching messages, not positions: trim what passed upto.
-                messages = (
-                    got if upto is None else [m for m in got if int(m[1]["Nats-Sequence"]) <= upto]
-                )
-                if messages:
-                    request["seq"] = int(messages[-1][1]["Nats-Sequence"]) + 1
-                    yield messages
-                code = status["Status"]
-                if code == "404" or (code == "204" and status.get("Nats-Num-Pending", "0") == "0"):
-                    return
-                if code != "204":
-                    raise EventStoreError(
-                        f"read of {request['next_by_subj']} in {stream} failed with status {code}"
-                    )
-                if len(messages) < len(got) or not messages:
-                    return
-        finally:
-            await self.nc.unsubscribe_raw(sid)
-
-
-def subject_of(msg: Msg) -> str:
-    """The stored subject of a message from a direct get or a consumer."""
-    headers = msg.headers or {}
-    return headers.get("Nats-Subject") or msg.subject
+        return await self._direct.one(stream, {"last_by_subj": subject})
