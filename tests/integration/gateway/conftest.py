@@ -13,7 +13,7 @@ import base64
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from flightdeck.gateway.domain.auth import hash_token, new_token
 from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
 from flightdeck.runtime.sealing import SecretsSettings
+from tests.support.waiting import eventually
 
 GITHUB_TOKEN = "ghp_good_token"
 GITHUB_SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
@@ -147,17 +148,6 @@ async def create_token(store: EventStore, deps: Deps, tenant: str, scopes: list[
     await store.append(subjects.access(tenant), [event], cause=CAUSE)
     await eventually(lambda: deps.read_model.token(hash_token(token)))
     return token
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    """Poll ``check`` until it returns something truthy (generous deadline, no timing asserts)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from flightdeck.events import subjects
 from flightdeck.events.apikeys import hash_api_key
 from flightdeck.events.audit import ApiTokenCreated
 from flightdeck.runtime.nats_server import NatsServer
-from tests.integration.gateway.conftest import Gateway, eventually
+from tests.integration.gateway.conftest import Gateway
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,10 @@ from flightdeck.events.deployments import (
     StageFailed,
     StageStarted,
 )
-from tests.integration.gateway.conftest import CAUSE, Gateway, eventually, new_deployment
+from tests.integration.gateway.conftest import CAUSE, Gateway, new_deployment
 from tests.integration.gateway.test_logs_world import LogReader, batch, publish, unique_app
 from tests.support.samples import progressed
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.runtime import processes
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
-from tests.integration.gateway.conftest import CAUSE, Gateway, eventually
+from tests.integration.gateway.conftest import CAUSE, Gateway
 from tests.integration.gateway.test_logs_world import LogReader, Message
 from tests.integration.log_relay.cluster import (
     Relays,
@@ -30,7 +30,7 @@ from tests.integration.log_relay.cluster import (
     deployment,
     direct_lines,
 )
-from tests.integration.log_relay.cluster import eventually as eventually_named
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +95,7 @@ async def relay(
 
     relays = Relays(base_env(nats_server.url, sandbox.kubeconfig), logs)
     try:
-        await eventually_named(leading, within=60, what="the k8s-watcher to lead")
+        await eventually(leading, within=60, what="the k8s-watcher to lead")
         await relays.start("gw-relay-1", NAMESPACE)
         yield relays
     finally:
@@ -138,7 +138,7 @@ async def test_sandbox_pods_through_the_relay_to_a_filtered_stream(
                 key(m) for m in unfiltered.lines()
             }
 
-        await eventually_named(enough, within=60, what="40 ERROR/WARN lines from both pods")
+        await eventually(enough, within=60, what="40 ERROR/WARN lines from both pods")
         last = serious.lines()[-1].id
 
         async def unfiltered_past_it() -> bool:

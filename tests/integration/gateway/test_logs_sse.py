@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from flightdeck.events.logs import LogFollowLost
-from tests.integration.gateway.conftest import Gateway, eventually
+from tests.integration.gateway.conftest import Gateway
 from tests.integration.gateway.test_logs_world import (
     CASES,
     Case,
@@ -24,6 +24,7 @@ from tests.integration.gateway.test_logs_world import (
     publish,
     unique_app,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

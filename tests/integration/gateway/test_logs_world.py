@@ -24,7 +24,8 @@ from httpx_sse import aconnect_sse
 
 from flightdeck.events import subjects
 from flightdeck.events.logs import LogFollowLost, LogLevel, LogLine, LogLinesCaptured, LogSource
-from tests.integration.gateway.conftest import CAUSE, Gateway, eventually, new_deployment
+from tests.integration.gateway.conftest import CAUSE, Gateway, new_deployment
+from tests.support.waiting import eventually
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

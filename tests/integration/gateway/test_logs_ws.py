@@ -10,7 +10,7 @@ import msgspec
 import pytest
 import websockets
 
-from tests.integration.gateway.conftest import Gateway, eventually
+from tests.integration.gateway.conftest import Gateway
 from tests.integration.gateway.test_logs_sse import marker_for
 from tests.integration.gateway.test_logs_world import (
     CASES,
@@ -24,6 +24,7 @@ from tests.integration.gateway.test_logs_world import (
     publish,
     unique_app,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,10 @@ from tests.integration.gateway.conftest import (
     GITHUB_SHA,
     GITHUB_TOKEN,
     Gateway,
-    eventually,
     new_deployment,
 )
 from tests.support.samples import progressed
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

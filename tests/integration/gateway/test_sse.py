@@ -20,8 +20,9 @@ from httpx_sse import ServerSentEvent, aconnect_sse
 from flightdeck.events import subjects
 from flightdeck.events.deployments import Colour, DeploymentCompleted
 from flightdeck.gateway.entrypoints import sse as sse_entrypoint
-from tests.integration.gateway.conftest import CAUSE, Gateway, eventually, new_deployment
+from tests.integration.gateway.conftest import CAUSE, Gateway, new_deployment
 from tests.support.samples import progressed
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

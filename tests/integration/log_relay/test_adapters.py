@@ -16,7 +16,7 @@ from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members, open_buck
 from flightdeck.log_relay.adapters.publisher import LogPublisher
 from flightdeck.log_relay.domain.cursor import Cursor
 from flightdeck.log_relay.domain.selection import ContainerKey
-from tests.integration.log_relay.cluster import eventually
+from tests.support.waiting import eventually
 from tests.unit.log_relay.fakes import FakeCursors, FakePublisher
 
 pytestmark = pytest.mark.integration

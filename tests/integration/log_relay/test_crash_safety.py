@@ -13,10 +13,10 @@ from tests.integration.log_relay.cluster import (
     Relays,
     deployment,
     direct_lines,
-    eventually,
     losses,
     relayed,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -16,12 +16,12 @@ from tests.integration.log_relay.cluster import (
     contiguous_in,
     deployment,
     direct_lines,
-    eventually,
     log_events,
     losses,
     pods_of,
     relayed,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

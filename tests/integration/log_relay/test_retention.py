@@ -16,7 +16,7 @@ from flightdeck.log_relay.adapters.publisher import LogPublisher
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.settings import load_settings
-from tests.integration.log_relay.cluster import eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ from flightdeck.log_relay.domain.selection import ContainerKey
 from tests.integration.log_relay.cluster import (
     Relays,
     deployment,
-    eventually,
     log_events,
     pods_of,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from flightdeck.sandbox import Sandbox
-from tests.integration.sandbox.polling import eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

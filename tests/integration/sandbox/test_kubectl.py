@@ -11,7 +11,7 @@ import yaml
 
 from tests.integration.sandbox import manifests
 from tests.integration.sandbox.kubectl import Kubectl
-from tests.integration.sandbox.polling import eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from flightdeck.sandbox import Sandbox
 from tests.integration.sandbox import manifests
-from tests.integration.sandbox.polling import eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
