@@ -34,6 +34,9 @@ def test_a_stage_shows_what_happened_and_what_it_found_not_the_bookkeeping() -> 
     assert shown["expose"] == "reachable at http://hello.localhost/"
     assert shown["switch"] == "traffic switched to blue"
     assert view.stages["switch"]["status"] == "SUCCEEDED"
+    view.on_event("done", {"status": "SUCCEEDED", "totalDurationMs": 16_700})
+    assert view.stages["complete"] == {"status": "SUCCEEDED", "message": "done in 16.7 s"}
+    assert view.finished
 
 
 def test_a_failed_stage_keeps_its_reason() -> None:

@@ -67,7 +67,8 @@ class DemoView:
                 self.progress.append(f"{data.get('stage', '')}: {data['message']}")
         elif kind == "done":
             self.result = data
-            self.stages["complete"]["status"] = "SUCCEEDED"
+            took = (data.get("totalDurationMs") or 0) / 1000
+            self.stages["complete"] = {"status": "SUCCEEDED", "message": f"done in {took:.1f} s"}
         elif kind == "error":
             self.failed = data
 
