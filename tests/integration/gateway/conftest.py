@@ -33,6 +33,7 @@ from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token, new_token
 from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
+from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import SecretsSettings
 from tests.support.waiting import eventually
 
@@ -161,7 +162,6 @@ async def gateway(
     database = await open_database(f"sqlite+aiosqlite:///{db_path}")
     config = GatewayConfig(
         github_api_url=github_url,
-        aws_endpoint_url=moto_url,
         client_buffer=64,
         heartbeat_s=1.0,
         close_after_done_s=0.5,
@@ -171,7 +171,7 @@ async def gateway(
         max_connections=400,
     )
     secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
-    deps = bootstrap.build(config, store, database, secrets)
+    deps = bootstrap.build(config, store, database, secrets, AwsSettings(endpoint_url=moto_url))
     await deps.start()
     port = free_port()
     server, task = await serve(create_app(deps), port)

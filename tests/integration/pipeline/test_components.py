@@ -11,7 +11,6 @@ import pytest
 from kubernetes_asyncio import client
 
 from flightdeck.ecr_poller.adapters.ecr import Ecr
-from flightdeck.ecr_poller.config import AwsSettings
 from flightdeck.ecr_poller.polling import Poller
 from flightdeck.events import EventStore, Recorded, new_id, subjects
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
@@ -20,6 +19,7 @@ from flightdeck.k8s_watcher.adapters.kube import ClusterReader
 from flightdeck.k8s_watcher.adapters.lease import Lease
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
 from flightdeck.k8s_watcher.watching import KindWatcher
+from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.sandbox import Sandbox
 from tests.support.waiting import eventually

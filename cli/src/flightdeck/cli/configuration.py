@@ -24,12 +24,13 @@ SECRET_WORDS = ("key", "token", "secret", "password")
 
 def sections() -> list[type[BaseSettings]]:
     """Every settings section, central first (imported here, not at start-up)."""
-    from flightdeck.ecr_poller.config import AwsSettings, PollerSettings
+    from flightdeck.ecr_poller.config import PollerSettings
     from flightdeck.gateway.config import GatewayConfig
     from flightdeck.k8s_watcher.config import WatcherSettings
     from flightdeck.log_relay.config import RelaySettings
     from flightdeck.orchestrator.config import OrchestratorSettings
     from flightdeck.prober.config import ProberSettings
+    from flightdeck.runtime.aws import AwsSettings
     from flightdeck.runtime.kube import KubernetesSettings
     from flightdeck.runtime.sealing import SecretsSettings
 

@@ -84,7 +84,6 @@ def service_env(base: dict[str, str], state: Path, endpoints: Endpoints) -> dict
         env.update(
             {
                 "FLIGHTDECK_AWS__ENDPOINT_URL": endpoints.aws_endpoint,
-                "FLIGHTDECK_GATEWAY__AWS_ENDPOINT_URL": endpoints.aws_endpoint,
                 # moto accepts any credentials; real AWS uses the default chain
                 "AWS_ACCESS_KEY_ID": "sandbox",
                 "AWS_SECRET_ACCESS_KEY": "sandbox",

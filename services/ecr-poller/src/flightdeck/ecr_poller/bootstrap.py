@@ -9,9 +9,10 @@ from functools import partial
 from flightdeck.ecr_poller import handlers
 from flightdeck.ecr_poller.adapters.connections import AwsConnections
 from flightdeck.ecr_poller.adapters.ecr import Credentials, Ecr
-from flightdeck.ecr_poller.config import AwsSettings, PollerSettings
+from flightdeck.ecr_poller.config import PollerSettings
 from flightdeck.ecr_poller.polling import Poller
 from flightdeck.events import EventStore, streams, subjects
+from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.sealing import Sealer, SecretsSettings
 from flightdeck.runtime.settings import load_section

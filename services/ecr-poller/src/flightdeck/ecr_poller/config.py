@@ -1,26 +1,10 @@
-"""The poller's settings: AWS (``FLIGHTDECK_AWS__*``) and its own (``FLIGHTDECK_ECR_POLLER__*``)."""
+"""The poller's own settings (``FLIGHTDECK_ECR_POLLER__*``); where AWS is, is
+:class:`flightdeck.runtime.aws.AwsSettings` (``FLIGHTDECK_AWS__*``)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-
-class AwsSettings(BaseSettings):
-    """Where ECR is. Credentials come from the standard AWS chain unless a connection names some."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="FLIGHTDECK_AWS__", extra="ignore", use_attribute_docstrings=True
-    )
-
-    region: str = "us-east-1"
-    """AWS region of the registry."""
-    endpoint_url: str | None = None
-    """An ECR-compatible endpoint (moto in the embedded default and the tests)."""
-    access_key_id: str | None = None
-    """Static access key id; unset: the standard AWS chain."""
-    secret_access_key: str | None = None
-    """Static credentials; when unset, the standard AWS chain (env, profile, role) applies."""
 
 
 class PollerSettings(BaseSettings):

@@ -26,6 +26,7 @@ from flightdeck.gateway.adapters.tokens import TokenDirectory
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
 from flightdeck.readmodel.database import Database
+from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import Sealer, SecretsSettings, derive_key, master_key
 from flightdeck.runtime.settings import load_section
 
@@ -93,8 +94,10 @@ def build(
     store: EventStore,
     database: Database,
     secrets: SecretsSettings | None = None,
+    aws: AwsSettings | None = None,
 ) -> Deps:
     secrets = secrets or load_section(SecretsSettings)
+    aws = aws or load_section(AwsSettings)
     master = master_key(secrets, dev_mode=config.dev_mode)
     metrics = Metrics()
     read_model = ReadModel(database)
@@ -112,7 +115,7 @@ def build(
         connections=Connections(config.max_connections, metrics, freeze_gc=config.gc_freeze),
         metrics=metrics,
         sealer=Sealer({secrets.key_id: derive_key(master, "sealing")}, secrets.key_id),
-        sts=Sts(config.aws_endpoint_url, config.upstream_timeout_s),
+        sts=Sts(aws.endpoint_url, config.upstream_timeout_s),
         github=GitHub(config.github_api_url, config.upstream_timeout_s),
         tokens=TokenDirectory(read_model),
         ticket_key=derive_key(master, "stream-tickets"),

@@ -48,8 +48,6 @@ class GatewayConfig(BaseSettings):
     """Pending + in-progress deployments before QUEUE_FULL."""
     github_api_url: str = "https://api.github.com"
     """GitHub REST API base."""
-    aws_endpoint_url: str | None = None
-    """STS endpoint for checking AWS connections (moto / the sandbox in tests)."""
     upstream_timeout_s: float = Field(10.0, gt=0)
     """GitHub and STS time-out."""
     run_projector: bool = True

@@ -15,7 +15,7 @@ import aioboto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flightdeck.ecr_poller.adapters.connections import AwsConnections, ConnectionUnusable
-from flightdeck.ecr_poller.config import AwsSettings
+from flightdeck.runtime.aws import AwsSettings
 
 
 @dataclass(frozen=True)
