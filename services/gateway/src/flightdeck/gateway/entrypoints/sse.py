@@ -68,12 +68,16 @@ class SseConnection:
         self.metrics = metrics
         self.closing: str | None = None
         self.heartbeat_due = False
+        self.last_heartbeat = 0.0
         self.opened = time.monotonic()
 
     def tick(self, now: float) -> None:
+        """Close after ``idle_timeout_s`` with no event (heartbeats do not count);
+        send a heartbeat after ``heartbeat_s`` with nothing written at all."""
         if now - self.sub.last_write >= self.timings.idle_timeout_s:
             self.close("idle timeout")
-        elif now - self.sub.last_write >= self.timings.heartbeat_s:
+        elif now - max(self.sub.last_write, self.last_heartbeat) >= self.timings.heartbeat_s:
+            self.last_heartbeat = now
             self.heartbeat_due = True
             self.sub.wake_writer()
 
