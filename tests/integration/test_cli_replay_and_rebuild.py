@@ -95,6 +95,11 @@ async def test_replay_time_bounds(nats_server, deployment: str, store: EventStor
     [
         (["replay", "no-such-deployment"], 1, "deployment 'no-such-deployment' not found"),
         (["replay", "x", "--since", "yesterday"], 2, "--since: not an ISO 8601 time"),
+        (  # longer than a terminal's 80 columns: still one line
+            ["replay", "x", "--since", "the day before yesterday, around noon"],
+            2,
+            "--since: not an ISO 8601 time",
+        ),
         (["replay", "x", "--until", "2026-13-01"], 2, "--until: not an ISO 8601 time"),
         (
             ["replay", "x", "--since", "2026-11-26T00:00:00Z", "--until", "2026-11-25T00:00:00Z"],
@@ -105,7 +110,7 @@ async def test_replay_time_bounds(nats_server, deployment: str, store: EventStor
     ],
 )
 async def test_replay_bad_input_is_one_line_and_non_zero(nats_server, args, code, message) -> None:
-    result = await flightdeck(*args, env=env(nats_server))
+    result = await flightdeck(*args, env={**env(nats_server), "COLUMNS": "80"})
     assert result.code == code
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1

@@ -9,6 +9,10 @@ console = Console()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print a one-line error to stderr and return the exit to raise."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print a one-line error to stderr and return the exit to raise.
+
+    Never wrapped (``soft_wrap``): a log or a script reading stderr gets the
+    message on one line whatever the terminal's width.
+    """
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
