@@ -156,8 +156,11 @@ async def test_refusals_are_messages_and_the_socket_stays_open(gateway: Gateway)
     async with connect(gateway) as ws:
         await send(ws, type="subscribe-to-logs", app=theirs)
         assert (await until(ws, type="error"))[1]["code"] == "APP_NOT_FOUND"
-        await send(ws, type="subscribe-to-logs", app=mine, filter={"include": "(("})
-        assert (await until(ws, type="error"))[1]["code"] == "INVALID_LOG_FILTER"
+        await send(
+            ws, type="subscribe-to-logs", app=mine, filter={"include": "(("}, subscriptionId="re"
+        )
+        refused = (await until(ws, type="error"))[1]
+        assert (refused["code"], refused["subscriptionId"]) == ("INVALID_LOG_FILTER", "re")
         await send(ws, type="subscribe-to-logs", app=mine, tail=-3)
         assert (await until(ws, type="error"))[1]["code"] == "INVALID_LOG_FILTER"
         await send(ws, type="subscribe-to-logs", app=mine, filter={"levels": ["LOUD"]})
@@ -165,7 +168,8 @@ async def test_refusals_are_messages_and_the_socket_stays_open(gateway: Gateway)
         await send(ws, type="subscribe-to-logs", app=mine, subscriptionId="ok")
         await until(ws, type="subscribed", subscriptionId="ok")
         await send(ws, type="update-log-filter", subscriptionId="ok", filter={"sources": ["x"]})
-        assert (await until(ws, type="error"))[1]["code"] == "INVALID_LOG_FILTER"
+        refused = (await until(ws, type="error"))[1]
+        assert (refused["code"], refused["subscriptionId"]) == ("INVALID_LOG_FILTER", "ok")
         assert texts([(await until(ws, type="event"))[1]]) == ["ok 0"]
 
 

@@ -150,11 +150,15 @@ class WsConnection:
             self.last_activity = time.monotonic()
             try:
                 message = _decode(text)
-                await self._handle(message)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 await self.error(ErrorCode.VALIDATION_ERROR, str(exc))
-            except ApiError as exc:
-                await self.error(exc.code, exc.message, getattr(exc, "subscription_id", None))
+                continue
+            try:
+                await self._handle(message)
+            except (
+                ApiError
+            ) as exc:  # named by the subscription it was about, if the client named one
+                await self.error(exc.code, exc.message, message.subscription_id)
 
     def _new_id(self, wanted: str | None) -> str:
         if wanted:
