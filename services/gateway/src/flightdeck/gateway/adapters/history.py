@@ -9,7 +9,7 @@ arrive so the first bytes reach the client while the rest is still being read.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from flightdeck.events import EventStore, Recorded
@@ -17,10 +17,24 @@ from flightdeck.events.streams import stream_for_subject
 
 
 async def read_batches(
-    store: EventStore, subject_filter: str, after: int
-) -> AsyncIterator[list[Recorded[Any]]]:
-    """Events of ``subject_filter`` after ``after``, oldest first, a batch at a time."""
-    chunks = store.read_chunks(stream_for_subject(subject_filter), subject_filter, after=after)
+    store: EventStore,
+    subject_filter: str,
+    after: int,
+    upto: int | None = None,
+    *,
+    batch: int | None = None,
+    max_bytes: int | None = None,
+) -> AsyncGenerator[list[Recorded[Any]], None]:
+    """Events of ``subject_filter`` in ``(after, upto]``, oldest first, a batch at a time;
+    ``batch`` and ``max_bytes`` bound each request (the store's defaults otherwise)."""
+    chunks = store.read_chunks(
+        stream_for_subject(subject_filter),
+        subject_filter,
+        after=after,
+        upto=upto,
+        batch=batch,
+        max_bytes=max_bytes,
+    )
     async with contextlib.aclosing(chunks):
         async for chunk in chunks:
             if chunk.events:

@@ -21,6 +21,7 @@ from typing import Any
 from flightdeck.events import EventStore, Recorded
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
 from flightdeck.events.streams import stream_for_subject
+from flightdeck.gateway.adapters.history import read_batches
 from flightdeck.gateway.domain.logfilter import Cursor, LineFilter
 
 SCAN_LINES = 500_000
@@ -43,29 +44,12 @@ async def end_of(store: EventStore, subject_filter: str) -> int:
     return await store.stream_last_position(stream_for_subject(subject_filter))
 
 
-async def read_range(
-    store: EventStore,
-    subject_filter: str,
-    after: int,
-    upto: int | None = None,
-    *,
-    batch: int = 256,
-    max_bytes: int = 1 << 20,
+def read_range(
+    store: EventStore, subject_filter: str, after: int, upto: int | None = None
 ) -> AsyncGenerator[list[Recorded[Any]], None]:
-    """Stored events of ``subject_filter`` in ``(after, upto]``, oldest first, a batch at a
-    time, each request bounded in messages and bytes (log events are up to 256 KiB)."""
-    chunks = store.read_chunks(
-        stream_for_subject(subject_filter),
-        subject_filter,
-        after=after,
-        upto=upto,
-        batch=batch,
-        max_bytes=max_bytes,
-    )
-    async with contextlib.aclosing(chunks):
-        async for chunk in chunks:
-            if chunk.events:
-                yield chunk.events
+    """Stored events in ``(after, upto]``, each request bounded in messages and bytes
+    (log events are up to 256 KiB)."""
+    return read_batches(store, subject_filter, after, upto, batch=256, max_bytes=1 << 20)
 
 
 Line = tuple[Recorded[Any], int]
