@@ -45,13 +45,23 @@ async def test_a_key_must_expire_at_least_a_day_out(
 ) -> None:
     who = tenant()
     result = await cli(
-        nats_server, "tokens", "create", "--tenant", who, "--scope", "read", "--expires-in-days", days
+        nats_server,
+        "tokens",
+        "create",
+        "--tenant",
+        who,
+        "--scope",
+        "read",
+        "--expires-in-days",
+        days,
     )
     assert "--expires-in-days" in one_line_error(result)
     assert await store.read(subjects.access(who)) == []  # nothing was minted
 
 
-async def test_an_expiring_key_records_its_expiry(nats_server: NatsServer, store: EventStore) -> None:
+async def test_an_expiring_key_records_its_expiry(
+    nats_server: NatsServer, store: EventStore
+) -> None:
     who = tenant()
     before = datetime.now(UTC)
     token_id, _ = created_key(
@@ -63,7 +73,11 @@ async def test_an_expiring_key_records_its_expiry(nats_server: NatsServer, store
     [recorded] = await store.read(subjects.access(who))
     assert isinstance(recorded.event, ApiTokenCreated) and recorded.event.token_id == token_id
     assert recorded.event.expires_at is not None
-    assert before + timedelta(days=1) <= recorded.event.expires_at <= datetime.now(UTC) + timedelta(days=1)
+    assert (
+        before + timedelta(days=1)
+        <= recorded.event.expires_at
+        <= datetime.now(UTC) + timedelta(days=1)
+    )
 
 
 async def test_keys_are_listed_without_their_secret_and_revoked_by_id(
@@ -71,7 +85,9 @@ async def test_keys_are_listed_without_their_secret_and_revoked_by_id(
 ) -> None:
     acme, globex = tenant(), tenant()
     first, first_key = created_key(
-        await cli(nats_server, "tokens", "create", "--tenant", acme, "--scope", "read", "--name", "ci")
+        await cli(
+            nats_server, "tokens", "create", "--tenant", acme, "--scope", "read", "--name", "ci"
+        )
     )
     second, _ = created_key(
         await cli(

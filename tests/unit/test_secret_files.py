@@ -96,5 +96,5 @@ def test_a_file_holding_a_short_key_is_refused_like_the_variable(
     secret = tmp_path / "secret"
     secret.write_text("MTIzNDU=\n")  # 5 bytes
     monkeypatch.setenv("FLIGHTDECK_SECRETS__KEY_FILE", str(secret))
-    with pytest.raises(ConfigError, match="^FLIGHTDECK_SECRETS__KEY: .*32 bytes"):
+    with pytest.raises(ConfigError, match=r"^FLIGHTDECK_SECRETS__KEY: .*32 bytes"):
         load_section(SecretsSettings)
