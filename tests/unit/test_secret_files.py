@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import SecretsSettings
-from flightdeck.runtime.settings import ConfigError, load_section
+from flightdeck.runtime.settings import ConfigError, Settings, load_section
 
 pytestmark = pytest.mark.unit
 
@@ -23,6 +23,7 @@ SECRET_SETTINGS: list[tuple[type[BaseSettings], str, str]] = [
     (GatewayConfig, "dev_token", "fdk_dev-token-from-a-file"),
     (AwsSettings, "secret_access_key", "aws-secret-from-a-file"),
     (AwsSettings, "access_key_id", "AKIAFROMAFILE0000001"),
+    (Settings, "database_url", "postgresql+asyncpg://flightdeck:pw-from-a-file@db/flightdeck"),
 ]
 
 

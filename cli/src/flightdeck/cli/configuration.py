@@ -113,12 +113,12 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
-def _shown(env: str, value: Any) -> str:
+def _shown(env: str, value: Any, secret: bool = False) -> str:
     if value in (None, ""):
         return "—"
     if env.endswith("_FILE"):
         return str(value)  # a path, not the secret
-    if any(word in env.lower() for word in SECRET_WORDS):
+    if secret or any(word in env.lower() for word in SECRET_WORDS):
         return "•••• (set)"
     return str(value)
 
@@ -141,6 +141,8 @@ def register(app: typer.Typer) -> None:
             except ConfigError as exc:
                 raise fail(str(exc), 2) from None
             values = loaded.model_dump()
+            prefix = str(section.model_config.get("env_prefix") or "")
+            secret = {f"{prefix}{n.upper()}" for n in getattr(section, "secret_fields", ())}
             for env, toml, *_ in _rows(section):
                 if not toml:  # only in the environment
                     table.add_row(env, _shown(env, os.environ.get(env)))
@@ -149,5 +151,5 @@ def register(app: typer.Typer) -> None:
                 value: Any = values
                 for part in path:
                     value = value.get(part) if isinstance(value, dict) else None
-                table.add_row(env, _shown(env, value))
+                table.add_row(env, _shown(env, value, env in secret))
         console.print(table)
