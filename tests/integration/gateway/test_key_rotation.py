@@ -92,7 +92,11 @@ async def every_stored_byte(nc: NATS) -> bytes:
 
 
 async def test_connections_survive_a_key_rotation_and_the_old_key_can_go(
-    own: tuple[NatsServer, NATS, EventStore], tmp_path: Path, github_url: str, moto_url: str
+    own: tuple[NatsServer, NATS, EventStore],
+    tmp_path: Path,
+    github_url: str,
+    moto_url: str,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     nats_server, nc, store = own
     key_a, key_b = new_key(), new_key()
@@ -179,9 +183,11 @@ async def test_connections_survive_a_key_rotation_and_the_old_key_can_go(
 
     # and the secrets were never stored or printed in clear
     stored = await every_stored_byte(nc)
+    logged = capfd.readouterr()  # what the gateways and the poller's reader logged here
     for secret in (AWS_SECRET, LEGACY_SECRET, GITHUB_TOKEN, key_a, key_b):
         assert secret.encode() not in stored
         assert secret not in rotated.out + rotated.err + again.out + again.err
+        assert secret not in logged.out + logged.err
     read_models = read_files(tmp_path)
     assert AWS_SECRET.encode() not in read_models and GITHUB_TOKEN.encode() not in read_models
 

@@ -57,8 +57,20 @@ def create_private(path: Path, data: bytes) -> bool:
         os.link(partial, path)
     except FileExistsError:
         return False
+    except OSError:  # a file system without hard links: create it in place, still 0600
+        return _create_in_place(path, data)
     finally:
         partial.unlink()
+    return True
+
+
+def _create_in_place(path: Path, data: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
     return True
 
 
