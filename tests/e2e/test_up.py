@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import stat
 import sys
 from pathlib import Path
 
@@ -26,6 +27,19 @@ async def read_until(stream: asyncio.StreamReader, needle: str, log: list[str], 
         raise AssertionError(f"output ended before {needle!r}:\n" + "\n".join(log))
 
     await asyncio.wait_for(scan(), timeout)
+
+
+def owner_only(state: Path) -> list[str]:
+    """What in the state dir another user could read (every file 0600, directory 0700)."""
+    loose = []
+    for path in [state, *state.rglob("*")]:
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+        except FileNotFoundError:  # a file the store replaced meanwhile
+            continue
+        if mode & 0o077 and not path.is_symlink():
+            loose.append(f"{path} {oct(mode)}")
+    return loose
 
 
 async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -58,6 +72,7 @@ async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path
             assert f"✔ {spec.name} ready" in output
         children = processes_mentioning(marker)
         assert len(children) >= len(SERVICES) + 2  # the CLI, nats-server, every service
+        assert owner_only(Path(marker)) == []
 
         proc.send_signal(signal.SIGINT)
         await read_until(proc.stdout, "stopped cleanly", log, timeout=30)

@@ -150,7 +150,7 @@ async def test_aws_connection_is_validated_and_sealed(gateway: Gateway) -> None:
         data = response.json()["data"]
         connection_id = data["awsConnectionId"]
         assert data["accountId"]
-        stored = await gateway.store.read(subjects.access("acme"))
+        stored = await gateway.store.read(subjects.connections("acme"))
         created = [r.event for r in stored if isinstance(r.event, AwsConnectionCreated)]
         sealed = next(e for e in created if e.connection_id == connection_id)
         assert secret not in msgspec.json.encode(sealed).decode()

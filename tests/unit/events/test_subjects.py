@@ -35,6 +35,7 @@ def test_empty_token_is_refused() -> None:
         (subjects.monitor("m"), streams.MONITORS),
         (subjects.ops("t", "a"), streams.AUDIT),
         (subjects.access("t"), streams.AUDIT),
+        (subjects.connections("t"), streams.AUDIT),
         (subjects.command("orchestrator", "cancel"), streams.COMMANDS),
     ],
 )

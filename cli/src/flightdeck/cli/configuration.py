@@ -8,6 +8,7 @@ operator sees one list, and ``docs/configuration.md`` is generated from it
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import typer
@@ -52,9 +53,14 @@ def _rows(section: type[BaseSettings]) -> list[tuple[str, str, str, str]]:
     """(environment variable, TOML key, default, description) for each field."""
     prefix = str(section.model_config.get("env_prefix") or "")
     table = section_name(section)
+    secret = getattr(section, "secret_fields", ())
     out = []
     for name, field in section.model_fields.items():
         out.extend(_field_rows(prefix, table, name, field))
+        if name in secret:  # read from a file instead (Docker/Kubernetes secrets)
+            env = f"{prefix}{name.upper()}"
+            about = f"A file holding {env} (trimmed); set one or the other."
+            out.append((f"{env}_FILE", "", "—", about))
     return out
 
 
@@ -92,6 +98,8 @@ def markdown() -> str:
         "(`flightdeck.toml` in the working directory, or the path in `FLIGHTDECK_CONFIG`);",
         "the environment wins. A wrong value stops the process with one line naming the",
         "setting. `flightdeck config` shows the values in effect and checks them all.",
+        "Every setting that holds a secret can also be read from a file: `<NAME>_FILE`",
+        "(the file's content, trimmed), so it need not sit in the environment.",
         "",
     ]
     for section in sections():
@@ -99,15 +107,18 @@ def markdown() -> str:
         lines += [f"## {title}", "", (section.__doc__ or "").strip().split("\n")[0], ""]
         lines += ["| environment | TOML | default | meaning |", "|---|---|---|---|"]
         for env, toml, default, about in _rows(section):
-            lines.append(f"| `{env}` | `{toml}` | `{default}` | {about} |")
+            toml_key = f"`{toml}`" if toml else "—"
+            lines.append(f"| `{env}` | {toml_key} | `{default}` | {about} |")
         lines.append("")
     return "\n".join(lines)
 
 
-def _shown(env: str, value: Any) -> str:
+def _shown(env: str, value: Any, secret: bool = False) -> str:
     if value in (None, ""):
         return "—"
-    if any(word in env.lower() for word in SECRET_WORDS):
+    if env.endswith("_FILE"):
+        return str(value)  # a path, not the secret
+    if secret or any(word in env.lower() for word in SECRET_WORDS):
         return "•••• (set)"
     return str(value)
 
@@ -130,10 +141,15 @@ def register(app: typer.Typer) -> None:
             except ConfigError as exc:
                 raise fail(str(exc), 2) from None
             values = loaded.model_dump()
+            prefix = str(section.model_config.get("env_prefix") or "")
+            secret = {f"{prefix}{n.upper()}" for n in getattr(section, "secret_fields", ())}
             for env, toml, *_ in _rows(section):
+                if not toml:  # only in the environment
+                    table.add_row(env, _shown(env, os.environ.get(env)))
+                    continue
                 path = toml.split(".")[1:] if section_name(section) else toml.split(".")
                 value: Any = values
                 for part in path:
                     value = value.get(part) if isinstance(value, dict) else None
-                table.add_row(env, _shown(env, value))
+                table.add_row(env, _shown(env, value, env in secret))
         console.print(table)

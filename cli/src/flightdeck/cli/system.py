@@ -24,6 +24,7 @@ from flightdeck.events import Codec, EventStore, declare
 from flightdeck.events.apikeys import new_api_key
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
+from flightdeck.runtime.privatefiles import create_private, private_dir, tighten
 from flightdeck.runtime.settings import Settings
 from flightdeck.sandbox import Sandbox, SandboxConfig
 
@@ -42,11 +43,14 @@ class Endpoints:
 
 
 def _kept(path: Path, make: Callable[[], str]) -> str:
-    """A value made once and kept (owner-only) in the state dir, so restarts reuse it."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
+    """A value made once and kept in the state dir, so restarts reuse it: owner-only
+    from its creation (never written, then chmod-ed), and tightened if an older
+    version left it readable by others."""
+    private_dir(path.parent)
+    if path.exists():
+        tighten(path)
+    else:
+        create_private(path, make().encode())
     return path.read_text().strip()
 
 
@@ -75,8 +79,11 @@ def service_env(base: dict[str, str], state: Path, endpoints: Endpoints) -> dict
         "FLIGHTDECK_STATE_DIR": str(state),
         "FLIGHTDECK_GATEWAY__DEV_MODE": base.get("FLIGHTDECK_GATEWAY__DEV_MODE", "true"),
     }
-    env.setdefault("FLIGHTDECK_SECRETS__KEY", secrets_key(state))
-    if env["FLIGHTDECK_GATEWAY__DEV_MODE"] == "true":
+    # A key or token given as a file (*_FILE) is used as it is: setting both is an error.
+    if not env.get("FLIGHTDECK_SECRETS__KEY_FILE"):
+        env.setdefault("FLIGHTDECK_SECRETS__KEY", secrets_key(state))
+    dev = env["FLIGHTDECK_GATEWAY__DEV_MODE"] == "true"
+    if dev and not env.get("FLIGHTDECK_GATEWAY__DEV_TOKEN_FILE"):
         env.setdefault("FLIGHTDECK_GATEWAY__DEV_TOKEN", dev_token(state))
     if endpoints.kubeconfig is not None:
         env["FLIGHTDECK_K8S__KUBECONFIG"] = str(endpoints.kubeconfig)
@@ -99,6 +106,11 @@ async def running_system(
 ) -> AsyncIterator[tuple[Endpoints, Supervisor]]:
     """Start everything; stop it all (services, sandbox, NATS) on the way out."""
     state = settings.state_dir.resolve()
+    # Everything this process and its children create is the owner's alone: the NATS
+    # store, logs, the sandbox, the read model (the modules that write secrets make
+    # sure of it themselves too).
+    os.umask(0o077)
+    private_dir(state)
     async with contextlib.AsyncExitStack() as stack:
         url = settings.nats_url
         if url is None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from flightdeck.runtime.privatefiles import replace_private
+
 NAME = "flightdeck-sandbox"
 
 
@@ -25,9 +27,6 @@ def render(server_url: str, namespace: str = "default") -> str:
 
 
 def write(path: Path, server_url: str) -> Path:
-    """Write atomically, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    partial.write_text(render(server_url))
-    partial.replace(path)
-    return path
+    """Write atomically (a reader never sees half a file) and owner-only from the start:
+    a kubeconfig holds the credentials to a cluster."""
+    return replace_private(path, render(server_url).encode())

@@ -1,7 +1,10 @@
 """Who did what outside a deployment: ops actions, connections, API tokens.
 
-Subjects: ``fd.evt.ops.<tenant>.<app>``, ``fd.evt.access.<tenant>``. Secrets
-never appear in clear: connections carry ciphertext only, tokens a hash.
+Subjects: ``fd.evt.ops.<tenant>.<app>``; ``fd.evt.access.<tenant>`` for API
+tokens (only admin credentials write there); ``fd.evt.conn.<tenant>`` for
+connections (older connections were recorded on the access subject and stay
+readable there). Secrets never appear in clear: connections carry ciphertext
+only, tokens a hash.
 """
 
 from __future__ import annotations
@@ -65,6 +68,15 @@ class GithubConnectionCreated(
     token: SealedSecret
 
 
+class ConnectionResealed(Event, frozen=True, kw_only=True, tag="conn.resealed"):
+    """A connection's secret sealed again under the current key (``flightdeck secrets
+    rotate``); readers use the latest sealed value, so the old key can go."""
+
+    connection_id: str
+    tenant: str
+    secret: SealedSecret
+
+
 class ApiTokenCreated(Event, frozen=True, kw_only=True, tag="access.token_created"):
     token_id: str
     tenant: str
@@ -84,6 +96,7 @@ AuditEvent = (
     | OpsActionFailed
     | AwsConnectionCreated
     | GithubConnectionCreated
+    | ConnectionResealed
     | ApiTokenCreated
     | ApiTokenRevoked
 )

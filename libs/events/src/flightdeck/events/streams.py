@@ -87,6 +87,7 @@ _AREAS: dict[str, str] = {
     "monitor": MONITORS,
     "ops": AUDIT,
     "access": AUDIT,
+    "conn": AUDIT,
 }
 
 

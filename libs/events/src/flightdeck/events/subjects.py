@@ -100,10 +100,21 @@ def ops(tenant: str, app: str) -> str:
 
 
 def access(tenant: str) -> str:
+    """A tenant's API tokens (and, before connections had their own area, its connections)."""
     return f"{EVENTS}.access.{token(tenant)}"
 
 
-ALL_AUDIT = (f"{EVENTS}.ops.>", f"{EVENTS}.access.>")
+ALL_ACCESS = f"{EVENTS}.access.>"
+
+
+def connections(tenant: str) -> str:
+    """A tenant's connections (AWS, GitHub): created, then re-sealed by key rotations."""
+    return f"{EVENTS}.conn.{token(tenant)}"
+
+
+ALL_CONNECTIONS = f"{EVENTS}.conn.>"
+
+ALL_AUDIT = (f"{EVENTS}.ops.>", ALL_ACCESS, ALL_CONNECTIONS)
 
 
 def command(service: str, name: str) -> str:

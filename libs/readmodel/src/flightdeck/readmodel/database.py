@@ -6,6 +6,8 @@ Chosen by URL (``FLIGHTDECK_DATABASE_URL``): ``sqlite+aiosqlite:///path.db`` or
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +68,27 @@ class Database:
         await self.engine.dispose()
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file owner-only before SQLite opens it (SQLite would make it
+    0644, and its journal and WAL take the database file's mode)."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)  # mkdir's mode passes through the umask
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:  # made by an older version
+            os.chmod(path, mode & 0o600)
+
+
 async def open_database(url: str, *, migrate: bool = True) -> Database:
     """Connect to ``url`` and, unless told otherwise, bring its schema up to date."""
     db = Database(url)
     if db.dialect == "sqlite" and url.startswith("sqlite+aiosqlite:///"):
-        Path(url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        name = url.removeprefix("sqlite+aiosqlite:///").split("?", 1)[0]
+        if name and name != ":memory:":
+            _private_sqlite_file(Path(name))
     if migrate:
         await db.migrate()
     return db

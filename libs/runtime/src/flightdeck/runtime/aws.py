@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from flightdeck.runtime.secretfiles import SecretFileSettings
 
 
-class AwsSettings(BaseSettings):
+class AwsSettings(SecretFileSettings):
     """Where AWS is: ECR for the poller, STS for the gateway's connection checks.
 
     Credentials come from the standard AWS chain unless a connection (or these
@@ -15,6 +19,7 @@ class AwsSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLIGHTDECK_AWS__", extra="ignore", use_attribute_docstrings=True
     )
+    secret_fields: ClassVar[tuple[str, ...]] = ("access_key_id", "secret_access_key")
 
     region: str = "us-east-1"
     """AWS region of the registry (a connection names its own)."""

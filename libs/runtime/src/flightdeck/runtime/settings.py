@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """The read model: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db
     (default: SQLite in the state dir)."""
+    secret_fields: ClassVar[tuple[str, ...]] = ("database_url",)  # may hold a password
     streams: StreamsConfig = StreamsConfig()
 
     @property
@@ -94,8 +95,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        from flightdeck.runtime.secretfiles import SecretFileSource  # it imports ConfigError
+
         return (
             init_settings,
+            SecretFileSource(settings_cls, cls.secret_fields),
             env_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
         )

@@ -22,7 +22,11 @@ from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.queries import ReadModel
-from flightdeck.gateway.adapters.tokens import TokenDirectory
+from flightdeck.gateway.adapters.tokens import (
+    TokenDirectory,
+    catch_up_revocations,
+    follow_revocations,
+)
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
 from flightdeck.readmodel.database import Database
@@ -72,7 +76,15 @@ class Deps:
         return len(active) + len(unseen) - len(known)
 
     async def start(self) -> None:
-        """Background work: the connection ticker and, if configured, the projector."""
+        """Background work: the connection ticker, the revocation feed and, if
+        configured, the projector. Every revocation stored so far is applied before
+        this returns, so no revoked key is accepted, even by a gateway just started."""
+        after = await catch_up_revocations(self.store, self.tokens)
+        self._tasks.append(
+            asyncio.create_task(
+                follow_revocations(self.store, self.tokens, after), name="revocation feed"
+            )
+        )
         self._tasks.append(asyncio.create_task(self.connections.run(), name="gateway ticker"))
         if self.projector is not None:
             self._tasks.append(asyncio.create_task(self.projector.run(), name="projector"))
@@ -101,6 +113,7 @@ def build(
     master = master_key(secrets, dev_mode=config.dev_mode)
     metrics = Metrics()
     read_model = ReadModel(database)
+    connections = Connections(config.max_connections, metrics, freeze_gc=config.gc_freeze)
     projector = None
     if config.run_projector:
         from flightdeck.readmodel.projector import Projector
@@ -112,12 +125,14 @@ def build(
         database=database,
         read_model=read_model,
         hub=Hub(store, metrics),
-        connections=Connections(config.max_connections, metrics, freeze_gc=config.gc_freeze),
+        connections=connections,
         metrics=metrics,
-        sealer=Sealer({secrets.key_id: derive_key(master, "sealing")}, secrets.key_id),
+        sealer=Sealer.from_settings(secrets, dev_mode=config.dev_mode),
         sts=Sts(aws.endpoint_url, config.upstream_timeout_s),
         github=GitHub(config.github_api_url, config.upstream_timeout_s),
-        tokens=TokenDirectory(read_model),
+        tokens=TokenDirectory(
+            read_model, ttl_s=config.token_cache_s, on_revoked=connections.close_token
+        ),
         ticket_key=derive_key(master, "stream-tickets"),
         projector=projector,
     )

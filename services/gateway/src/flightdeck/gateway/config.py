@@ -7,16 +7,21 @@ already follow that nesting, so nothing changes for an operator then.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from flightdeck.runtime.secretfiles import SecretFileSettings
 
 
-class GatewayConfig(BaseSettings):
+class GatewayConfig(SecretFileSettings):
     """Everything the gateway reads from its environment (documented in docs/api.md)."""
 
     model_config = SettingsConfigDict(
         env_prefix="FLIGHTDECK_GATEWAY__", extra="ignore", use_attribute_docstrings=True
     )
+    secret_fields: ClassVar[tuple[str, ...]] = ("dev_token",)
 
     host: str = "127.0.0.1"
     """Listen address."""
@@ -26,7 +31,7 @@ class GatewayConfig(BaseSettings):
     """Print an admin key for tenant dev_tenant at start-up; allow the built-in development secrets key."""
     dev_tenant: str = "dev"
     """The dev key's tenant."""
-    dev_token: str = ""  # dev mode: this key instead of a fresh one per start
+    dev_token: str = ""
     """Dev mode: use this key (flightdeck up keeps one in the state dir) instead of a fresh one per start."""
     max_connections: int = Field(1000, ge=1)
     """SSE + WebSocket connections; beyond: 503 TOO_MANY_CONNECTIONS."""
@@ -44,6 +49,8 @@ class GatewayConfig(BaseSettings):
     """How long a cut-off client gets to read its final error."""
     ticket_ttl_s: float = Field(60.0, gt=0)
     """Stream ticket lifetime."""
+    token_cache_s: float = Field(5.0, gt=0)
+    """How long a key's lookup is cached; revocations apply at once regardless (they arrive as events)."""
     deploy_concurrency: int = Field(10, ge=1)
     """Pending + in-progress deployments before QUEUE_FULL."""
     github_api_url: str = "https://api.github.com"

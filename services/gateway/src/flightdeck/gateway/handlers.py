@@ -13,6 +13,7 @@ import msgspec
 from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.apikeys import new_api_key
 from flightdeck.events.audit import ApiTokenCreated, AwsConnectionCreated, GithubConnectionCreated
+from flightdeck.events.connections import read_connections
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import deploy as planning
@@ -92,11 +93,11 @@ async def _resolve_branch(
 async def _github_connection_event(
     deps: Deps, tenant: str, connection_id: str
 ) -> GithubConnectionCreated:
-    # The read model keeps no secrets, so the sealed token is read from the audit stream.
-    for rec in await deps.store.read(subjects.access(tenant)):
-        e = rec.event
-        if isinstance(e, GithubConnectionCreated) and e.connection_id == connection_id:
-            return e
+    # The read model keeps no secrets, so the sealed token (its latest sealing, after
+    # any key rotation) is read from the audit stream.
+    found = (await read_connections(deps.store, tenant)).get(connection_id)
+    if isinstance(found, GithubConnectionCreated):
+        return found
     raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown githubConnectionId")
 
 
@@ -129,7 +130,7 @@ async def connect_aws(deps: Deps, who: Principal, req: AwsConnectionCreate) -> A
         access_key_hint=_hint(req.access_key_id),
         secret=deps.sealer.seal(secret, _binding(who.tenant, connection_id)),
     )
-    await deps.store.append(subjects.access(who.tenant), [event], cause=_cause(who))
+    await deps.store.append(subjects.connections(who.tenant), [event], cause=_cause(who))
     return AwsConnection(
         aws_connection_id=connection_id,
         account_id=identity.account_id,
@@ -153,7 +154,7 @@ async def connect_github(
         branch=req.branch,
         token=deps.sealer.seal(req.token, _binding(who.tenant, connection_id)),
     )
-    await deps.store.append(subjects.access(who.tenant), [event], cause=_cause(who))
+    await deps.store.append(subjects.connections(who.tenant), [event], cause=_cause(who))
     return GithubConnection(
         github_connection_id=connection_id,
         owner=req.owner,

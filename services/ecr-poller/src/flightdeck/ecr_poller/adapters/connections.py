@@ -1,8 +1,9 @@
 """A deployment's AWS connection: its sealed keys, read from the audit stream and opened.
 
 The gateway records each connection as ``AwsConnectionCreated`` with the secret
-sealed under the installation key (``FLIGHTDECK_SECRETS__KEY``); the poller
-finds it by id and opens it here, so keys never travel in commands or sit in
+sealed under the installation key (``FLIGHTDECK_SECRETS__KEY``); key rotations
+re-seal it (``ConnectionResealed``). The poller finds it by id, with its latest
+sealed secret, and opens it here, so keys never travel in commands or sit in
 the read model.
 """
 
@@ -12,8 +13,9 @@ from typing import Any
 
 import msgspec
 
-from flightdeck.events import EventStore, streams, subjects
+from flightdeck.events import EventStore
 from flightdeck.events.audit import AwsConnectionCreated
+from flightdeck.events.connections import read_connections
 from flightdeck.runtime.sealing import Sealer, SecretError, connection_binding
 
 
@@ -42,11 +44,14 @@ class AwsConnections:
                 f"AWS connection {connection_id}: FLIGHTDECK_SECRETS__KEY is not set here"
             )
         try:
-            text = self._sealer.open(
-                created.secret, connection_binding(created.tenant, connection_id)
-            )
-        except SecretError as exc:
-            raise ConnectionUnusable(f"AWS connection {connection_id}: {exc}") from None
+            text = self._open(created)
+        except SecretError:
+            # A rotation may have re-sealed it since it was remembered: read it again.
+            created = await self._find(connection_id)
+            try:
+                text = self._open(created)
+            except SecretError as exc:
+                raise ConnectionUnusable(f"AWS connection {connection_id}: {exc}") from None
         secret = msgspec.json.decode(text, type=_AwsSecret)
         kwargs: dict[str, Any] = {
             "aws_access_key_id": secret.access_key_id,
@@ -57,12 +62,17 @@ class AwsConnections:
             kwargs["aws_session_token"] = secret.session_token
         return kwargs
 
+    def _open(self, created: AwsConnectionCreated) -> str:
+        assert self._sealer is not None
+        return self._sealer.open(
+            created.secret, connection_binding(created.tenant, created.connection_id)
+        )
+
     async def _find(self, connection_id: str) -> AwsConnectionCreated:
-        """Scan the (small) access part of the audit stream, remembering every connection."""
-        async for chunk in self._store.read_chunks(streams.AUDIT, f"{subjects.EVENTS}.access.>"):
-            for recorded in chunk.events:
-                if isinstance(recorded.event, AwsConnectionCreated):
-                    self._known[recorded.event.connection_id] = recorded.event
+        """Read the (small) connection part of the audit stream, remembering every AWS one."""
+        for found in (await read_connections(self._store)).values():
+            if isinstance(found, AwsConnectionCreated):
+                self._known[found.connection_id] = found
         if connection_id not in self._known:
             raise ConnectionUnusable(f"AWS connection {connection_id} does not exist")
         return self._known[connection_id]

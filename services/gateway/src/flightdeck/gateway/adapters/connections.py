@@ -27,9 +27,17 @@ from typing import Protocol
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 
+REVOKED = "the API key was revoked"
+"""Why a stream opened with a key closes when the key is revoked (ADR 0015)."""
+
 
 class Connection(Protocol):
     kind: str
+
+    @property
+    def token_id(self) -> str | None:
+        """The API key it was opened with (or its stream ticket's)."""
+        ...
 
     def tick(self, now: float) -> None: ...
 
@@ -82,6 +90,12 @@ class Connections:
     def close_all(self, reason: str) -> None:
         for conn in list(self._open):
             conn.close(reason)
+
+    def close_token(self, token_id: str) -> None:
+        """End every stream opened with the key ``token_id`` (it was revoked)."""
+        for conn in list(self._open):
+            if conn.token_id == token_id:
+                conn.close(REVOKED)
 
     async def run(self) -> None:
         """Tick every connection until cancelled."""

@@ -28,7 +28,10 @@ async def authenticate(
         return principal
     ticket = connection.query_params.get("ticket") if tickets else None
     if ticket:
-        return verify_ticket(deps.ticket_key, ticket, time.time())
+        granted = verify_ticket(deps.ticket_key, ticket, time.time())
+        if deps.tokens.is_revoked(granted.token_id):  # a ticket dies with its key
+            raise ApiError(ErrorCode.UNAUTHORIZED, "unknown, expired or revoked API key")
+        return granted
     hint = " or ?ticket=" if tickets else ""
     raise ApiError(ErrorCode.UNAUTHORIZED, f"send Authorization: Bearer <API key>{hint}")
 

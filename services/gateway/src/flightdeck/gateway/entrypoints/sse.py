@@ -27,7 +27,7 @@ import msgspec
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Send
 
-from flightdeck.gateway.adapters.connections import Connections
+from flightdeck.gateway.adapters.connections import REVOKED, Connections
 from flightdeck.gateway.adapters.hub import DirectWriter
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import Subscription
@@ -61,8 +61,10 @@ class SseConnection:
         timings: SseTimings,
         connections: Connections,
         metrics: Metrics,
+        token_id: str | None = None,
     ) -> None:
         self.sub = sub
+        self.token_id = token_id
         self.timings = timings
         self.connections = connections
         self.metrics = metrics
@@ -129,7 +131,11 @@ class SseConnection:
                 if timeout <= 0:
                     return
             await sub.wait(timeout)
-        await write([sse.comment(f"closing: {self.closing}")])
+        if self.closing == REVOKED:  # an error event: EventSource's reconnect then gets 401
+            body = _encode({"errorCode": ErrorCode.UNAUTHORIZED.value, "message": REVOKED})
+            await write([b"event: error\ndata: " + body + b"\n\n"])
+        else:
+            await write([sse.comment(f"closing: {self.closing}")])
 
     async def _cut_off(self, send: Send) -> None:
         """Tell a slow client where to resume, if it still reads; never wait long for it."""

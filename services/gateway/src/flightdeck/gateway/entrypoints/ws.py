@@ -20,6 +20,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from flightdeck.events import subjects
 from flightdeck.gateway import handlers, loghandlers
+from flightdeck.gateway.adapters.connections import REVOKED
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import pipeline
@@ -97,6 +98,10 @@ class WsConnection:
         self._counter = 0
         self._send_lock = asyncio.Lock()
 
+    @property
+    def token_id(self) -> str | None:
+        return self.principal.token_id
+
     def tick(self, now: float) -> None:
         if now - self.last_activity >= self.deps.config.idle_timeout_s:
             self.close("idle timeout")
@@ -133,8 +138,13 @@ class WsConnection:
             await asyncio.gather(
                 reader, closer, *(t for _, t in self.subs.values()), return_exceptions=True
             )
+        if self.closing == REVOKED:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.error(ErrorCode.UNAUTHORIZED, REVOKED), self.deps.config.slow_close_grace_s
+                )
         if self.closing is not None:
-            code = 4008 if self.closing == ErrorCode.SLOW_CONSUMER else 1000
+            code = {ErrorCode.SLOW_CONSUMER.value: 4008, REVOKED: 4401}.get(self.closing, 1000)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     self.socket.close(code=code, reason=self.closing[:120]),

@@ -135,7 +135,7 @@ class LogsController(Controller):
             after=start.after,
             client_filter=start.client_filter,
         )
-        return await open_sse(deps, spec)
+        return await open_sse(deps, spec, stream_principal)
 
     @get(
         "/{app:str}",

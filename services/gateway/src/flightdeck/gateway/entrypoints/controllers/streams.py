@@ -41,14 +41,17 @@ def timings(deps: NamedDependency[Deps]) -> SseTimings:
     )
 
 
-async def open_sse(deps: NamedDependency[Deps], spec: StreamSpec) -> SseResponse:
+async def open_sse(
+    deps: NamedDependency[Deps], spec: StreamSpec, principal: Principal | None = None
+) -> SseResponse:
     """Admit one SSE client for ``spec`` and return its streaming response.
 
     The logs endpoints reuse this with their own subject filter, renderer and
-    per-client filter.
+    per-client filter. The stream ends if ``principal``'s key is revoked.
     """
     sub = Subscription(deps.hub, deps.store, spec, limit=deps.config.client_buffer, frame=sse_frame)
-    conn = SseConnection(sub, timings(deps), deps.connections, deps.metrics)
+    token_id = principal.token_id if principal is not None else None
+    conn = SseConnection(sub, timings(deps), deps.connections, deps.metrics, token_id)
     deps.connections.admit(conn)
     try:
         await sub.attach()
@@ -80,7 +83,11 @@ def _two_cursors(header: str | None, query: str | None) -> tuple[int, Cursor | N
 
 
 async def open_deployment_with_logs(
-    deps: NamedDependency[Deps], deployment_id: str, after: int, log_cursor: Cursor | None
+    deps: NamedDependency[Deps],
+    deployment_id: str,
+    after: int,
+    log_cursor: Cursor | None,
+    principal: Principal | None = None,
 ) -> SseResponse:
     """A deployment's events and its pods' ERROR/FATAL lines on one SSE stream (ADR 0011)."""
     subject = subjects.deployment(deployment_id)
@@ -116,7 +123,13 @@ async def open_deployment_with_logs(
     )
     merged = Interleaved(first, second, (str(after), str(log_cursor or Cursor(log_after))))
     # SseConnection is typed for a Subscription; Interleaved offers the same surface.
-    conn = SseConnection(cast(Subscription, merged), timings(deps), deps.connections, deps.metrics)
+    conn = SseConnection(
+        cast(Subscription, merged),
+        timings(deps),
+        deps.connections,
+        deps.metrics,
+        principal.token_id if principal is not None else None,
+    )
     deps.connections.admit(conn)
     try:
         await merged.attach()
@@ -161,13 +174,15 @@ class DeploymentEventsController(Controller):
         after, log_cursor = _two_cursors(last_event_id_header, last_event_id)
         await handlers.check_deployment_visible(deps, stream_principal, deployment_id)
         if include == "logs":
-            return await open_deployment_with_logs(deps, deployment_id, after, log_cursor)
+            return await open_deployment_with_logs(
+                deps, deployment_id, after, log_cursor, stream_principal
+            )
         spec = StreamSpec(
             subject_filter=subjects.deployment(deployment_id),
             renderer=pipeline.render,
             after=after,
         )
-        return await open_sse(deps, spec)
+        return await open_sse(deps, spec, stream_principal)
 
 
 class StreamTicketController(Controller):
