@@ -102,7 +102,9 @@ async def test_a_repository_that_does_not_exist_fails_the_watch_at_once(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     ecr = Ecr(AwsSettings(endpoint_url=moto, region="us-east-1"))
-    poller = Poller(store, ecr, lambda: datetime.now(UTC), interval_s=0.2)
+    poller = Poller(
+        store, ecr, lambda: datetime.now(UTC), interval_s=0.2, missing_repository_grace_s=0.0
+    )
     repository, deployment = f"nowhere-{new_id()[:8].lower()}", new_id()
     watch = WatchImage(
         repository=repository,

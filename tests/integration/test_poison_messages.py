@@ -17,7 +17,7 @@ from kubernetes_asyncio import client
 
 from flightdeck.events import Cause, EventStore, Recorded, new_id, streams, subjects
 from flightdeck.events.apps import AppReleased
-from flightdeck.events.cluster import ResourceDeleted
+from flightdeck.events.cluster import IngressObserved
 from flightdeck.events.deadletters import MessageDeadLettered
 from flightdeck.events.deployments import DeploymentFailed, Stage, StageProgressed, StageStarted
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
@@ -98,7 +98,10 @@ async def test_a_deployment_ending_in_garbage_still_accepts_its_next_event(
     progress = StageProgressed(stage=Stage.ARTIFACT, message="still here")
     appended = await store.append(subject, [progress], cause=CAUSE, expected=loaded.position)
     assert appended.first_position == last + 1
-    assert [r.type for r in await store.read(subject)] == ["deploy.requested", "deploy.progressed"]
+    assert [r.type for r in await store.read(subject)] == [
+        "deploy.requested",
+        "deploy.stage_progressed",
+    ]
 
 
 async def test_a_cached_deployment_sees_garbage_appended_after_it(store: EventStore) -> None:
@@ -144,20 +147,30 @@ async def test_an_overdue_deadline_fires_from_the_scan_despite_garbage_after_a_r
 
 async def test_the_watcher_publishes_again_after_garbage_on_an_object(store: EventStore) -> None:
     ns = f"poison-{new_id()[:8].lower()}"
-    subject = subjects.cluster_object(ns, "Pod", "web-1")
+    subject = subjects.cluster_object(ns, "Ingress", "web")
     publisher = Publisher(store)
-    assert await publisher.observe("Pod", "web-1", gone(ns, "u1"), "u1")
+    assert await publisher.observe("Ingress", "web", ingress(ns, "10.0.0.1"), "u1")
     await garbage(store, subject)
 
-    assert await publisher.observe("Pod", "web-1", gone(ns, "u2"), "u2")
+    assert await publisher.observe("Ingress", "web", ingress(ns, "10.0.0.2"), "u1")
+    await garbage(store, subject)
     restarted = Publisher(store)
-    await restarted.seed(ns, "Pod")
-    assert await restarted.observe("Pod", "web-1", gone(ns, "u3"), "u3")
-    assert [r.event.uid for r in await store.read(subject)] == ["u1", "u2", "u3"]
+    await restarted.seed(ns, "Ingress")
+    assert await restarted.observe("Ingress", "web", ingress(ns, "10.0.0.3"), "u1")
+    addresses = [r.event.address for r in await store.read(subject)]
+    assert addresses == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
 
 
-def gone(namespace: str, uid: str) -> ResourceDeleted:
-    return ResourceDeleted(kind="Pod", namespace=namespace, name="web-1", uid=uid)
+def ingress(namespace: str, address: str) -> IngressObserved:
+    return IngressObserved(
+        namespace=namespace,
+        name="web",
+        uid="u1",
+        hosts=["web.localhost"],
+        address=address,
+        resource_version="1",
+        labels={"app": "web"},
+    )
 
 
 async def test_a_message_too_large_to_copy_is_still_dead_lettered(store: EventStore) -> None:
