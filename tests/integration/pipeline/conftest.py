@@ -60,6 +60,7 @@ def service_env(nats: NatsServer, sb: Sandbox) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "FLIGHTDECK_ECR_POLLER__INTERVAL_S": "0.2",
+        "FLIGHTDECK_ECR_POLLER__MISSING_REPOSITORY_GRACE_S": "0",
         "FLIGHTDECK_PROBER__INTERVAL_SCALE": "0.1",
         "FLIGHTDECK_ORCHESTRATOR__SWITCH_DELAY_S": "0.3",
         "FLIGHTDECK_ORCHESTRATOR__RESUME_AFTER_S": "2",

@@ -27,6 +27,7 @@ def failure(records) -> DeploymentFailed:
 
 
 async def test_an_image_that_never_appears_times_out_the_artifact_stage(pipeline: Pipeline) -> None:
+    await pipeline.sandbox.push_image("ghost", "v0")  # the repository exists, v1 never comes
     deployment = await pipeline.deploy("ghost", "v1", stage_timeout_s=1.5)
     records = await pipeline.finished(deployment)
     assert milestones(records) == [
@@ -43,6 +44,33 @@ async def test_an_image_that_never_appears_times_out_the_artifact_stage(pipeline
         None,
     )
     assert "ghost:v1" in failed.message
+
+
+async def test_a_repository_that_does_not_exist_fails_the_artifact_stage_at_once(
+    pipeline: Pipeline,
+) -> None:
+    deployment = await pipeline.deploy("nowhere", "v1", stage_timeout_s=120, overall_timeout_s=300)
+    records = await pipeline.finished(deployment, within=60)
+    failed = failure(records)
+    assert (failed.stage, failed.error_code, failed.rolled_back) == (
+        Stage.ARTIFACT,
+        "REPOSITORY_NOT_FOUND",
+        False,
+    )
+    assert "repository nowhere not found" in failed.message
+
+
+async def test_a_health_path_the_prober_cannot_send_fails_verify_at_once(
+    pipeline: Pipeline,
+) -> None:
+    await pipeline.sandbox.push_image("crlf", "v1")
+    deployment = await pipeline.deploy(
+        "crlf", "v1", health_path="/he\r\nalth", stage_timeout_s=120, overall_timeout_s=300
+    )
+    records = await pipeline.finished(deployment, within=60)
+    failed = failure(records)
+    assert (failed.stage, failed.error_code) == (Stage.VERIFY, "VERIFY_TARGET_INVALID")
+    assert "control character" in failed.message
 
 
 @pytest.mark.parametrize(

@@ -65,3 +65,54 @@ def test_missing_upcaster_is_a_decode_error() -> None:
     payload = b'{"type":"deploy.colour_assigned","slot":"green"}'
     with pytest.raises(EventDecodeError, match="no upcaster"):
         codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", payload, headers, 1)
+
+
+ASSIGNED = msgspec.json.encode(ColourAssigned(colour="green", previous_colour=None))
+ASSIGNED_TYPE = "io.flightdeck.deploy.colour_assigned"
+
+
+@pytest.mark.parametrize(
+    ("payload", "headers"),
+    [
+        (b"", {}),
+        (b"\x00\xff\xfe", {}),
+        (b"[" * 10_000, {}),
+        (b'{"type": "deploy.requested"}', {}),
+        (b'{"type": "nobody.knows"}', {}),
+        (b"null", {ce.CE_TYPE: ASSIGNED_TYPE, ce.CE_SCHEMAVERSION: "0"}),
+        (ASSIGNED, {ce.CE_SCHEMAVERSION: "one"}),
+        (ASSIGNED, {ce.CE_SCHEMAVERSION: "9" * 5000}),
+        (ASSIGNED, {ce.CE_TIME: "yesterday"}),
+    ],
+    ids=[
+        "empty",
+        "binary",
+        "deep",
+        "missing-fields",
+        "unknown-tag",
+        "old-version-not-an-object",
+        "version-not-a-number",
+        "version-too-long",
+        "time-not-a-time",
+    ],
+)
+def test_every_kind_of_garbage_is_a_decode_error(payload: bytes, headers: dict[str, str]) -> None:
+    with pytest.raises(EventDecodeError):
+        codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", payload, headers, 1)
+
+
+def test_a_failing_upcaster_is_a_decode_error_not_a_crash(monkeypatch) -> None:
+    def broken(payload):
+        return payload["slot"].upper()  # AttributeError on anything but a string
+
+    monkeypatch.setitem(upcasting._UPCASTERS, ("deploy.colour_assigned", 0), broken)
+    headers = {ce.CE_TYPE: ASSIGNED_TYPE, ce.CE_SCHEMAVERSION: "0"}
+    with pytest.raises(EventDecodeError):
+        codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", b'{"slot": 3}', headers, 1)
+
+
+def test_a_time_without_a_zone_is_read_as_utc() -> None:
+    """A naive time would make every deadline comparison of its aggregate raise."""
+    headers = {ce.CE_TIME: "2026-11-25T12:00:00"}
+    got = codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", ASSIGNED, headers, 1)
+    assert got.time == T0 and got.time.utcoffset() is not None

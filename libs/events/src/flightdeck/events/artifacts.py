@@ -28,6 +28,8 @@ class ImageMissing(Event, frozen=True, kw_only=True, tag="ecr.image_missing"):
     waited_s: float
     reason: str
     deployment_ids: list[str] = []
+    code: str | None = None
+    """Why, when it is known to be final: ``REPOSITORY_NOT_FOUND``; ``None``: the deadline passed."""
 
 
 ArtifactEvent = ImageObserved | ImageMissing

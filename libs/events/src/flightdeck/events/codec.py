@@ -88,14 +88,18 @@ class Codec:
         headers: Mapping[str, str] | None,
         position: int,
     ) -> Recorded[Any]:
-        """The recorded event in a stored message; raises :class:`EventDecodeError`."""
+        """The recorded event in a stored message; raises :class:`EventDecodeError`.
+
+        Whatever is wrong with the message (its bytes, its headers, an upcaster
+        tripping over it) is an :class:`EventDecodeError`, so every reader can skip
+        or dead-letter it the same way instead of crashing on it.
+        """
         h = headers or {}
         try:
             event = self._decode_event(stream, payload, h)
             type_name = event.type_name()
-            time_text = h.get(ce.CE_TIME) or h.get("Nats-Time-Stamp")
-            time = datetime.fromisoformat(time_text) if time_text else self._clock()
-        except (msgspec.DecodeError, msgspec.ValidationError, LookupError, ValueError) as exc:
+            time = self._time(h)
+        except Exception as exc:
             raise EventDecodeError(stream, subject, position, str(exc)) from exc
         return Recorded(
             event=event,
@@ -111,6 +115,15 @@ class Codec:
             actor=h.get(ce.CE_ACTOR),
             schema_version=event.schema_version,
         )
+
+    def _time(self, headers: Mapping[str, str]) -> datetime:
+        """When the event was recorded; a time without a zone is UTC (a naive time
+        would make every deadline comparison of its aggregate raise)."""
+        text = headers.get(ce.CE_TIME) or headers.get("Nats-Time-Stamp")
+        if not text:
+            return self._clock()
+        time = datetime.fromisoformat(text)
+        return time if time.tzinfo is not None else time.replace(tzinfo=UTC)
 
     def _decode_event(self, stream: str, payload: bytes, headers: Mapping[str, str]) -> Message:
         decoder = self._decoders.get(stream)

@@ -44,6 +44,9 @@ class VerificationCompleted(Event, frozen=True, kw_only=True, tag="probe.verific
     new: ColourStats
     old: ColourStats | None
     reason: str | None = None
+    error_code: str | None = None
+    """Set when no check could run at all: ``VERIFY_TARGET_INVALID`` (a URL or Host
+    header the prober cannot send, e.g. a health path with CR/LF)."""
 
 
 ProbeEvent = ProbeCompleted | VerificationCompleted

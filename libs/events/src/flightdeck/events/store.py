@@ -297,16 +297,30 @@ class EventStore:
     # ------------------------------------------------------------------- reads
 
     async def last_position(self, subject: str) -> int:
-        """The position of the aggregate's last event; ``0`` if it has none."""
+        """The position of the aggregate's last stored message, decodable or not (the
+        ``expected`` of its next append); ``0`` if it has none."""
         found = await self._direct_last(stream_for_subject(subject), subject)
         return int((found.headers or {})["Nats-Sequence"]) if found is not None else 0
 
     async def read(self, subject: str, *, after: int = 0) -> list[Recorded[Any]]:
         """Every event of ``subject`` after position ``after``, in order."""
-        out: list[Recorded[Any]] = []
+        return (await self.read_aggregate(subject, after=after)).events
+
+    async def read_aggregate(self, subject: str, *, after: int = 0) -> Chunk:
+        """Every event of one aggregate after ``after``, and the position of its last
+        stored message, decodable or not: the ``expected`` of the next append.
+
+        An undecodable message is reported and skipped, never folded, but it still
+        moves the aggregate's position; judging OCC by the last *decoded* event
+        would make every later append fail (one garbage message would wedge the
+        aggregate for good).
+        """
+        events: list[Recorded[Any]] = []
+        position, skipped = after, 0
         async for chunk in self.read_chunks(stream_for_subject(subject), subject, after=after):
-            out.extend(chunk.events)
-        return out
+            events.extend(chunk.events)
+            position, skipped = chunk.last_position, skipped + chunk.skipped
+        return Chunk(events=events, last_position=position, skipped=skipped)
 
     async def read_chunks(
         self,
@@ -366,9 +380,21 @@ class EventStore:
         return int(info.state.last_seq)
 
     async def read_last(self, subject: str) -> Recorded[Any] | None:
-        """The last event of ``subject`` (one aggregate or object), or ``None``."""
+        """The last event of ``subject`` (one aggregate or object), or ``None``.
+
+        If the last stored message is undecodable, the last event before it (this
+        reads the whole subject, which only garbage makes necessary); its
+        ``position`` is then older than :meth:`last_position`.
+        """
         stream = stream_for_subject(subject)
-        return self._decoded(stream, await self._direct_last(stream, subject))
+        found = await self._direct_last(stream, subject)
+        if found is None:
+            return None
+        return self._decoded(stream, found) or await self._last_decodable(subject)
+
+    async def _last_decodable(self, subject: str) -> Recorded[Any] | None:
+        events = await self.read(subject)
+        return events[-1] if events else None
 
     def _decoded(self, stream: str, found: Msg | None) -> Recorded[Any] | None:
         """The event in a direct-get reply; ``None`` for none or an undecodable one."""
@@ -389,7 +415,8 @@ class EventStore:
 
         Uses batched ``multi_last`` direct gets (nats-server 2.11+). The server refuses a
         filter matching too many subjects (413); then the subjects are listed from the
-        stream's state and asked for in groups.
+        stream's state and asked for in groups. A subject whose last message is
+        undecodable gives its last decodable event (see :meth:`read_last`).
         """
         stream = stream_for_subject(subject_filter)
         try:
@@ -406,15 +433,12 @@ class EventStore:
             messages.sort(key=lambda m: int((m.headers or {})["Nats-Sequence"]))
         out: list[Recorded[Any]] = []
         for msg in messages:
-            headers = msg.headers or {}
-            try:
-                out.append(
-                    self.codec.decode(
-                        stream, subject_of(msg), msg.data, headers, int(headers["Nats-Sequence"])
-                    )
-                )
-            except EventDecodeError as exc:
-                self._undecodable(exc)
+            recorded = self._decoded(stream, msg)
+            if recorded is None:  # garbage on top: the subject's last real event instead
+                recorded = await self._last_decodable(subject_of(msg))
+            if recorded is not None:
+                out.append(recorded)
+        out.sort(key=lambda r: r.position)
         return out
 
     def subscribe(self, subjects: str | Sequence[str], *, after: int = 0) -> Subscription:

@@ -46,6 +46,10 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Recorded[Any]], Awaitable[None]]
 
 _MAX_ERROR_TEXT = 2000
+# A dead letter must fit in a message whatever it copies (an invalid byte becomes a
+# 3-byte replacement character): larger payloads are kept in part, with their size.
+_MAX_PAYLOAD_KEPT = 16 * 1024
+_MAX_HEADER_KEPT = 1024
 _WAIT_S = 5.0  # one pull request waits this long for the next message
 _NO_WAIT_S = 0.01  # and the follow-up takes only what is already there
 
@@ -263,8 +267,9 @@ class Consumers:
             position=meta.sequence.stream,
             deliveries=meta.num_delivered,
             error=error[:_MAX_ERROR_TEXT],
-            payload=msg.data.decode("utf-8", errors="replace"),
-            headers=dict(msg.headers or {}),
+            payload=msg.data[:_MAX_PAYLOAD_KEPT].decode("utf-8", errors="replace"),
+            headers={k: v[:_MAX_HEADER_KEPT] for k, v in (msg.headers or {}).items()},
+            payload_bytes=len(msg.data),
         )
         headers = msg.headers or {}
         cause = Cause(

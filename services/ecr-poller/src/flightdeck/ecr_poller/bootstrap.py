@@ -46,6 +46,7 @@ def build(
         lambda: datetime.now(UTC),
         interval_s=settings.interval_s,
         backoff_max_s=settings.backoff_max_s,
+        missing_repository_grace_s=settings.missing_repository_grace_s,
     )
     consumer = ConsumerSpec(
         durable=f"{SERVICE}-commands",

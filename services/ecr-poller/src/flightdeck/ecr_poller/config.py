@@ -16,6 +16,8 @@ class PollerSettings(BaseSettings):
     """Seconds between polls of one repository."""
     backoff_max_s: float = Field(60.0, gt=0)
     """Longest back-off after failed polls."""
+    missing_repository_grace_s: float = Field(60.0, ge=0)
+    """How long a watch waits for a repository that does not exist (some registries create it on the first push) before failing with REPOSITORY_NOT_FOUND; 0 fails at the first poll."""
     max_watches: int = Field(5000, ge=1)
     """Watches held at once."""
     ack_wait_s: float = Field(30.0, ge=1)

@@ -25,6 +25,7 @@ from flightdeck.events.commands import WatchImage
 log = structlog.get_logger(__name__)
 
 ACTOR = "service:ecr-poller"
+REPOSITORY_NOT_FOUND = "REPOSITORY_NOT_FOUND"
 Group = tuple[str | None, str]
 
 
@@ -37,9 +38,11 @@ class Poller:
         *,
         interval_s: float = 5.0,
         backoff_max_s: float = 60.0,
+        missing_repository_grace_s: float = 60.0,
     ) -> None:
         self._store, self._ecr, self._clock = store, ecr, clock
         self._interval, self._backoff_max = interval_s, backoff_max_s
+        self._grace = missing_repository_grace_s
         self._book = Book()
         self._waiting: dict[str, asyncio.Future[None]] = {}
         self._causes: dict[str, Cause] = {}
@@ -78,13 +81,19 @@ class Poller:
         """Poll one repository every interval until no watch waits on it.
 
         A deadline falling between two polls wakes the loop for one last poll, so a
-        watch never gives up on an image pushed just before its deadline.
+        watch never gives up on an image pushed just before its deadline. A
+        repository that does not exist is a known cause: its watches end with
+        ``REPOSITORY_NOT_FOUND`` once they waited the grace (a registry may create
+        the repository on the first push), not at their deadline.
         """
         failures = 0
         while self._book.group(group):
             failures = await self._poll_once(group, failures)
             now = self._clock()
-            await self._expire(group, now, "repository not found" if failures < 0 else None)
+            missing = failures < 0
+            await self._expire(self._book.expired(group, now), now, missing)
+            if missing:
+                await self._expire(self._book.given_up(group, now, self._grace), now, True)
             if not self._book.group(group):
                 break
             deadline = self._book.next_deadline(group)
@@ -120,15 +129,22 @@ class Poller:
         )
         await self._publish(repository, image.tag, event, watches)
 
-    async def _expire(self, group: Group, now: datetime, reason: str | None) -> None:
-        for watch in self._book.expired(group, now):
+    async def _expire(self, watches: list[Watch], now: datetime, missing: bool) -> None:
+        """Answer ``watches`` with ``ImageMissing``: the repository is missing, or the
+        tag did not appear before the deadline."""
+        for watch in watches:
             waited = (now - watch.started_at).total_seconds()
             event = ImageMissing(
                 repository=watch.repository,
                 tag=watch.tag,
                 waited_s=round(waited, 3),
-                reason=reason or "the tag did not appear before the deadline",
+                reason=(
+                    f"repository {watch.repository} not found"
+                    if missing
+                    else "the tag did not appear before the deadline"
+                ),
                 deployment_ids=[watch.deployment_id] if watch.deployment_id else [],
+                code=REPOSITORY_NOT_FOUND if missing else None,
             )
             await self._publish(watch.repository, watch.tag, event, [watch])
 

@@ -42,6 +42,7 @@ log = structlog.get_logger(__name__)
 ACTOR = "service:orchestrator"
 _MAX_CONFLICTS = 20
 _MAX_CHAINED_EFFECTS = 16
+_SCAN_CONCURRENCY = 16
 
 
 class Pipeline:
@@ -88,21 +89,35 @@ class Pipeline:
         await self.advance(deployment_id, Tick(), None)
 
     async def scan(self, *, requests: bool = False) -> int:
-        """Find every open deployment (each app's current claim) and resume it.
+        """Find every open deployment (each app's current claim), resume it, and fire
+        whatever deadline or retry of it is due.
 
-        Run at start (``requests=True``: re-send requests a crash may have lost)
-        and periodically, so deployments whose replica died are picked up.
+        This is the durable timer (ADR 0014): deadlines are in the deployments'
+        events, so a periodic scan fires every overdue one even when no message
+        comes and no in-memory timer survived (a restart, a failed append). Run at
+        start (``requests=True``: re-send requests a crash may have lost) and every
+        ``scan_interval_s``. Deployments are handled side by side, each on its own:
+        one that fails never holds the others back, and one being handled right now
+        (its lock taken) is left to that handler instead of waited for.
         """
         open_ids = [
             r.event.deployment_id
             for r in await self.store.read_latest(subjects.ALL_APPS)
             if isinstance(r.event, AppClaimed)
         ]
-        for deployment_id in open_ids:
-            try:
-                await self.resume(deployment_id, requests=requests)
-            except Exception:
-                log.exception("resume failed", deployment=deployment_id)
+        gate = asyncio.Semaphore(_SCAN_CONCURRENCY)
+
+        async def visit(deployment_id: str) -> None:
+            if deployment_id in self._waiters and not requests:
+                return
+            async with gate:
+                try:
+                    await self.resume(deployment_id, requests=requests)
+                    await self.tick(deployment_id)
+                except Exception:
+                    log.exception("scan of a deployment failed", deployment=deployment_id)
+
+        await asyncio.gather(*(visit(d) for d in open_ids))
         return len(open_ids)
 
     async def resume(self, deployment_id: str, *, requests: bool = False) -> None:

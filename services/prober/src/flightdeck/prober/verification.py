@@ -3,7 +3,8 @@
 Every check is published as it finishes (``ProbeCompleted``), so a deployment's
 timeline shows them live; the verdict (``VerificationCompleted``) carries both
 colours' figures. The same request arriving twice (a redelivery, a resumed
-orchestrator) joins the run in progress instead of starting another.
+orchestrator) joins the run in progress instead of starting another. A target
+that cannot be sent at all (a CR/LF health path) is refused at once with a code.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import asyncio
 
 from flightdeck.events import Cause, EventStore, Recorded, subjects
 from flightdeck.events.commands import VerifyColour
-from flightdeck.events.deployments import Colour
+from flightdeck.events.deployments import Colour, ColourStats
 from flightdeck.events.probes import ProbeCompleted, ProbePurpose, VerificationCompleted
 from flightdeck.prober.adapters.http import HttpProber
-from flightdeck.prober.domain.checks import Result, Target
+from flightdeck.prober.domain.checks import REFUSED, Result, Target, refusal
 from flightdeck.prober.domain.stats import colour_stats, verdict
 
 ACTOR = "service:prober"
@@ -44,6 +45,14 @@ class Verifier:
         new_target = Target(
             cmd.url, cmd.host_header, cmd.timeout_s, cmd.expected_status, cmd.body_contains
         )
+        refused = refusal(new_target)
+        if refused is not None:
+            # Every check would fail the same way: say so now, with a code, rather than
+            # fail (or dead-letter the command) and leave the stage to its deadline.
+            await self._verdict(
+                cmd, cause, False, colour_stats(cmd.colour, []), None, refused, REFUSED
+            )
+            return
         runs = [self._series(cmd, cmd.colour, new_target, cause)]
         if cmd.old_colour is not None and cmd.old_url:
             old_target = Target(
@@ -53,7 +62,8 @@ class Verifier:
                 cmd.expected_status,
                 cmd.body_contains,
             )
-            runs.append(self._series(cmd, cmd.old_colour, old_target, cause))
+            if refusal(old_target) is None:  # the old colour's figures are only a comparison
+                runs.append(self._series(cmd, cmd.old_colour, old_target, cause))
         results = await asyncio.gather(*runs)
         new = colour_stats(cmd.colour, results[0])
         old = (
@@ -62,15 +72,27 @@ class Verifier:
             else None
         )
         passed, reason = verdict(new, cmd.max_failures)
-        await self._store.append(
-            subjects.probe(cmd.deployment_id),
-            [
-                VerificationCompleted(
-                    deployment_id=cmd.deployment_id, passed=passed, new=new, old=old, reason=reason
-                )
-            ],
-            cause=cause,
+        await self._verdict(cmd, cause, passed, new, old, reason, None)
+
+    async def _verdict(
+        self,
+        cmd: VerifyColour,
+        cause: Cause,
+        passed: bool,
+        new: ColourStats,
+        old: ColourStats | None,
+        reason: str | None,
+        code: str | None,
+    ) -> None:
+        verdict_event = VerificationCompleted(
+            deployment_id=cmd.deployment_id,
+            passed=passed,
+            new=new,
+            old=old,
+            reason=reason,
+            error_code=code,
         )
+        await self._store.append(subjects.probe(cmd.deployment_id), [verdict_event], cause=cause)
 
     async def _series(
         self, cmd: VerifyColour, colour: Colour, target: Target, cause: Cause

@@ -65,6 +65,14 @@ class Book:
             del self.watches[w.key]
         return done
 
+    def given_up(self, group: tuple[str | None, str], now: datetime, grace_s: float) -> list[Watch]:
+        """The watches that waited ``grace_s`` for a repository that does not exist;
+        they are removed."""
+        done = [w for w in self.group(group) if (now - w.started_at).total_seconds() >= grace_s]
+        for w in done:
+            del self.watches[w.key]
+        return done
+
     def next_deadline(self, group: tuple[str | None, str]) -> datetime | None:
         return min((w.deadline for w in self.group(group)), default=None)
 

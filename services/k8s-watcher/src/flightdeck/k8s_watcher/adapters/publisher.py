@@ -21,6 +21,7 @@ class Publisher:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self._last: dict[str, tuple[Observation, int]] = {}
+        self._unknown: dict[str, int] = {}  # subjects holding nothing decodable: position
         self.published = 0
         self.skipped = 0
 
@@ -47,13 +48,15 @@ class Publisher:
             if not changed(last[0] if last else None, observation):
                 self.skipped += 1
                 return False
+            expected = last[1] if last else self._unknown.get(subject, 0)
             try:
                 result = await self._store.append(
-                    subject, [observation], cause=_cause(uid), expected=last[1] if last else 0
+                    subject, [observation], cause=_cause(uid), expected=expected
                 )
             except ConcurrencyError:
                 await self._refresh(subject)
                 continue
+            self._unknown.pop(subject, None)
             self._last[subject] = (observation, result.last_position)
             self.published += 1
             return True
@@ -69,11 +72,16 @@ class Publisher:
         await self._store.append(subject, [sample], cause=_cause(None))
 
     async def _refresh(self, subject: str) -> None:
+        """The object's last observation, at the position of its last stored message: an
+        undecodable message on top must not make every later append conflict."""
         found = await self._store.read_last(subject)
+        position = await self._store.last_position(subject)
         if found is None:
             self._last.pop(subject, None)
+            if position:
+                self._unknown[subject] = position
         else:
-            self._last[subject] = (found.event, found.position)
+            self._last[subject] = (found.event, position)
 
 
 def _cause(uid: str | None) -> Cause:

@@ -2,13 +2,15 @@
 
 A load reads only what was appended since the cached position, so handling an
 observation costs one small direct get, however long the deployment's history.
-Appends check the position the decision was taken at (optimistic concurrency).
+Appends check the position the decision was taken at (optimistic concurrency):
+the position of the aggregate's last stored message, so an undecodable message
+(reported, never folded) cannot block the next append.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flightdeck.events import Cause, ConcurrencyError, EventStore, subjects
 from flightdeck.events.deployments import Colour, DeploymentStatus
@@ -34,14 +36,14 @@ class Deployments:
         """The deployment as stored now; ``None`` if it was never requested."""
         cached = self._cache.get(deployment_id)
         after = cached.position if cached else 0
-        records = await self._store.read(subjects.deployment(deployment_id), after=after)
-        if cached is not None and not records:
+        stored = await self._store.read_aggregate(subjects.deployment(deployment_id), after=after)
+        if cached is not None and stored.last_position == after:
             self._cache.move_to_end(deployment_id)
             return cached
-        state = fold(records, cached.state if cached else None)
+        state = fold(stored.events, cached.state if cached else None)
         if state is None:
             return None
-        loaded = Loaded(state, records[-1].position if records else after)
+        loaded = Loaded(state, stored.last_position)
         self._cache[deployment_id] = loaded
         self._cache.move_to_end(deployment_id)
         while len(self._cache) > self._max:
@@ -59,8 +61,12 @@ class AppSlots:
 
     async def load(self, namespace: str, app: str) -> Slots:
         slots = self._cache.get((namespace, app), Slots())
-        for recorded in await self._store.read(subjects.app(namespace, app), after=slots.position):
+        stored = await self._store.read_aggregate(
+            subjects.app(namespace, app), after=slots.position
+        )
+        for recorded in stored.events:
             slots = evolve_slots(slots, recorded)
+        slots = replace(slots, position=stored.last_position)
         self._cache[(namespace, app)] = slots
         return slots
 

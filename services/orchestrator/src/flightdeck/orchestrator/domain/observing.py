@@ -2,7 +2,9 @@
 
 Each observer checks that the observation concerns the stage now running (an
 older one, delivered late, is ignored by its position) and returns the
-events it leads to.
+events it leads to. An observer's code is taken only where it names a cause
+known to be final (a missing repository, a target the prober cannot send):
+the stage fails at once with it instead of waiting for its deadline.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def _image_missing(
         s.request.tag,
     ):
         return []
+    if e.code == ErrorCode.REPOSITORY_NOT_FOUND:  # known to be final: fail now, not at the deadline
+        message = f"image {e.repository}:{e.tag}: {e.reason} (after {e.waited_s:g}s)"
+        return fail(s, now, ErrorCode.REPOSITORY_NOT_FOUND, message)
     message = f"image {e.repository}:{e.tag} did not appear within {e.waited_s:g}s ({e.reason})"
     return fail(s, now, ErrorCode.ARTIFACT_TIMEOUT, message)
 
@@ -159,7 +164,12 @@ def _verified(
         return []
     if not e.passed:
         reason = e.reason or f"{e.new.failures} of {e.new.checks} health checks failed"
-        return fail(s, now, ErrorCode.HEALTH_CHECK_FAILED, reason)
+        code = (
+            ErrorCode.VERIFY_TARGET_INVALID
+            if e.error_code == ErrorCode.VERIFY_TARGET_INVALID
+            else ErrorCode.HEALTH_CHECK_FAILED
+        )
+        return fail(s, now, code, reason)
     detail: state.DetailDict = {
         **state.stats_detail("new", e.new),
         **state.stats_detail("old", e.old),

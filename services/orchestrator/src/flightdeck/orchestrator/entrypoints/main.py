@@ -14,7 +14,8 @@ log = structlog.get_logger(__name__)
 
 
 async def serve(ctx: ServiceContext) -> None:
-    """Consume, resume open deployments, and look for orphaned ones now and then."""
+    """Consume, resume open deployments, and scan them now and then: orphaned ones are
+    picked up and overdue deadlines fire from their stored events (ADR 0014)."""
     orchestrator = await build(ctx.store)
     pipeline, settings = orchestrator.pipeline, orchestrator.settings
     ready = asyncio.Event()

@@ -29,7 +29,8 @@ class HttpProber:
             response = await self._client.get(target.url, headers=headers, timeout=target.timeout_s)
         except httpx.TimeoutException:
             return unreachable(f"timed out after {target.timeout_s:g}s", _since(started))
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # InvalidURL is no HTTPError: uncaught, it would fail (and dead-letter) the command.
             return unreachable(f"{type(exc).__name__}: {exc}".strip(": "), _since(started))
         body = response.text[:_BODY_LIMIT] if target.body_contains else ""
         return judge(target, response.status_code, body, _since(started))

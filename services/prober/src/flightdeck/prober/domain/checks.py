@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+REFUSED = "VERIFY_TARGET_INVALID"
+"""The code of a verification that could not run: the target cannot be sent."""
+
+_HOST = re.compile(r"(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -41,3 +48,43 @@ def judge(target: Target, status_code: int, body: str, latency_ms: float) -> Res
 def unreachable(error: str, latency_ms: float | None = None) -> Result:
     """No response at all (refused, timed out, reset)."""
     return Result(False, None, latency_ms, error)
+
+
+def refusal(target: Target) -> str | None:
+    """Why ``target`` cannot be sent as an HTTP request at all, or ``None`` if it can.
+
+    Such a target fails every check the same way, so the verification is refused
+    at once instead of being retried until the stage deadline. The reason never
+    echoes a control character.
+    """
+    url = target.url
+    bad = _control(url)
+    if bad is not None:
+        return f"the health URL {_printable(url)} has a control character at {bad}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return f"the health URL {url} has an invalid port"
+    if parts.scheme not in ("http", "https"):
+        return f"the health URL {url} must be http or https"
+    if not parts.hostname:
+        return f"the health URL {url} has no host"
+    if port == 0:
+        return f"the health URL {url} has an invalid port"
+    host = target.host
+    if host is not None and not _HOST.fullmatch(host):
+        return f"the Host header {_printable(host)} is not a host name"
+    return None
+
+
+def _control(text: str) -> int | None:
+    """The position of the first control character (CR, LF, NUL, DEL…), if any."""
+    for index, ch in enumerate(text):
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return index
+    return None
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
