@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from flightdeck.events import Cause, ConcurrencyError, EventStore, Recorded, subjects
-from flightdeck.events.apps import AppClaimed
+from flightdeck.events.apps import AppSlotClaimed
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import (
     DeploymentCancelled,
@@ -96,7 +96,7 @@ class Pipeline:
         open_ids = [
             r.event.deployment_id
             for r in await self.store.read_latest(subjects.ALL_APPS)
-            if isinstance(r.event, AppClaimed)
+            if isinstance(r.event, AppSlotClaimed)
         ]
         for deployment_id in open_ids:
             try:
