@@ -24,6 +24,7 @@ from flightdeck.events.deployments import DeploymentEvent
 from flightdeck.events.logs import LogEvent
 from flightdeck.events.monitors import MonitorEvent
 from flightdeck.events.probes import ProbeEvent
+from flightdeck.events.tenancy import TenancyEvent
 
 DAY = 86_400.0
 
@@ -71,7 +72,7 @@ UNIONS: dict[str, Any] = {
     LOGS: LogEvent,
     PROBES: ProbeEvent,
     MONITORS: MonitorEvent,
-    AUDIT: AuditEvent,
+    AUDIT: AuditEvent | TenancyEvent,
     COMMANDS: CommandMessage,
     DEAD_LETTERS: DeadLetterEvent,
 }
@@ -87,6 +88,9 @@ _AREAS: dict[str, str] = {
     "monitor": MONITORS,
     "ops": AUDIT,
     "access": AUDIT,
+    "tenant": AUDIT,
+    "namespace": AUDIT,
+    "claim": AUDIT,
 }
 
 
