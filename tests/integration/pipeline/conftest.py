@@ -15,8 +15,8 @@ import pytest
 from kubernetes_asyncio import client, config
 
 from flightdeck.events import Cause, EventStore
-from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.nats_server import NatsServer
+from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.tenancy import protected_namespaces
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
 from tests.integration.pipeline.harness import NAMESPACE, TENANT, Pipeline
