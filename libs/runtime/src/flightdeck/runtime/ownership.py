@@ -74,6 +74,7 @@ class Ownership:
         *,
         protected: frozenset[str],
         must_be_new: bool = False,
+        must_exist: bool = False,
     ) -> TenantPlan:
         """Make ``tenant`` exist and own ``namespaces`` (those it does not own yet).
 
@@ -93,6 +94,7 @@ class Ownership:
                 owners=owners,
                 protected=protected,
                 must_be_new=must_be_new,
+                must_exist=must_exist,
             )
             if not plan.appends:
                 return plan

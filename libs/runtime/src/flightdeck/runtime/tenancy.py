@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flightdeck.events import subjects
@@ -42,13 +42,13 @@ class TenantSettings(BaseSettings):
         env_prefix="FLIGHTDECK_TENANTS__", extra="ignore", use_attribute_docstrings=True
     )
 
+    system_namespace: str = "flightdeck"
+    """The namespace Flightdeck itself runs in: never a deploy target, like kube-system,
+    kube-public and kube-node-lease."""
     configured: dict[str, list[str]] = {}
     """Tenants and the namespaces each owns, e.g. {"acme": ["acme-prod", "acme-dev"]} (JSON
     in the environment, a table in TOML); flightdeck up and flightdeck tenants sync record
     them as events. In dev mode the dev tenant also owns default, unless another does."""
-    system_namespace: str = "flightdeck"
-    """The namespace Flightdeck itself runs in: never a deploy target, like kube-system,
-    kube-public and kube-node-lease."""
 
     @field_validator("system_namespace")
     @classmethod
@@ -57,11 +57,12 @@ class TenantSettings(BaseSettings):
             raise ValueError("must be a namespace name (a DNS label of at most 63 characters)")
         return value
 
-    @model_validator(mode="after")
-    def _tenants(self) -> TenantSettings:
-        protected = self.protected()
+    @field_validator("configured")
+    @classmethod
+    def _tenants(cls, value: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        protected = protected_namespaces(info.data.get("system_namespace", "flightdeck"))
         seen: dict[str, str] = {}
-        for tenant, namespaces in self.configured.items():
+        for tenant, namespaces in value.items():
             problem = tenant_name_problem(tenant) or namespaces_problem(namespaces, protected)
             if problem:
                 raise ValueError(f"tenant {tenant!r}: {problem}")
@@ -69,7 +70,7 @@ class TenantSettings(BaseSettings):
                 if ns in seen and seen[ns] != tenant:
                     raise ValueError(f"namespace {ns} is given to both {seen[ns]} and {tenant}")
                 seen[ns] = tenant
-        return self
+        return value
 
     def protected(self) -> frozenset[str]:
         """Namespaces nobody may own or deploy to."""
@@ -193,6 +194,7 @@ def plan_tenant(
     owners: Mapping[str, str | None],
     protected: frozenset[str],
     must_be_new: bool = False,
+    must_exist: bool = False,
 ) -> TenantPlan:
     """The events that make ``tenant`` own ``namespaces``, or :class:`TenancyError`.
 
@@ -200,6 +202,7 @@ def plan_tenant(
         position: the tenant aggregate's last position (``0``: no such tenant yet).
         owners: each namespace's current owner (``None``: nobody's).
         must_be_new: refuse a tenant that already exists (``tenants create``).
+        must_exist: refuse a tenant that does not exist yet (``tenants add-namespaces``).
 
     Namespaces the tenant already owns are left alone; one owned by another tenant
     refuses the whole request. Each new namespace gets its ``NamespaceAssigned``
@@ -211,6 +214,8 @@ def plan_tenant(
         raise TenancyError(problem)
     if must_be_new and position:
         raise TenancyError(f"tenant {tenant} already exists")
+    if must_exist and not position:
+        raise TenancyError(f"no tenant {tenant}: create it first (flightdeck tenants create)")
     taken = [ns for ns in wanted if owners.get(ns) not in (None, tenant)]
     if taken:
         ns = taken[0]
