@@ -208,7 +208,7 @@ def plan_tenant(
     refuses the whole request. Each new namespace gets its ``NamespaceAssigned``
     with ``expected=0`` beside the tenant event, so a race loses cleanly.
     """
-    wanted = list(dict.fromkeys(namespaces))
+    wanted = list(namespaces)
     problem = tenant_name_problem(tenant) or namespaces_problem(wanted, protected)
     if problem:
         raise TenancyError(problem)
