@@ -80,7 +80,8 @@ async def tenant_b(system: System, kubectl: Kubectl) -> str:
     )
     assert minted.code == 0, minted.err
     key = next(w for w in minted.out.split() if w.startswith("fdk_"))
-    await kubectl.ok("create", "namespace", B_NAMESPACE)
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": B_NAMESPACE}}
+    await kubectl.ok("apply", "-f", "-", stdin=json.dumps(namespace))
 
     async def accepted() -> bool:
         async with as_tenant(system, key) as http:
