@@ -180,8 +180,11 @@ class Gateway(GatewayProcess):
     """The gateway, able to make an app visible to its dev key."""
 
     async def owns(self, store: EventStore, app: str, namespace: str) -> None:
-        """Deploy ``app`` for the dev tenant (one event) and wait until the gateway shows it."""
+        """Deploy ``app`` for the dev tenant (its claim, then its request, as the gateway does)
+        and wait until the gateway shows it."""
         import httpx
+
+        from flightdeck.runtime.ownership import Ownership
 
         request = DeploymentRequested(
             deployment_id=f"bench-{namespace}",
@@ -193,7 +196,9 @@ class Gateway(GatewayProcess):
             image=f"{app}:v1",
         )
         subject = subjects.deployment(request.deployment_id)
-        await store.append(subject, [request], cause=Cause.root("service:bench"), expected=0)
+        cause = Cause.root("service:bench")
+        await Ownership(store).claim_app("dev", namespace, app, request.deployment_id, cause)
+        await store.append(subject, [request], cause=cause, expected=0)
         headers = {"Authorization": f"Bearer {self.token}"}
         async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10) as http:
             params = {"namespace": namespace, "limit": 1}

@@ -32,7 +32,7 @@ import msgspec
 from kubernetes_asyncio import client, config, watch
 
 from bench.harness import console, private_nats, report
-from flightdeck.events import Codec, EventStore, Recorded, declare, subjects
+from flightdeck.events import Cause, Codec, EventStore, Recorded, declare, subjects
 from flightdeck.events.cluster import PodObserved
 from flightdeck.events.deployments import (
     DeploymentCancelled,
@@ -44,6 +44,7 @@ from flightdeck.events.deployments import (
 from flightdeck.orchestrator.sample import start_deployment
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
+from flightdeck.runtime.ownership import Ownership
 from flightdeck.sandbox import Sandbox, SandboxConfig
 
 NAMESPACE = "bench"
@@ -262,6 +263,9 @@ async def run(deployments: int = 100) -> None:
             nc = await connect(server.url, "bench-pipeline")
             store = EventStore(nc, Codec("/flightdeck/bench"))
             await store.ensure_streams(declare())
+            await Ownership(store).record_tenant(  # start_deployment's tenant (ADR 0012)
+                "demo", [NAMESPACE], Cause.root("service:bench"), protected=frozenset()
+            )
             async with _services(env, logs):
                 await asyncio.sleep(8.0)  # processes import, bind consumers, take the lease
                 with console.status("pod transitions → NATS…"):

@@ -36,6 +36,8 @@ FAST = {
     "FLIGHTDECK_K8S_WATCHER__LEASE_TTL_S": "5",
     "FLIGHTDECK_GATEWAY__CLOSE_AFTER_DONE_S": "0.5",
 }
+# The dev tenant's namespace, and the cross-tenant suite's tenant B's (test_cross_tenant.py).
+WATCHED = "default,team-b"
 MODULES = {
     "orchestrator": "flightdeck.orchestrator",
     "gateway": "flightdeck.gateway",
@@ -64,7 +66,13 @@ class System:
 
     async def start(self, speed: float = 10.0) -> System:
         port = free_port()
-        env = {**self.env, **FAST, "FLIGHTDECK_GATEWAY__PORT": str(port), "COLUMNS": "200"}
+        env = {
+            **self.env,
+            **FAST,
+            "FLIGHTDECK_GATEWAY__PORT": str(port),
+            "FLIGHTDECK_K8S__NAMESPACES": WATCHED,
+            "COLUMNS": "200",
+        }
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -108,10 +116,11 @@ class System:
             await asyncio.gather(self._reader, return_exceptions=True)
         return self.proc.returncode or 0
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self, key: str | None = None) -> httpx.AsyncClient:
+        """An API client with the dev tenant's key, or ``key``."""
         return httpx.AsyncClient(
             base_url=self.gateway_url,
-            headers={"Authorization": f"Bearer {self.token}"},
+            headers={"Authorization": f"Bearer {key or self.token}"},
             timeout=30,
         )
 

@@ -34,8 +34,8 @@ async def store(system: System) -> AsyncIterator[EventStore]:
     await nc.close()
 
 
-async def deploy(system: System, app: str, tag: str, **body: Any) -> str:
-    async with system.client() as http:
+async def deploy(system: System, app: str, tag: str, key: str | None = None, **body: Any) -> str:
+    async with system.client(key) as http:
         response = await http.post(
             "/api/v1/deploy",
             json={"appName": app, "imageRepository": app, "imageTag": tag, "replicas": 2, **body},
@@ -44,14 +44,16 @@ async def deploy(system: System, app: str, tag: str, **body: Any) -> str:
     return str(response.json()["data"]["deploymentId"])
 
 
-async def follow(system: System, deployment_id: str, on_event: OnEvent | None = None) -> Seen:
+async def follow(
+    system: System, deployment_id: str, on_event: OnEvent | None = None, key: str | None = None
+) -> Seen:
     """Every SSE event until done/error, reconnecting with Last-Event-ID as needed."""
     seen: Seen = []
     last: str | None = None
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         try:
-            async with system.client() as http:
+            async with system.client(key) as http:
                 headers = {"Last-Event-ID": last} if last else {}
                 path = f"/api/v1/deploy/{deployment_id}/events"
                 async with aconnect_sse(http, "GET", path, headers=headers, timeout=None) as source:

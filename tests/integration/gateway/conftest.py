@@ -34,12 +34,19 @@ from flightdeck.gateway.domain.auth import hash_token, new_token
 from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
 from flightdeck.runtime.aws import AwsSettings
+from flightdeck.runtime.kube import KubernetesSettings
+from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.sealing import SecretsSettings
+from flightdeck.runtime.tenancy import TenantSettings
 from tests.support.waiting import eventually
 
 GITHUB_TOKEN = "ghp_good_token"
 GITHUB_SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
 CAUSE = Cause.root("user:tests")
+# Who owns which namespaces in this run's event store (ADR 0012); the first is each
+# tenant's home, where its test deployments go. "unwatched" is owned but not watched.
+TENANTS = {"acme": ["default", "gw-logs", "unwatched"], "globex": ["globex"]}
+WATCHED = "default,gw-logs,globex"
 
 
 def free_port() -> int:
@@ -171,7 +178,17 @@ async def gateway(
         max_connections=400,
     )
     secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
-    deps = bootstrap.build(config, store, database, secrets, AwsSettings(endpoint_url=moto_url))
+    tenancy = TenantSettings(configured=TENANTS)
+    await Ownership(store).record_configured(TENANTS, CAUSE, protected=tenancy.protected())
+    deps = bootstrap.build(
+        config,
+        store,
+        database,
+        secrets,
+        AwsSettings(endpoint_url=moto_url),
+        KubernetesSettings(namespaces=WATCHED),
+        tenancy,
+    )
     await deps.start()
     port = free_port()
     server, task = await serve(create_app(deps), port)
@@ -190,12 +207,17 @@ async def gateway(
     await deps.stop()
 
 
+def home(tenant: str) -> str:
+    """The namespace a tenant's test deployments go to."""
+    return TENANTS[tenant][0]
+
+
 def requested(deployment_id: str, tenant: str = "acme", app: str = "web") -> DeploymentRequested:
     return DeploymentRequested(
         deployment_id=deployment_id,
         tenant=tenant,
         app=app,
-        namespace="default",
+        namespace=home(tenant),
         repository=app,
         tag="v1",
         image=f"{app}:v1",
@@ -205,8 +227,10 @@ def requested(deployment_id: str, tenant: str = "acme", app: str = "web") -> Dep
 async def new_deployment(
     store: EventStore, *events: Event, tenant: str = "acme", app: str = "web"
 ) -> tuple[str, list[int]]:
-    """A deployment with ``events`` after its request; returns its id and every position."""
+    """A deployment with ``events`` after its request, in the tenant's home namespace, its
+    app claimed as the gateway claims it; returns its id and every position."""
     dep = new_id()
+    await Ownership(store).claim_app(tenant, home(tenant), app, dep, CAUSE)
     result = await store.append(
         subjects.deployment(dep), [requested(dep, tenant, app), *events], cause=CAUSE, expected=0
     )

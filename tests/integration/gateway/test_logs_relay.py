@@ -20,6 +20,7 @@ from flightdeck.events import EventStore, subjects
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.runtime import processes
 from flightdeck.runtime.nats_server import NatsServer
+from flightdeck.runtime.ownership import Ownership
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
 from tests.integration.gateway.conftest import CAUSE, Gateway
 from tests.integration.gateway.test_logs_world import LogReader, Message
@@ -110,7 +111,7 @@ def key(m: Message) -> tuple[str, str]:
 async def test_sandbox_pods_through_the_relay_to_a_filtered_stream(
     gateway: Gateway, relay: Relays, kube: client.ApiClient
 ) -> None:
-    # arrange: the app belongs to acme; its two pods log (20 lines/s each, all levels)
+    # arrange: the app belongs to acme (so does gw-logs, conftest); its two pods log (20 lines/s each, all levels)
     request = DeploymentRequested(
         deployment_id="gw-logs-chatty",
         tenant="acme",
@@ -120,8 +121,8 @@ async def test_sandbox_pods_through_the_relay_to_a_filtered_stream(
         tag="v1",
         image=f"{APP}:v1",
     )
+    await Ownership(gateway.store).claim_app("acme", NAMESPACE, APP, request.deployment_id, CAUSE)
     await gateway.store.append(subjects.deployment(request.deployment_id), [request], cause=CAUSE)
-    await eventually(lambda: gateway.deps.read_model.app_owner(NAMESPACE, APP))
     await client.AppsV1Api(kube).create_namespaced_deployment(
         NAMESPACE, deployment(APP, "shop/chatty:v1", replicas=2)
     )

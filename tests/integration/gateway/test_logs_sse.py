@@ -178,22 +178,23 @@ async def test_a_bad_filter_is_a_400_with_a_code(
 
 
 async def test_another_tenants_app_answers_like_an_unknown_one(gateway: Gateway) -> None:
-    # arrange: globex deployed it first; acme deploys the same name later
+    # arrange: globex deployed the app in its namespace; acme asks for it there and in its own
     app = unique_app("theirs")
     await make_app(gateway, app, tenant="globex")
-    await make_app(gateway, app, tenant="acme")
-    await publish(gateway, app, many(app, "web-a", 1, "secret"))
+    await publish(gateway, app, many(app, "web-a", 1, "secret"), namespace="globex")
     async with gateway.client("acme-read") as client:
-        theirs = await client.get(f"/api/v1/logs/{app}/stream")
+        theirs = await client.get(f"/api/v1/logs/{app}/stream", params={"namespace": "globex"})
         unknown = await client.get(f"/api/v1/logs/{unique_app('nobody')}/stream")
-        page = await client.get(f"/api/v1/logs/{app}")
-    for response in (theirs, unknown, page):
+        page = await client.get(f"/api/v1/logs/{app}", params={"namespace": "globex"})
+        same_name = await client.get(f"/api/v1/logs/{app}/stream")
+    for response in (theirs, unknown, page, same_name):
         assert response.status_code == 404
         assert response.json()["errorCode"] == "APP_NOT_FOUND"
-    assert theirs.json()["message"].replace(app, "X") == unknown.json()["message"].replace(
-        unknown.json()["message"].split()[2], "X"
-    )
-    async with LogReader(gateway, f"/api/v1/logs/{app}/stream", who="globex-admin") as owner:
+    assert theirs.json()["message"].replace(app, "X").replace("globex", "N") == unknown.json()[
+        "message"
+    ].replace(unknown.json()["message"].split()[2], "X").replace("default", "N")
+    query = {"namespace": "globex"}
+    async with LogReader(gateway, f"/api/v1/logs/{app}/stream", query, who="globex-admin") as owner:
         assert await owner.wait_lines(1) == ["secret 0"]
 
 

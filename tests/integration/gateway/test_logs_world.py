@@ -34,16 +34,10 @@ def unique_app(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def make_app(gw: Gateway, app: str, tenant: str = "acme", namespace: str = "default") -> str:
-    """A deployment of ``app`` for ``tenant``, once the read model has it; returns its id."""
+async def make_app(gw: Gateway, app: str, tenant: str = "acme") -> str:
+    """A deployment of ``app`` for ``tenant`` in its home namespace, the app claimed as the
+    gateway claims it (so its logs are the tenant's at once); returns the deployment's id."""
     dep, _ = await new_deployment(gw.store, tenant=tenant, app=app)
-    if namespace != "default":
-        raise ValueError("new_deployment deploys to the default namespace")
-
-    async def owned() -> bool:
-        return await gw.deps.read_model.app_owner(namespace, app) is not None
-
-    await eventually(owned)
     return dep
 
 
@@ -82,11 +76,13 @@ def batch(
     )
 
 
-async def publish(gw: Gateway, app: str, *events: LogLinesCaptured | LogFollowLost) -> list[int]:
+async def publish(
+    gw: Gateway, app: str, *events: LogLinesCaptured | LogFollowLost, namespace: str = "default"
+) -> list[int]:
     """Append each event on its pod's subject; returns their positions."""
     out = []
     for event in events:
-        subject = subjects.pod_logs("default", app, event.pod)
+        subject = subjects.pod_logs(namespace, app, event.pod)
         result = await gw.store.append(subject, [event], cause=CAUSE)
         out.append(result.last_position)
     return out

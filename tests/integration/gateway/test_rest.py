@@ -165,8 +165,8 @@ async def test_aws_connection_is_validated_and_sealed(gateway: Gateway) -> None:
         assert accepted.status_code == 202, accepted.text
         image = accepted.json()["data"]["image"]
     assert image == f"{data['accountId']}.dkr.ecr.eu-west-1.amazonaws.com/web:v1"
-    async with gateway.client("globex-admin") as other:
-        refused = await other.post("/api/v1/deploy", json=deploy)
+    async with gateway.client("globex-admin") as other:  # in its own namespace
+        refused = await other.post("/api/v1/deploy", json={**deploy, "namespace": "globex"})
         assert_error(refused, 400, "CONNECTION_NOT_FOUND")
 
 

@@ -14,12 +14,18 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client, config
 
-from flightdeck.events import EventStore
+from flightdeck.events import Cause, EventStore
 from flightdeck.runtime.nats_server import NatsServer
+from flightdeck.runtime.ownership import Ownership
+from flightdeck.runtime.tenancy import protected_namespaces
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
-from tests.integration.pipeline.harness import NAMESPACE, Pipeline
+from tests.integration.pipeline.harness import NAMESPACE, TENANT, Pipeline
 
 SANDBOX = SandboxConfig(speed=20.0, timings=Timings(bookmark_interval=20.0))
+# Who owns what (ADR 0012): the orchestrator refuses a namespace its tenant does not own.
+UNWATCHED = "pipeline-unwatched"
+OTHERS = "pipeline-others"
+TENANTS = {TENANT: [NAMESPACE, UNWATCHED], "others": [OTHERS]}
 
 
 @pytest.fixture(scope="package")
@@ -80,6 +86,9 @@ async def pipeline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Pipeline]:
     logs = Path(tmp_path_factory.mktemp("pipeline-logs"))
+    await Ownership(store).record_configured(
+        TENANTS, Cause.root("user:tests"), protected=protected_namespaces("flightdeck")
+    )
     running = Pipeline(store, pipeline_sandbox, service_env(nats_server, pipeline_sandbox), logs)
     try:
         for name in ("k8s-watcher", "ecr-poller", "prober", "orchestrator"):

@@ -23,6 +23,7 @@ from tests.support.service_process import ServiceProcess
 from tests.support.waiting import eventually
 
 NAMESPACE = "pipeline"
+TENANT = "demo"  # start_deployment's tenant; it owns NAMESPACE (ADR 0012)
 TERMINAL = (DeploymentCompleted, DeploymentFailed, DeploymentCancelled)
 
 CONSUMERS = {
@@ -108,8 +109,9 @@ class Pipeline:
         kw.setdefault("stage_timeout_s", 30.0)
         kw.setdefault("overall_timeout_s", 90.0)
         kw.setdefault("verify_checks", 3)
+        kw.setdefault("namespace", NAMESPACE)
         return await start_deployment(
-            self.store, app=app, tag=tag, namespace=NAMESPACE, registry="registry.local", **kw
+            self.store, app=app, tag=tag, registry="registry.local", tenant=TENANT, **kw
         )
 
     async def events(self, deployment_id: str) -> list[Recorded[Any]]:

@@ -1,6 +1,6 @@
 """A projection built live, one event at a time with a crash in the middle, equals a rebuild.
 
-Hypothesis writes the histories: deployments, pods, monitors and tokens whose
+Hypothesis writes the histories: deployments, pods, monitors, tokens and tenancy whose
 events hit the same rows in random orders (valid lifecycles or not: the
 projection must be deterministic either way).
 """
@@ -29,6 +29,7 @@ from flightdeck.events.deployments import (
     TrafficSwitched,
 )
 from flightdeck.events.monitors import IncidentOpened, IncidentResolved, MonitorCreated
+from flightdeck.events.tenancy import AppClaimed, NamespaceAssigned, TenantCreated
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projector import Projector, rebuild
 from tests.integration.readmodel.support import caught_up, snapshot
@@ -135,6 +136,24 @@ def _others(run: str) -> st.SearchStrategy[tuple[str, Any]]:
             lambda k: (
                 subjects.access("acme"),
                 ApiTokenRevoked(token_id=f"{run}-{k}", tenant="acme"),
+            )
+        ),
+        keys.map(
+            lambda k: (
+                subjects.tenant(f"{run}-{k}"),
+                TenantCreated(tenant=f"{run}-{k}", namespaces=[f"{run}-ns"]),
+            )
+        ),
+        keys.map(  # several tenants on one namespace's subject: the first one stays
+            lambda k: (
+                subjects.namespace(f"{run}-ns"),
+                NamespaceAssigned(namespace=f"{run}-ns", tenant=f"{run}-{k}"),
+            )
+        ),
+        st.tuples(keys, keys).map(
+            lambda t: (
+                subjects.claim(f"{run}-ns", t[0]),
+                AppClaimed(tenant=t[1], namespace=f"{run}-ns", app=t[0], deployment_id=t[1]),
             )
         ),
     )

@@ -36,6 +36,9 @@ def test_empty_token_is_refused() -> None:
         (subjects.ops("t", "a"), streams.AUDIT),
         (subjects.access("t"), streams.AUDIT),
         (subjects.connections("t"), streams.AUDIT),
+        (subjects.tenant("t"), streams.AUDIT),
+        (subjects.namespace("ns"), streams.AUDIT),
+        (subjects.claim("ns", "a"), streams.AUDIT),
         (subjects.command("orchestrator", "cancel"), streams.COMMANDS),
     ],
 )

@@ -121,3 +121,15 @@ def test_follow_commands_become_rules_or_are_refused() -> None:
     ):
         with pytest.raises(InvalidCommand):
             rule_for(bad)
+
+
+def test_a_pod_is_only_ever_followed_under_its_own_namespace() -> None:
+    """Log subjects are per namespace and a namespace has one tenant (ADR 0012): a rule in
+    A's namespace that B's pod labels would match still never takes B's pod into A's app."""
+    rule = rule_for(FollowLogs(namespace="team-a", app="web", selector={"app": "web"}))
+    rules = {("team-a", "web"): rule}
+    mine = targets(pod({"app": "web"}, RUNNING, namespace="team-a", name="a"), ALL, rules, False)
+    theirs = targets(pod({"app": "web"}, RUNNING, namespace="team-b", name="b"), ALL, rules, False)
+
+    assert [(t.key.namespace, t.app) for t in mine] == [("team-a", "web")]
+    assert [(t.key.namespace, t.app) for t in theirs] == [("team-b", "web")]

@@ -29,6 +29,7 @@ from flightdeck.orchestrator.domain.inputs import (
     Busy,
     EffectDone,
     Observed,
+    Refused,
     Resume,
     Start,
     Tick,
@@ -122,6 +123,28 @@ def test_a_busy_app_fails_the_request_at_once() -> None:
             total_duration_ms=1000,
         )
     ]
+
+
+def test_a_refused_target_fails_the_request_before_anything_touches_the_cluster() -> None:
+    refused = Refused("NAMESPACE_PROTECTED", "namespace kube-system is reserved")
+    events, effects = Story().at(2).then(refused)
+    assert events == [
+        DeploymentFailed(
+            stage=Stage.ARTIFACT,
+            error_code="NAMESPACE_PROTECTED",
+            message="namespace kube-system is reserved",
+            rolled_back=False,
+            serving_colour=None,
+            total_duration_ms=2000,
+        )
+    ]
+    assert [type(e) for e in effects] == [fx.ReleaseApp]  # a no-op: the app was never claimed
+
+
+def test_a_refusal_after_the_start_changes_nothing() -> None:
+    s = Story()
+    s.then(Start(Colour.BLUE, None))
+    assert s.when(Refused("NAMESPACE_NOT_OWNED", "no")) == []
 
 
 # ---------------------------------------------------------------- artifact

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from flightdeck.events import Recorded
-from flightdeck.events.apps import AppClaimed, AppReleased
+from flightdeck.events.apps import AppReleased, AppSlotClaimed
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import Colour, DeploymentStatus
 from flightdeck.orchestrator.domain.slots import claim, fold_slots, release
@@ -44,7 +44,7 @@ def test_the_first_deployment_gets_blue() -> None:
 def test_the_next_deployment_gets_the_colour_not_serving() -> None:
     slots = fold_slots(
         recorded(
-            AppClaimed(
+            AppSlotClaimed(
                 namespace="apps",
                 app="web",
                 deployment_id="d1",
@@ -68,7 +68,7 @@ def test_the_next_deployment_gets_the_colour_not_serving() -> None:
 def test_a_held_app_cannot_be_claimed_and_only_its_holder_releases_it() -> None:
     slots = fold_slots(
         recorded(
-            AppClaimed(
+            AppSlotClaimed(
                 namespace="apps",
                 app="web",
                 deployment_id="d1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +29,12 @@ from flightdeck.events.deployments import (
     TrafficSwitched,
 )
 from flightdeck.events.monitors import IncidentOpened, IncidentResolved, MonitorCreated
+from flightdeck.events.tenancy import (
+    AppClaimed,
+    NamespaceAssigned,
+    TenantCreated,
+    TenantNamespacesAdded,
+)
 from flightdeck.readmodel.projections import PROJECTIONS
 from flightdeck.readmodel.rows import RowSet
 from tests.support.recorded import recorded
@@ -227,3 +234,44 @@ def test_every_projected_event_type_has_touches_and_apply() -> None:
         if projection is None:
             continue  # commands and logs are not projected
         project(recorded(subject, event))
+
+
+def test_tenancy_rows_say_who_owns_what_since_when_and_the_first_owner_stays() -> None:
+    rows = project(
+        recorded(
+            subjects.tenant("acme"),
+            TenantCreated(tenant="acme", namespaces=["web"]),
+            seconds=1,
+            actor="user:cli",
+        ),
+        recorded(subjects.namespace("web"), NamespaceAssigned(namespace="web", tenant="acme")),
+        recorded(subjects.tenant("acme"), TenantNamespacesAdded(tenant="acme", namespaces=["x"])),
+        recorded(subjects.namespace("x"), NamespaceAssigned(namespace="x", tenant="acme")),
+        # a second event on an owner's subject (never appended with expected=0) changes nothing
+        recorded(subjects.namespace("web"), NamespaceAssigned(namespace="web", tenant="evil")),
+        recorded(
+            subjects.claim("web", "shop"),
+            AppClaimed(tenant="acme", namespace="web", app="shop", deployment_id="d1"),
+            seconds=20,
+            actor="token:t1",
+        ),
+        recorded(
+            subjects.claim("web", "shop"),
+            AppClaimed(tenant="evil", namespace="web", app="shop", deployment_id="d2"),
+        ),
+    )
+    assert rows.get("tenants", ("acme",)) == {
+        "tenant": "acme",
+        "created_by": "user:cli",
+        "created_at": T0 + timedelta(seconds=1),
+    }
+    assert rows.get("namespace_owners", ("web",))["tenant"] == "acme"
+    assert rows.get("namespace_owners", ("x",))["tenant"] == "acme"
+    assert rows.get("app_owners", ("web", "shop")) == {
+        "namespace": "web",
+        "app": "shop",
+        "tenant": "acme",
+        "deployment_id": "d1",
+        "claimed_by": "token:t1",
+        "claimed_at": T0 + timedelta(seconds=20),
+    }

@@ -34,11 +34,13 @@ def sections() -> list[type[BaseSettings]]:
     from flightdeck.runtime.aws import AwsSettings
     from flightdeck.runtime.kube import KubernetesSettings
     from flightdeck.runtime.sealing import SecretsSettings
+    from flightdeck.runtime.tenancy import TenantSettings
 
     return [
         Settings,
         SecretsSettings,
         KubernetesSettings,
+        TenantSettings,
         AwsSettings,
         GatewayConfig,
         OrchestratorSettings,

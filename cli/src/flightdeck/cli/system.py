@@ -20,12 +20,13 @@ from rich.console import Console
 from flightdeck.cli.readiness import wait_http, wait_ready
 from flightdeck.cli.services import SERVICES
 from flightdeck.cli.supervisor import Supervisor
+from flightdeck.cli.tenants import record_at_start
 from flightdeck.events import Codec, EventStore, declare
 from flightdeck.events.apikeys import new_api_key
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.privatefiles import create_private, private_dir, tighten
-from flightdeck.runtime.settings import Settings
+from flightdeck.runtime.settings import Settings, load_section
 from flightdeck.sandbox import Sandbox, SandboxConfig
 
 
@@ -64,6 +65,15 @@ def secrets_key(state: Path) -> str:
 def dev_token(state: Path) -> str:
     """The embedded default's admin API key (tenant ``dev``), the same across restarts."""
     return _kept(state / "dev-token", new_api_key)
+
+
+def dev_tenant(env: dict[str, str]) -> str | None:
+    """The dev key's tenant when the gateway runs in dev mode: it owns ``default``."""
+    from flightdeck.gateway.config import GatewayConfig
+
+    if env.get("FLIGHTDECK_GATEWAY__DEV_MODE", "").lower() not in ("true", "1", "yes", "on"):
+        return None
+    return load_section(GatewayConfig).dev_tenant
 
 
 def gateway_url(env: dict[str, str]) -> str:
@@ -142,10 +152,10 @@ async def running_system(
 
         nc = await connect(url, "flightdeck-cli")
         stack.push_async_callback(nc.close)
-        await EventStore(nc, Codec("/flightdeck/cli")).ensure_streams(
-            declare(settings.streams.to_stream_settings())
-        )
+        store = EventStore(nc, Codec("/flightdeck/cli"))
+        await store.ensure_streams(declare(settings.streams.to_stream_settings()))
         env = service_env(dict(os.environ), state, endpoints)
+        await record_at_start(store, console, dev_tenant=dev_tenant(env))
         endpoints = dataclasses.replace(
             endpoints,
             gateway_url=gateway_url(env),

@@ -12,7 +12,8 @@ from flightdeck.cli.demo import run_demo
 from flightdeck.cli.output import console, fail
 from flightdeck.cli.system import running_system
 from flightdeck.runtime import eventloop
-from flightdeck.runtime.settings import ConfigError, Settings, load_settings
+from flightdeck.runtime.settings import ConfigError, Settings, load_section, load_settings
+from flightdeck.runtime.tenancy import TenantSettings
 
 
 async def run_up(
@@ -57,7 +58,7 @@ async def run_up(
             await stop.wait()
             console.print("stopping…")
         return code
-    except TimeoutError as exc:
+    except (TimeoutError, ConfigError) as exc:
         console.print(f"[bold red]✗ {exc}[/]")
         return 1
     finally:
@@ -79,6 +80,7 @@ def up(
     """Start NATS, the sandbox and every service on this machine; Ctrl-C stops them all."""
     try:
         settings = load_settings()
+        load_section(TenantSettings)
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
     if demo and no_sandbox:

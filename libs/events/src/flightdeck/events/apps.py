@@ -13,7 +13,7 @@ from flightdeck.events.base import Event
 from flightdeck.events.deployments import Colour, DeploymentStatus
 
 
-class AppClaimed(Event, frozen=True, kw_only=True, tag="app.claimed"):
+class AppSlotClaimed(Event, frozen=True, kw_only=True, tag="app.claimed"):
     """``deployment_id`` now owns the app; it deploys into ``colour``."""
 
     namespace: str
@@ -33,4 +33,4 @@ class AppReleased(Event, frozen=True, kw_only=True, tag="app.released"):
     serving_colour: Colour | None
 
 
-AppEvent = AppClaimed | AppReleased
+AppEvent = AppSlotClaimed | AppReleased

@@ -199,6 +199,42 @@ class EventStore:
         messages = [self.codec.encode(subject, event, cause) for event in events]
         return await self._append_messages(subject, messages, expected)
 
+    async def append_together(
+        self, appends: Sequence[tuple[str, Message, int | None]], *, cause: Cause
+    ) -> AppendResult:
+        """One event on each of several aggregates of one stream, all or nothing.
+
+        Each ``(subject, event, expected)`` is checked against its own subject's
+        last position, in one atomic batch: e.g. a tenant and every namespace it
+        takes, each with ``expected=0``, so no namespace ever gets two tenants.
+
+        Returns:
+            Where the events landed (``subject``: the last one's).
+
+        Raises:
+            ConcurrencyError: one of the subjects moved past its ``expected`` (its
+                ``subject`` lists them all); nothing was stored.
+            AppendError: the server refused the batch or never acknowledged it.
+        """
+        if not appends:
+            raise ValueError("append_together needs at least one event")
+        if len(appends) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} events fit one atomic append")
+        if len({stream_for_subject(subject) for subject, _, _ in appends}) != 1:
+            raise ValueError("an atomic append stays within one stream")
+        messages = []
+        for subject, event, expected in appends:
+            m = self.codec.encode(subject, event, cause)
+            if expected is not None:
+                check = {api.Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value: str(expected)}
+                m = OutgoingMessage(m.subject, m.payload, {**m.headers, **check}, m.id)
+            messages.append(m)
+        try:
+            return await self._append_messages(messages[-1].subject, messages, None)
+        except ConcurrencyError as exc:
+            subjects = ", ".join(subject for subject, _, _ in appends)
+            raise ConcurrencyError(subjects, -1, exc.actual) from None
+
     async def _append_messages(
         self, subject: str, messages: list[OutgoingMessage], expected: int | None
     ) -> AppendResult:

@@ -24,6 +24,7 @@ from flightdeck.events.deployments import DeploymentEvent
 from flightdeck.events.logs import LogEvent
 from flightdeck.events.monitors import MonitorEvent
 from flightdeck.events.probes import ProbeEvent
+from flightdeck.events.tenancy import TenancyEvent
 
 DAY = 86_400.0
 
@@ -71,7 +72,7 @@ UNIONS: dict[str, Any] = {
     LOGS: LogEvent,
     PROBES: ProbeEvent,
     MONITORS: MonitorEvent,
-    AUDIT: AuditEvent,
+    AUDIT: AuditEvent | TenancyEvent,
     COMMANDS: CommandMessage,
     DEAD_LETTERS: DeadLetterEvent,
 }
@@ -88,6 +89,9 @@ _AREAS: dict[str, str] = {
     "ops": AUDIT,
     "access": AUDIT,
     "conn": AUDIT,
+    "tenant": AUDIT,
+    "namespace": AUDIT,
+    "claim": AUDIT,
 }
 
 

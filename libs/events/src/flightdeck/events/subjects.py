@@ -114,7 +114,33 @@ def connections(tenant: str) -> str:
 
 ALL_CONNECTIONS = f"{EVENTS}.conn.>"
 
-ALL_AUDIT = (f"{EVENTS}.ops.>", ALL_ACCESS, ALL_CONNECTIONS)
+
+def tenant(name: str) -> str:
+    """A tenant's own aggregate: created, namespaces added (ADR 0012)."""
+    return f"{EVENTS}.tenant.{token(name)}"
+
+
+def namespace(name: str) -> str:
+    """Which tenant owns a namespace: one event, the first writer's (ADR 0012)."""
+    return f"{EVENTS}.namespace.{token(name)}"
+
+
+def claim(namespace: str, app: str) -> str:
+    """Which tenant deployed an app first: one event (ADR 0012)."""
+    return f"{EVENTS}.claim.{token(namespace)}.{token(app)}"
+
+
+ALL_TENANTS = f"{EVENTS}.tenant.>"
+ALL_NAMESPACES = f"{EVENTS}.namespace.>"
+ALL_CLAIMS = f"{EVENTS}.claim.>"
+ALL_AUDIT = (
+    f"{EVENTS}.ops.>",
+    ALL_ACCESS,
+    ALL_CONNECTIONS,
+    ALL_TENANTS,
+    ALL_NAMESPACES,
+    ALL_CLAIMS,
+)
 
 
 def command(service: str, name: str) -> str:

@@ -244,6 +244,37 @@ ops_actions = Table(
     _time("at", nullable=False),
 )
 
+# Tenancy (ADR 0012), from FD_AUDIT: who owns what, and since when.
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("created_by", String(128)),
+    _time("created_at", nullable=False),
+)
+
+namespace_owners = Table(
+    "namespace_owners",
+    metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("assigned_by", String(128)),
+    _time("assigned_at", nullable=False),
+    Index("ix_namespace_owners_tenant", "tenant"),
+)
+
+app_owners = Table(
+    "app_owners",
+    metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("app", String(128), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("deployment_id", String(64), nullable=False),  # the first deployment, the claim's
+    Column("claimed_by", String(128)),
+    _time("claimed_at", nullable=False),
+    Index("ix_app_owners_tenant", "tenant"),
+)
+
 checkpoints = Table(
     "projector_checkpoints",
     metadata,
@@ -266,4 +297,7 @@ PROJECTED = (
     connections,
     api_tokens,
     ops_actions,
+    tenants,
+    namespace_owners,
+    app_owners,
 )

@@ -31,8 +31,11 @@ from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
 from flightdeck.readmodel.database import Database
 from flightdeck.runtime.aws import AwsSettings
+from flightdeck.runtime.kube import KubernetesSettings
+from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.sealing import Sealer, SecretsSettings, derive_key, master_key
 from flightdeck.runtime.settings import load_section
+from flightdeck.runtime.tenancy import TenantSettings
 
 log = structlog.get_logger(__name__)
 
@@ -56,10 +59,14 @@ class Deps:
     github: GitHub
     tokens: TokenDirectory
     ticket_key: bytes
+    ownership: Ownership
+    protected: frozenset[str]
+    """Namespaces nobody may deploy to (ADR 0012)."""
+    watched: frozenset[str]
+    """Namespaces the k8s-watcher watches: a deployment elsewhere could never finish."""
     projector: Any = None
     admission: asyncio.Lock = field(default_factory=asyncio.Lock)
     requested: dict[str, float] = field(default_factory=dict)
-    deployment_tenants: dict[str, str] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def active_deployments(self) -> int:
@@ -107,9 +114,13 @@ def build(
     database: Database,
     secrets: SecretsSettings | None = None,
     aws: AwsSettings | None = None,
+    k8s: KubernetesSettings | None = None,
+    tenancy: TenantSettings | None = None,
 ) -> Deps:
     secrets = secrets or load_section(SecretsSettings)
     aws = aws or load_section(AwsSettings)
+    k8s = k8s or load_section(KubernetesSettings)
+    tenancy = tenancy or load_section(TenantSettings)
     master = master_key(secrets, dev_mode=config.dev_mode)
     metrics = Metrics()
     read_model = ReadModel(database)
@@ -134,5 +145,8 @@ def build(
             read_model, ttl_s=config.token_cache_s, on_revoked=connections.close_token
         ),
         ticket_key=derive_key(master, "stream-tickets"),
+        ownership=Ownership(store),
+        protected=tenancy.protected(),
+        watched=frozenset(k8s.namespace_list()),
         projector=projector,
     )

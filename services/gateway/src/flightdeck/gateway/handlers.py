@@ -17,6 +17,7 @@ from flightdeck.events.connections import read_connections
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import deploy as planning
+from flightdeck.gateway.domain import ownership
 from flightdeck.gateway.domain.auth import Principal, hash_token, sign_ticket
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.schemas import (
@@ -29,6 +30,7 @@ from flightdeck.gateway.schemas import (
     StreamTicket,
 )
 from flightdeck.runtime.sealing import connection_binding
+from flightdeck.runtime.tenancy import deploy_refusal
 
 
 def _cause(principal: Principal) -> Cause:
@@ -36,8 +38,10 @@ def _cause(principal: Principal) -> Cause:
 
 
 async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> DeployAccepted:
-    """Validate, resolve the source, then append ``DeploymentRequested``; the pipeline runs it."""
+    """Validate, check ownership, resolve the source, then claim the app (the first time)
+    and append ``DeploymentRequested``; the pipeline runs it."""
     planning.check_source(req)
+    claimed = await _check_target(deps, who, req.namespace, req.app_name)
     aws_account = None
     if req.aws_connection_id is not None:
         row = await deps.read_model.connection(who.tenant, req.aws_connection_id, "aws")
@@ -55,6 +59,8 @@ async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> Deplo
                 f"{deps.config.deploy_concurrency} deployments are already in progress; retry later",
             )
         deployment_id = new_id()
+        if not claimed:
+            await _claim(deps, who, req.namespace, req.app_name, deployment_id)
         event = planning.plan(
             req,
             deployment_id=deployment_id,
@@ -75,6 +81,37 @@ async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> Deplo
         events_url=f"{base}/events",
         result_url=f"{base}/result",
     )
+
+
+async def _check_target(deps: Deps, who: Principal, namespace: str, app: str) -> bool:
+    """Refuse a namespace or app that is not ``who``'s (ADR 0012); ``True`` if the app is
+    already claimed by ``who``.
+
+    A foreign, reserved or unknown namespace costs the same one lookup and gets the
+    same answer; the app's claim is read only in the caller's own namespace.
+    """
+    owner = await deps.ownership.namespace_owner(namespace)
+    app_owner = None
+    if owner == who.tenant:
+        app_owner = await deps.ownership.app_owner(namespace, app)
+    refusal = deploy_refusal(
+        who.tenant,
+        namespace,
+        namespace_owner=owner,
+        app_owner=app_owner,
+        protected=deps.protected,
+        watched=deps.watched,
+    )
+    if refusal is not None:
+        raise ownership.refused(refusal, namespace)
+    return app_owner is not None
+
+
+async def _claim(deps: Deps, who: Principal, namespace: str, app: str, deployment_id: str) -> None:
+    """``AppClaimed`` with ``expected=0``: of two first deployments at once, one claims."""
+    winner = await deps.ownership.claim_app(who.tenant, namespace, app, deployment_id, _cause(who))
+    if winner != who.tenant:  # cannot happen while the namespace is ours; refuse all the same
+        raise ownership.namespace_not_found(namespace)
 
 
 async def _resolve_branch(
@@ -200,15 +237,10 @@ async def check_deployment_visible(deps: Deps, who: Principal, deployment_id: st
     """``DEPLOYMENT_NOT_FOUND`` unless the deployment exists in ``who``'s tenant.
 
     Read from the deployment's first event (one direct get), not the read
-    model, so a client may open the stream right after ``POST /deploy``.
+    model, so a client may open the stream right after ``POST /deploy``. Never
+    cached: another tenant's deployment and an unknown id cost the same lookup.
     """
-    tenant = deps.deployment_tenants.get(deployment_id)
-    if tenant is None:
-        first = await deps.store.read_first(subjects.deployment(deployment_id))
-        if first is not None and isinstance(first.event, DeploymentRequested):
-            tenant = first.event.tenant
-            if len(deps.deployment_tenants) > 100_000:
-                deps.deployment_tenants.clear()
-            deps.deployment_tenants[deployment_id] = tenant
+    first = await deps.store.read_first(subjects.deployment(deployment_id))
+    tenant = first.event.tenant if first and isinstance(first.event, DeploymentRequested) else None
     if tenant != who.tenant:
         raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")

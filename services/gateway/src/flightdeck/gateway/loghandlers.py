@@ -6,15 +6,14 @@ Controllers and the WebSocket decode requests and call these; these never see HT
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flightdeck.events import streams, subjects
+from flightdeck.events import subjects
 from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.domain import ownership
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.domain.logfilter import (
@@ -38,29 +37,17 @@ from flightdeck.gateway.domain.rendering import ClientFilter, Renderer
 
 DEFAULT_TAIL = 1_000
 """History of a stream opened without ``since``, ``tail`` or a resume point."""
-PROJECTOR_WAIT_S = 2.0
-"""How long an unknown app waits for the read model to catch up (read-your-writes)."""
 
 
 async def check_app_visible(deps: Deps, who: Principal, namespace: str, app: str) -> None:
-    """``APP_NOT_FOUND`` unless the app belongs to ``who``'s tenant (ADR 0011).
+    """``APP_NOT_FOUND`` unless ``who``'s tenant claimed the app (ADR 0012).
 
-    An app belongs to the tenant of its first deployment in the read model. A
-    client may ask right after ``POST /deploy``: an app not found yet waits
-    (briefly) for the projector to reach the deployments stream's end, then
-    looks again, so another tenant's app and an unknown one answer alike.
+    One direct get of the app's claim, whoever asks: another tenant's app and an
+    unknown one cost the same and answer alike. The gateway claims an app before
+    it answers the first ``POST /deploy``, so a client may ask right after.
     """
-    owner = await deps.read_model.app_owner(namespace, app)
-    if owner is None:
-        target = await deps.store.stream_last_position(streams.DEPLOYMENTS)
-        deadline = time.monotonic() + PROJECTOR_WAIT_S
-        while await deps.read_model.projected_upto(streams.DEPLOYMENTS) < target:
-            if time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.02)
-        owner = await deps.read_model.app_owner(namespace, app)
-    if owner != who.tenant:
-        raise ApiError(ErrorCode.APP_NOT_FOUND, f"no app {app} in namespace {namespace}")
+    if await deps.ownership.app_owner(namespace, app) != who.tenant:
+        raise ownership.app_not_found(namespace, app)
 
 
 def checked_filter(f: LogFilter, tail: int | None = None) -> LineFilter:

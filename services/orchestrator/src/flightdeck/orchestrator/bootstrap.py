@@ -12,11 +12,14 @@ from flightdeck.orchestrator import handlers
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
 from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
+from flightdeck.orchestrator.adapters.tenancy import TenancyGate
 from flightdeck.orchestrator.config import OrchestratorSettings
 from flightdeck.orchestrator.pipeline import Pipeline
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.kube import KubernetesSettings, api_client
+from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.settings import load_section
+from flightdeck.runtime.tenancy import TenantSettings
 
 SERVICE = "orchestrator"
 CANCEL = subjects.command(SERVICE, "cancel")
@@ -43,9 +46,11 @@ async def build(
     settings: OrchestratorSettings | None = None,
     k8s: KubernetesSettings | None = None,
     clock: Callable[[], datetime] = utc_now,
+    tenancy: TenantSettings | None = None,
 ) -> Orchestrator:
     settings = settings or load_section(OrchestratorSettings)
     k8s = k8s or load_section(KubernetesSettings)
+    tenancy = tenancy or load_section(TenantSettings)
     kube = Kubernetes(await api_client(k8s), k8s.request_timeout_s)
     slots = AppSlots(store)
     pipeline = Pipeline(
@@ -55,6 +60,7 @@ async def build(
         EffectRunner(store, kube, slots),
         settings.policy(),
         clock,
+        TenancyGate(Ownership(store), tenancy.protected(), frozenset(k8s.namespace_list())),
     )
     return Orchestrator(pipeline, kube, settings, consumer_specs(pipeline, settings))
 

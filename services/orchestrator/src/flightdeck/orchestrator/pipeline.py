@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from flightdeck.events import Cause, ConcurrencyError, EventStore, Recorded, subjects
-from flightdeck.events.apps import AppClaimed
+from flightdeck.events.apps import AppSlotClaimed
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import (
     DeploymentCancelled,
@@ -29,10 +29,11 @@ from flightdeck.events.deployments import (
 )
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments, Loaded
 from flightdeck.orchestrator.adapters.effects import EffectRunner
+from flightdeck.orchestrator.adapters.tenancy import TenancyGate
 from flightdeck.orchestrator.adapters.timers import Timers
 from flightdeck.orchestrator.domain.decide import decide
 from flightdeck.orchestrator.domain.effects import effects, observations_wanted, release_app
-from flightdeck.orchestrator.domain.inputs import Busy, Input, Resume, Start, Tick
+from flightdeck.orchestrator.domain.inputs import Busy, Input, Refused, Resume, Start, Tick
 from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.domain.state import Deployment
 from flightdeck.orchestrator.domain.timing import next_wakeup
@@ -56,8 +57,10 @@ class Pipeline:
         runner: EffectRunner,
         policy: Policy,
         clock: Callable[[], datetime],
+        tenancy: TenancyGate,
     ) -> None:
         self.store = store
+        self.tenancy = tenancy
         self.deployments = deployments
         self.slots = slots
         self.runner = runner
@@ -71,13 +74,16 @@ class Pipeline:
     # ------------------------------------------------------------ entry points
 
     async def request(self, recorded: Recorded[Any]) -> None:
-        """A new deployment: claim its app (and colour), then start it."""
+        """A new deployment: check its target's tenancy, claim its app (and colour), then
+        start it; a refused target fails it without a claim or a cluster write."""
         deployment_id = recorded.event.deployment_id
         async with self._lock(deployment_id):
             loaded = await self.deployments.load(deployment_id)
             if loaded is None or loaded.state.status is not DeploymentStatus.PENDING:
                 return
-            given = await self._claim(loaded.state, recorded.id)
+            given: Start | Busy | Refused | None = await self.tenancy.refusal(loaded.state.request)
+            if given is None:
+                given = await self._claim(loaded.state, recorded.id)
             await self._advance(deployment_id, given, recorded.id, 0)
 
     async def advance(self, deployment_id: str, given: Input, trigger: str | None) -> None:
@@ -103,7 +109,7 @@ class Pipeline:
         open_ids = [
             r.event.deployment_id
             for r in await self.store.read_latest(subjects.ALL_APPS)
-            if isinstance(r.event, AppClaimed)
+            if isinstance(r.event, AppSlotClaimed)
         ]
         gate = asyncio.Semaphore(_SCAN_CONCURRENCY)
 

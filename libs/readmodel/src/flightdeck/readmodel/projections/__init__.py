@@ -14,6 +14,7 @@ from flightdeck.readmodel.projections import (
     deployments,
     monitors,
     probes,
+    tenancy,
 )
 from flightdeck.readmodel.projections.base import Projection
 
@@ -24,6 +25,7 @@ PROJECTIONS: dict[type, Projection] = {
     **probes.PROJECTIONS,
     **monitors.PROJECTIONS,
     **access.PROJECTIONS,
+    **tenancy.PROJECTIONS,
 }
 
 __all__ = ["PROJECTIONS", "Projection"]

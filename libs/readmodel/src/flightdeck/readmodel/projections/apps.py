@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flightdeck.events.apps import AppClaimed, AppReleased
+from flightdeck.events.apps import AppReleased, AppSlotClaimed
 from flightdeck.events.envelope import Recorded
 from flightdeck.readmodel.projections.base import Projection, Touch
 from flightdeck.readmodel.rows import RowSet
@@ -17,7 +17,7 @@ def _app(recorded: Recorded[Any]) -> list[Touch]:
 
 
 def claimed(rows: RowSet, recorded: Recorded[Any]) -> None:
-    e: AppClaimed = recorded.event
+    e: AppSlotClaimed = recorded.event
     key = (e.namespace, e.app)
     before = rows.get(APPS, key) or {}
     rows.put(
@@ -55,6 +55,6 @@ def released(rows: RowSet, recorded: Recorded[Any]) -> None:
 
 
 PROJECTIONS: dict[type, Projection] = {
-    AppClaimed: Projection(_app, claimed),
+    AppSlotClaimed: Projection(_app, claimed),
     AppReleased: Projection(_app, released),
 }

@@ -68,24 +68,6 @@ class ReadModel:
         total = await self._one(select(func.count().label("n")).select_from(d).where(*where))
         return rows, int(total["n"]) if total else 0
 
-    async def app_owner(self, namespace: str, app: str) -> str | None:
-        """The tenant that owns an app: the tenant of its first deployment (ADR 0011)."""
-        d = t.deployments
-        query = (
-            select(d.c.tenant)
-            .where(d.c.namespace == namespace, d.c.app == app)
-            .order_by(d.c.created_at, d.c.id)
-            .limit(1)
-        )
-        row = await self._one(query)
-        return str(row["tenant"]) if row is not None else None
-
-    async def projected_upto(self, stream: str) -> int:
-        """The lowest checkpoint any projector keeps for ``stream`` (0: none yet)."""
-        c = t.checkpoints
-        row = await self._one(select(func.min(c.c.position).label("p")).where(c.c.stream == stream))
-        return int(row["p"]) if row is not None and row["p"] is not None else 0
-
     async def active_deployments(self, statuses: tuple[str, ...]) -> set[str]:
         d = t.deployments
         return {r["id"] for r in await self._all(select(d.c.id).where(d.c.status.in_(statuses)))}

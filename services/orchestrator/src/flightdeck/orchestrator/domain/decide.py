@@ -31,6 +31,7 @@ from flightdeck.orchestrator.domain.inputs import (
     EffectDone,
     Input,
     Observed,
+    Refused,
     Resume,
     Start,
     Tick,
@@ -84,6 +85,23 @@ def _busy(s: Deployment, given: Busy, now: datetime, policy: Policy) -> Events:
             message=f"deployment {given.holder} of {s.request.app} is still running",
             rolled_back=False,
             serving_colour=given.serving,
+            total_duration_ms=ms(now - s.requested_at),
+        )
+    ]
+
+
+def _refused(s: Deployment, given: Refused, now: datetime, policy: Policy) -> Events:
+    """Defence in depth behind the gateway: a reserved namespace, or one that is not the
+    deployment's tenant's, fails the deployment with its code before any cluster write."""
+    if s.status is not DeploymentStatus.PENDING:
+        return []
+    return [
+        DeploymentFailed(
+            stage=Stage.ARTIFACT,
+            error_code=given.code,
+            message=given.message,
+            rolled_back=False,
+            serving_colour=None,
             total_duration_ms=ms(now - s.requested_at),
         )
     ]
@@ -235,6 +253,7 @@ def _cancel(s: Deployment, given: CancelDeployment, now: datetime, policy: Polic
 _HANDLERS: dict[type, Callable[[Deployment, Any, datetime, Policy], Events]] = {
     Start: _start,
     Busy: _busy,
+    Refused: _refused,
     EffectDone: _effect_done,
     Tick: _tick,
     Resume: _resume,

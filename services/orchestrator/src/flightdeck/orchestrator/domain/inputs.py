@@ -38,6 +38,14 @@ class Busy:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """Tenancy forbids the target (ADR 0012): fail before touching the cluster."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Observed:
     """Another service's event; ``position`` orders observations of one object."""
 
@@ -71,4 +79,4 @@ class EffectDone:
     permanent: bool = False
 
 
-Input = Start | Busy | Observed | Tick | Resume | EffectDone | CancelDeployment
+Input = Start | Busy | Refused | Observed | Tick | Resume | EffectDone | CancelDeployment

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flightdeck.events import Recorded
-from flightdeck.events.apps import AppClaimed, AppReleased
+from flightdeck.events.apps import AppReleased, AppSlotClaimed
 from flightdeck.events.deployments import Colour, DeploymentStatus
 
 
@@ -33,19 +33,19 @@ def fold_slots(records: list[Recorded[Any]]) -> Slots:
 
 def evolve_slots(slots: Slots, recorded: Recorded[Any]) -> Slots:
     e = recorded.event
-    if isinstance(e, AppClaimed):
+    if isinstance(e, AppSlotClaimed):
         slots = replace(slots, holder=e.deployment_id, colour=e.colour, previous=e.previous_colour)
     elif isinstance(e, AppReleased) and e.deployment_id == slots.holder:
         slots = replace(slots, holder=None, colour=None, previous=None, serving=e.serving_colour)
     return replace(slots, position=recorded.position)
 
 
-def claim(slots: Slots, namespace: str, app: str, deployment_id: str) -> AppClaimed | None:
+def claim(slots: Slots, namespace: str, app: str, deployment_id: str) -> AppSlotClaimed | None:
     """The claim to append, or ``None`` when the app is already held (by anyone)."""
     if slots.holder is not None:
         return None
     colour = slots.serving.other() if slots.serving is not None else Colour.BLUE
-    return AppClaimed(
+    return AppSlotClaimed(
         namespace=namespace,
         app=app,
         deployment_id=deployment_id,
