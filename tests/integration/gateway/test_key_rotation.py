@@ -27,6 +27,7 @@ from flightdeck.gateway.config import GatewayConfig
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
+from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.sealing import Sealer, SecretsSettings, connection_binding, derive_key
 from tests.integration.gateway.conftest import GITHUB_SHA, GITHUB_TOKEN, create_token
 from tests.integration.gateway.instances import another_gateway
@@ -47,6 +48,10 @@ async def own(tmp_path: Path) -> AsyncIterator[tuple[NatsServer, NATS, EventStor
     nc = await connect(server.url, "rotation-tests")
     store = EventStore(nc, Codec("/flightdeck/tests"))
     await store.ensure_streams(declare())
+    # the rotating tenant deploys into a namespace of its own (ADR 0012)
+    await Ownership(store).record_tenant(
+        TENANT, ["default"], Cause.root("user:tests"), protected=frozenset()
+    )
     yield server, nc, store
     await nc.close()
     server.stop()
