@@ -24,15 +24,18 @@ from flightdeck.k8s_watcher.adapters.publisher import Publisher
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
 from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
+from flightdeck.orchestrator.adapters.tenancy import TenancyGate
 from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.pipeline import Pipeline
 from flightdeck.orchestrator.sample import start_deployment
 from flightdeck.runtime.consumers import Consumers, ConsumerSpec
+from flightdeck.runtime.ownership import Ownership
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 CAUSE = Cause.root("user:tests")
+TENANT, NAMESPACE = "poisoned", "poison"  # the tenant owns the namespace (ADR 0012)
 GARBAGE = b"\x00\xffnot an event{"
 
 
@@ -63,16 +66,23 @@ async def kube() -> AsyncIterator[Kubernetes]:
 def orchestrator(store: EventStore, kube: Kubernetes, clock: Callable[[], datetime]) -> Pipeline:
     """A fresh orchestrator: empty caches, as after a restart."""
     slots = AppSlots(store)
+    gate = TenancyGate(Ownership(store), protected=frozenset(), watched=None)
     return Pipeline(
-        store, Deployments(store), slots, EffectRunner(store, kube, slots), Policy(), clock
+        store, Deployments(store), slots, EffectRunner(store, kube, slots), Policy(), clock, gate
     )
 
 
 async def started(store: EventStore, kube: Kubernetes, clock: Clock) -> tuple[str, str]:
     """A deployment of a fresh app, claimed and waiting in Artifact (60 s stage deadline)."""
     app = f"poison-{new_id()[:8].lower()}"
+    await Ownership(store).record_tenant(TENANT, [NAMESPACE], CAUSE, protected=frozenset())
     deployment = await start_deployment(
-        store, app=app, namespace="poison", stage_timeout_s=60.0, overall_timeout_s=600.0
+        store,
+        app=app,
+        tenant=TENANT,
+        namespace=NAMESPACE,
+        stage_timeout_s=60.0,
+        overall_timeout_s=600.0,
     )
     first = orchestrator(store, kube, clock)
     try:

@@ -45,7 +45,12 @@ GITHUB_SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
 CAUSE = Cause.root("user:tests")
 # Who owns which namespaces in this run's event store (ADR 0012); the first is each
 # tenant's home, where its test deployments go. "unwatched" is owned but not watched.
-TENANTS = {"acme": ["default", "gw-logs", "unwatched"], "globex": ["globex"]}
+TENANTS = {
+    "acme": ["default", "gw-logs", "unwatched"],
+    "globex": ["globex"],
+    "revocable": ["revocable"],
+    "ticketed": ["ticketed"],
+}
 WATCHED = "default,gw-logs,globex"
 
 

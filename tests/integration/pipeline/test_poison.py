@@ -38,12 +38,11 @@ from flightdeck.readmodel.database import open_database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import SecretsSettings
 from tests.integration.gateway.conftest import create_token, free_port, serve
-from tests.integration.pipeline.harness import NAMESPACE, Pipeline, summary
+from tests.integration.pipeline.harness import NAMESPACE, TENANT, Pipeline, summary
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-TENANT = "poison"
 OVERALL_S = 60.0
 
 # What a careless or hostile publisher might store: each kind takes another decoder path.
@@ -159,7 +158,6 @@ async def test_garbage_on_every_stream_wedges_no_deployment(
         await pipeline.deploy(
             app,
             "v1",
-            tenant=TENANT,
             **{"stage_timeout_s": 30.0, "overall_timeout_s": OVERALL_S, **plans[app][0]},
         )
         for app in apps
