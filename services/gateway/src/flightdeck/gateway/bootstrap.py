@@ -25,6 +25,7 @@ from flightdeck.gateway.adapters.queries import ReadModel
 from flightdeck.gateway.adapters.tokens import TokenDirectory
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
+from flightdeck.gateway.domain.limits import Limit
 from flightdeck.readmodel.database import Database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import Sealer, SecretsSettings, derive_key, master_key
@@ -54,22 +55,28 @@ class Deps:
     ticket_key: bytes
     projector: Any = None
     admission: asyncio.Lock = field(default_factory=asyncio.Lock)
-    requested: dict[str, float] = field(default_factory=dict)
+    requested: dict[str, tuple[float, str]] = field(default_factory=dict)
     deployment_tenants: dict[str, str] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def active_deployments(self) -> int:
-        """Deployments in progress: the read model's, plus ones it has not seen yet."""
+    async def active_deployments(self, tenant: str) -> tuple[int, int]:
+        """Deployments in progress, ``tenant``'s and everyone's: the read model's, plus
+        the ones this gateway accepted that it has not seen yet."""
         active = await self.read_model.active_deployments(ACTIVE_STATUSES)
         now = time.monotonic()
-        for dep_id, at in list(self.requested.items()):
+        for dep_id, (at, _) in list(self.requested.items()):
             if now - at > _PENDING_GRACE_S:
                 del self.requested[dep_id]
         unseen = [d for d in self.requested if d not in active]
-        known = await self.read_model.known_deployments(unseen)
-        for dep_id in known:
+        for dep_id in await self.read_model.known_deployments(unseen):
             self.requested.pop(dep_id, None)
-        return len(active) + len(unseen) - len(known)
+        owners = list(active.values()) + [
+            owner for d, (_, owner) in self.requested.items() if d not in active
+        ]
+        return owners.count(tenant), len(owners)
+
+    def deploy_limit(self) -> Limit:
+        return Limit(self.config.deploy_concurrency_per_tenant, self.config.deploy_concurrency)
 
     async def start(self) -> None:
         """Background work: the connection ticker and, if configured, the projector."""
@@ -112,7 +119,11 @@ def build(
         database=database,
         read_model=read_model,
         hub=Hub(store, metrics),
-        connections=Connections(config.max_connections, metrics, freeze_gc=config.gc_freeze),
+        connections=Connections(
+            Limit(config.max_connections_per_tenant, config.max_connections),
+            metrics,
+            freeze_gc=config.gc_freeze,
+        ),
         metrics=metrics,
         sealer=Sealer({secrets.key_id: derive_key(master, "sealing")}, secrets.key_id),
         sts=Sts(aws.endpoint_url, config.upstream_timeout_s),

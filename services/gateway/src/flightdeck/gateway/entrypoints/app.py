@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.entrypoints.auth import current_principal
+from flightdeck.gateway.entrypoints.bodies import json_body
 from flightdeck.gateway.entrypoints.controllers.connections import (
     AwsConnectionController,
     ConnectionListController,
@@ -30,6 +31,8 @@ from flightdeck.gateway.entrypoints.controllers.streams import (
     websocket_endpoint,
 )
 from flightdeck.gateway.entrypoints.errors import EXCEPTION_HANDLERS
+from flightdeck.gateway.entrypoints.openapi import amend
+from flightdeck.gateway.schemas import AwsConnectionCreate, DeployCreate, GithubConnectionCreate
 
 VERSION = "0.1.0"
 
@@ -66,6 +69,8 @@ def create_app(deps: Deps) -> Litestar:
             "stream_principal": Provide(provide_stream_principal),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=json_body(deps.config.max_json_depth),
+        request_max_body_size=deps.config.max_body_bytes,
         logging_config=None,  # the process already logs through structlog
         openapi_config=OpenAPIConfig(
             title="Flightdeck gateway",
@@ -78,10 +83,10 @@ def create_app(deps: Deps) -> Litestar:
                     "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")
                 }
             ),
-            security=[{"bearer": []}],
         ),
         debug=False,
     )
+    amend(app.openapi_schema, requests=(DeployCreate, AwsConnectionCreate, GithubConnectionCreate))
     app.state.metrics = deps.metrics
     app.state.deps = deps
     return app

@@ -61,8 +61,10 @@ class SseConnection:
         timings: SseTimings,
         connections: Connections,
         metrics: Metrics,
+        tenant: str,
     ) -> None:
         self.sub = sub
+        self.tenant = tenant
         self.timings = timings
         self.connections = connections
         self.metrics = metrics

@@ -6,7 +6,7 @@ from typing import Annotated, Any, cast
 
 from litestar import Controller, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from flightdeck.events import Recorded, subjects
 from flightdeck.gateway import handlers
@@ -21,6 +21,8 @@ from flightdeck.gateway.domain.logfilter import Cursor, parse_cursor
 from flightdeck.gateway.domain.logrender import ALL_LINES, LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.auth import authenticate
+from flightdeck.gateway.entrypoints.controllers.deployments import DeploymentId
+from flightdeck.gateway.entrypoints.openapi import READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseConnection, SseResponse, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsConnection
 from flightdeck.gateway.schemas import Envelope, StreamTicket
@@ -41,14 +43,14 @@ def timings(deps: NamedDependency[Deps]) -> SseTimings:
     )
 
 
-async def open_sse(deps: NamedDependency[Deps], spec: StreamSpec) -> SseResponse:
-    """Admit one SSE client for ``spec`` and return its streaming response.
+async def open_sse(deps: NamedDependency[Deps], spec: StreamSpec, tenant: str) -> SseResponse:
+    """Admit one SSE client of ``tenant`` for ``spec`` and return its streaming response.
 
     The logs endpoints reuse this with their own subject filter, renderer and
     per-client filter.
     """
     sub = Subscription(deps.hub, deps.store, spec, limit=deps.config.client_buffer, frame=sse_frame)
-    conn = SseConnection(sub, timings(deps), deps.connections, deps.metrics)
+    conn = SseConnection(sub, timings(deps), deps.connections, deps.metrics, tenant)
     deps.connections.admit(conn)
     try:
         await sub.attach()
@@ -80,7 +82,11 @@ def _two_cursors(header: str | None, query: str | None) -> tuple[int, Cursor | N
 
 
 async def open_deployment_with_logs(
-    deps: NamedDependency[Deps], deployment_id: str, after: int, log_cursor: Cursor | None
+    deps: NamedDependency[Deps],
+    deployment_id: str,
+    after: int,
+    log_cursor: Cursor | None,
+    tenant: str,
 ) -> SseResponse:
     """A deployment's events and its pods' ERROR/FATAL lines on one SSE stream (ADR 0011)."""
     subject = subjects.deployment(deployment_id)
@@ -116,7 +122,9 @@ async def open_deployment_with_logs(
     )
     merged = Interleaved(first, second, (str(after), str(log_cursor or Cursor(log_after))))
     # SseConnection is typed for a Subscription; Interleaved offers the same surface.
-    conn = SseConnection(cast(Subscription, merged), timings(deps), deps.connections, deps.metrics)
+    conn = SseConnection(
+        cast(Subscription, merged), timings(deps), deps.connections, deps.metrics, tenant
+    )
     deps.connections.admit(conn)
     try:
         await merged.attach()
@@ -130,16 +138,18 @@ async def open_deployment_with_logs(
 class DeploymentEventsController(Controller):
     path = "/api/v1/deploy"
     tags = ["streams"]
+    security = SECURED
 
     @get(
         "/{deployment_id:str}/events",
         operation_id="streamDeploymentEvents",
         summary="SSE: the deployment's events, history then live",
         media_type="text/event-stream",
+        responses=errors(*READ, *STREAM, ErrorCode.DEPLOYMENT_NOT_FOUND),
     )
     async def events(
         self,
-        deployment_id: FromPath[str],
+        deployment_id: DeploymentId,
         deps: NamedDependency[Deps],
         stream_principal: NamedDependency[Principal],
         last_event_id_header: Annotated[
@@ -160,22 +170,28 @@ class DeploymentEventsController(Controller):
             raise ApiError(ErrorCode.VALIDATION_ERROR, "include: the only value is logs")
         after, log_cursor = _two_cursors(last_event_id_header, last_event_id)
         await handlers.check_deployment_visible(deps, stream_principal, deployment_id)
+        tenant = stream_principal.tenant
         if include == "logs":
-            return await open_deployment_with_logs(deps, deployment_id, after, log_cursor)
+            return await open_deployment_with_logs(deps, deployment_id, after, log_cursor, tenant)
         spec = StreamSpec(
             subject_filter=subjects.deployment(deployment_id),
             renderer=pipeline.render,
             after=after,
         )
-        return await open_sse(deps, spec)
+        return await open_sse(deps, spec, tenant)
 
 
 class StreamTicketController(Controller):
     path = "/api/v1/stream-tickets"
     tags = ["streams"]
+    security = SECURED
 
     @post(
-        "/", operation_id="createStreamTicket", status_code=201, summary="A short-lived SSE ticket"
+        "/",
+        operation_id="createStreamTicket",
+        status_code=201,
+        summary="A short-lived SSE ticket",
+        responses=errors(ErrorCode.UNAUTHORIZED),
     )
     async def create(
         self, deps: NamedDependency[Deps], principal: NamedDependency[Principal]
