@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +15,7 @@ import structlog
 
 from flightdeck.events import subjects
 from flightdeck.events.audit import AwsConnectionCreated
+from flightdeck.events.deployments import Stage, StageStarted
 from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.domain.auth import Principal, Scope, sign_ticket
 from tests.integration.gateway.conftest import (
@@ -278,3 +282,48 @@ async def test_health_metrics_and_schema(gateway: Gateway) -> None:
         for op in ("streamAppLogs", "getAppLogs"):
             documented = {p["name"] for p in by_id[op]["parameters"] if p["in"] == "query"}
             assert filters | {"since", "until", "namespace"} <= documented, op
+
+
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+TIME_KEYS = ("At", "timestamp", "time", "since", "until")
+
+
+def times_in(value: Any, key: str = "") -> list[str]:
+    """Every time-valued string in a JSON document (by its key's name)."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in times_in(v, k)]
+    if isinstance(value, list):
+        return [t for v in value for t in times_in(v, key)]
+    if isinstance(value, str) and key.endswith(TIME_KEYS):
+        return [value]
+    return []
+
+
+async def test_every_time_the_api_sends_is_rfc3339_with_an_offset(gateway: Gateway) -> None:
+    started = StageStarted(stage=Stage.ARTIFACT, deadline=datetime(2026, 12, 7, tzinfo=UTC))
+    dep, positions = await new_deployment(gateway.store, started, progressed(1), app="timed")
+    documents: list[Any] = []
+    async with gateway.client("acme-admin") as client:
+        result = await result_when_projected(client, dep)
+        assert result["stages"] and result["stages"][0]["startedAt"]
+        documents.append(result)
+        documents.append((await client.get("/api/v1/deployments", params={"app": "timed"})).json())
+        documents.append((await client.post("/api/v1/stream-tickets")).json())
+        documents.append((await client.get("/api/v1/deploy/nope/result")).json())
+        aws = {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "s"}
+        assert (await client.post("/api/v1/connect/aws", json=aws)).status_code == 201
+        documents.append(await eventually(lambda: _connections(client)))
+        async with client.stream("GET", f"/api/v1/deploy/{dep}/events") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    documents.append(json.loads(line[6:]))
+                if line == f"id: {positions[-1]}":
+                    break
+    found = [t for document in documents for t in times_in(document)]
+    assert len(found) >= 9, documents  # results, stages, list, ticket, error, connection, SSE
+    assert [t for t in found if not RFC3339.fullmatch(t)] == []
+
+
+async def _connections(client: httpx.AsyncClient) -> Any:
+    listed = (await client.get("/api/v1/connections")).json()
+    return listed if listed["data"] else None

@@ -61,18 +61,20 @@ class Deps:
 
     async def active_deployments(self, tenant: str) -> tuple[int, int]:
         """Deployments in progress, ``tenant``'s and everyone's: the read model's, plus
-        the ones this gateway accepted that it has not seen yet."""
+        the ones this gateway accepted that it had not seen there yet.
+
+        One the projector writes between the two reads still counts (once): it is
+        forgotten here only after it has been counted.
+        """
         active = await self.read_model.active_deployments(ACTIVE_STATUSES)
         now = time.monotonic()
         for dep_id, (at, _) in list(self.requested.items()):
             if now - at > _PENDING_GRACE_S:
                 del self.requested[dep_id]
-        unseen = [d for d in self.requested if d not in active]
-        for dep_id in await self.read_model.known_deployments(unseen):
+        unseen = {d: owner for d, (_, owner) in self.requested.items() if d not in active}
+        for dep_id in await self.read_model.known_deployments(list(unseen)):
             self.requested.pop(dep_id, None)
-        owners = list(active.values()) + [
-            owner for d, (_, owner) in self.requested.items() if d not in active
-        ]
+        owners = [*active.values(), *unseen.values()]
         return owners.count(tenant), len(owners)
 
     def deploy_limit(self) -> Limit:

@@ -13,7 +13,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.entrypoints.auth import current_principal
-from flightdeck.gateway.entrypoints.bodies import json_body
 from flightdeck.gateway.entrypoints.controllers.connections import (
     AwsConnectionController,
     ConnectionListController,
@@ -30,6 +29,7 @@ from flightdeck.gateway.entrypoints.controllers.streams import (
     StreamTicketController,
     websocket_endpoint,
 )
+from flightdeck.gateway.entrypoints.edge import QueryRules, edge_checks, query_rules
 from flightdeck.gateway.entrypoints.errors import EXCEPTION_HANDLERS
 from flightdeck.gateway.entrypoints.openapi import amend
 from flightdeck.gateway.schemas import AwsConnectionCreate, DeployCreate, GithubConnectionCreate
@@ -49,6 +49,7 @@ def create_app(deps: Deps) -> Litestar:
     async def provide_stream_principal(request: Request[Any, Any, Any]) -> Principal:
         return await current_principal(deps, request, tickets=True)
 
+    queries: dict[str, QueryRules] = {}  # filled from the document, below
     app = Litestar(
         route_handlers=[
             DeployController,
@@ -69,7 +70,7 @@ def create_app(deps: Deps) -> Litestar:
             "stream_principal": Provide(provide_stream_principal),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=json_body(deps.config.max_json_depth),
+        before_request=edge_checks(deps.config.max_json_depth, queries),
         request_max_body_size=deps.config.max_body_bytes,
         logging_config=None,  # the process already logs through structlog
         openapi_config=OpenAPIConfig(
@@ -87,6 +88,7 @@ def create_app(deps: Deps) -> Litestar:
         debug=False,
     )
     amend(app.openapi_schema, requests=(DeployCreate, AwsConnectionCreate, GithubConnectionCreate))
+    queries.update(query_rules(app.openapi_schema))
     app.state.metrics = deps.metrics
     app.state.deps = deps
     return app
