@@ -98,7 +98,8 @@ def edge_checks(max_depth: int, queries: dict[str, QueryRules]) -> Hook:
 
     async def check(request: Request[Any, Any, Any]) -> None:
         handler = request.route_handler
-        rules = queries.get(handler.operation_id or "")
+        operation = handler.operation_id  # every route of ours names it (a string)
+        rules = queries.get(operation) if isinstance(operation, str) else None
         if rules is not None:
             if rules.secured and not isinstance(request.state.get("principal"), Principal):
                 deps = request.app.state.deps
