@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import websockets
 from flightdeck.events import streams
 from flightdeck.gateway.domain.limits import Limit
 from tests.integration.gateway.conftest import Gateway, new_deployment
+from tests.integration.gateway.test_logs_world import make_app, many, publish, unique_app
 from tests.integration.gateway.test_rest import IMAGE_DEPLOY, assert_error
 from tests.support.waiting import eventually
 
@@ -200,3 +202,26 @@ async def test_history_per_subscription_is_capped(gateway: Gateway) -> None:
         async with gateway.client("acme-read") as client:
             refused = await client.get("/api/v1/logs/web/stream", params={"tail": "51"})
         assert_error(refused, 400, "INVALID_LOG_FILTER")
+
+
+async def test_history_by_time_is_capped_like_a_tail(gateway: Gateway) -> None:
+    app = unique_app("capped")
+    await make_app(gateway, app)
+    await publish(gateway, app, many(app, "web-a", 60, "line"))
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    with settings(gateway, max_history_lines=50):
+        async with gateway.client("acme-read") as client:
+            for params in ({"since": hour_ago}, {"until": "2999-01-01T00:00:00Z"}):
+                refused = await client.get(f"/api/v1/logs/{app}/stream", params=params)
+                body = assert_error(refused, 400, "INVALID_LOG_FILTER")
+                assert "more than 50 lines" in body["message"]
+            narrowed = {"since": hour_ago, "keywords": "line 1"}  # 11 lines: "line 1", "line 1x"
+            async with client.stream("GET", f"/api/v1/logs/{app}/stream", params=narrowed) as ok:
+                assert ok.status_code == 200
+        async with _ws(gateway) as ws:
+            subscribe = {"type": "subscribe-to-logs", "app": app, "filter": {"since": hour_ago}}
+            await ws.send(json.dumps(subscribe))
+            error = await _next(ws, "error")
+            assert error["code"] == "INVALID_LOG_FILTER" and "more than 50" in error["message"]
+            await ws.send(json.dumps({**subscribe, "tail": 50, "filter": {}}))
+            assert (await _next(ws, "subscribed"))["kind"] == "logs"

@@ -41,7 +41,7 @@ class GatewayConfig(BaseSettings):
     ws_max_subscriptions: int = Field(20, ge=1)
     """Subscriptions on one WebSocket; beyond: error TOO_MANY_SUBSCRIPTIONS."""
     max_history_lines: int = Field(10_000, ge=0, le=10_000)
-    """Largest log tail a stream or subscription may ask for (tail); beyond: 400 INVALID_LOG_FILTER."""
+    """Most log lines a stream or subscription replays (tail, or in since/until); beyond: 400 INVALID_LOG_FILTER."""
     client_buffer: int = Field(1024, ge=1)
     """Events a subscription may have pending before SLOW_CONSUMER."""
     heartbeat_s: float = Field(15.0, gt=0)

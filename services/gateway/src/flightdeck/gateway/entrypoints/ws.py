@@ -36,6 +36,7 @@ from flightdeck.gateway.domain.jsondepth import TooDeep, check_depth
 from flightdeck.gateway.domain.logfilter import Cursor, LogFilter, parse_cursor
 from flightdeck.gateway.domain.logrender import LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
+from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
 from flightdeck.gateway.schemas import ID, AppName, Namespace
 
 SubscriptionId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID)]
@@ -220,9 +221,7 @@ class WsConnection:
                 await self.send({"type": "unsubscribed", "subscriptionId": message.subscription_id})
 
     async def _subscribe_to_logs(self, message: SubscribeToLogs) -> None:
-        limit = self.deps.config.max_history_lines
-        if message.tail is not None and message.tail > limit:
-            raise ApiError(ErrorCode.INVALID_LOG_FILTER, f"tail: at most {limit} lines")
+        checked_tail(self.deps, message.tail)
         line_filter = loghandlers.checked_filter(message.filter, message.tail)
         resume = _cursor(message.from_position)
         sid = self._new_id(message.subscription_id)
@@ -237,6 +236,9 @@ class WsConnection:
             resume=resume,
             tail=message.tail,
         )
+        wanted = message.filter
+        by_time = resume is None and message.tail is None and (wanted.since or wanted.until)
+        await checked_history(self.deps, message.app, start, line_filter, by_time=bool(by_time))
         spec = StreamSpec(
             subject_filter=start.subject,
             renderer=start.renderer,
@@ -288,6 +290,9 @@ class WsConnection:
                         ),
                         self.deps.config.slow_close_grace_s,
                     )
+            elif writer in done:
+                with contextlib.suppress(WebSocketDisconnect):  # the client left mid-replay
+                    writer.result()  # anything else fails this task, which logs it
         finally:
             writer.cancel()
             cut.cancel()

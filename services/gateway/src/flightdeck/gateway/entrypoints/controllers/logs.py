@@ -26,6 +26,7 @@ from flightdeck.gateway.domain.logfilter import (
     split_values,
 )
 from flightdeck.gateway.entrypoints.controllers.streams import open_sse
+from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
 from flightdeck.gateway.entrypoints.openapi import READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseResponse
 from flightdeck.gateway.schemas import DNS_LABEL, Envelope, LogPage
@@ -83,13 +84,6 @@ def log_filter(
         )
     except FilterError as exc:
         raise ApiError(ErrorCode.INVALID_LOG_FILTER, str(exc)) from exc
-
-
-def checked_tail(deps: Deps, tail: int | None) -> None:
-    """``tail`` within ``max_history_lines`` (the filter checks the rest)."""
-    limit = deps.config.max_history_lines
-    if tail is not None and tail > limit:
-        raise ApiError(ErrorCode.INVALID_LOG_FILTER, f"tail: at most {limit} lines")
 
 
 def cursor_param(name: str, *values: str | None) -> Cursor | None:
@@ -151,6 +145,8 @@ class LogsController(Controller):
         start = await loghandlers.stream_start(
             deps, namespace, app, line_filter, resume=resume, tail=tail
         )
+        by_time = resume is None and tail is None and (wanted.since or wanted.until) is not None
+        await checked_history(deps, app, start, line_filter, by_time=by_time)
         spec = StreamSpec(
             subject_filter=start.subject,
             renderer=start.renderer,
