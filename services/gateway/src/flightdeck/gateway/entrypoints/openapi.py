@@ -29,6 +29,9 @@ BODY = (ErrorCode.FORBIDDEN, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_
 """What a route taking a JSON body (behind a scope) may answer, beyond :data:`READ`."""
 STREAM = (ErrorCode.TOO_MANY_CONNECTIONS, ErrorCode.AT_CAPACITY)
 """What opening a stream may answer, beyond :data:`READ`."""
+IN_PATH = (ErrorCode.NOT_FOUND,)
+"""What a route with a path parameter may answer when the value makes no path of
+this route: empty, a ``/``, or a dot segment that the client resolves away."""
 
 
 def errors(*codes: ErrorCode) -> dict[int, ResponseSpec]:

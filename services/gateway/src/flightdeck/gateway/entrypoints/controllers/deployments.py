@@ -13,7 +13,7 @@ from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal, Scope
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.entrypoints.auth import needs
-from flightdeck.gateway.entrypoints.openapi import BODY, READ, SECURED, errors
+from flightdeck.gateway.entrypoints.openapi import BODY, IN_PATH, READ, SECURED, errors
 from flightdeck.gateway.schemas import (
     ID,
     ColourFigures,
@@ -136,7 +136,7 @@ class DeployController(Controller):
         "/{deployment_id:str}/result",
         operation_id="getDeploymentResult",
         summary="A deployment's result (unknown ids answer 400 DEPLOYMENT_NOT_FOUND)",
-        responses=errors(*READ, ErrorCode.DEPLOYMENT_NOT_FOUND),
+        responses=errors(*READ, *IN_PATH, ErrorCode.DEPLOYMENT_NOT_FOUND),
     )
     async def result(
         self,

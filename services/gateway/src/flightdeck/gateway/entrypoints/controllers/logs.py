@@ -27,7 +27,7 @@ from flightdeck.gateway.domain.logfilter import (
 )
 from flightdeck.gateway.entrypoints.controllers.streams import open_sse
 from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
-from flightdeck.gateway.entrypoints.openapi import READ, SECURED, STREAM, errors
+from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseResponse
 from flightdeck.gateway.schemas import DNS_LABEL, Envelope, LogPage
 
@@ -113,7 +113,9 @@ class LogsController(Controller):
         operation_id="streamAppLogs",
         summary="SSE: an app's log lines, history then live (one message per line)",
         media_type="text/event-stream",
-        responses=errors(*READ, *STREAM, ErrorCode.INVALID_LOG_FILTER, ErrorCode.APP_NOT_FOUND),
+        responses=errors(
+            *READ, *STREAM, *IN_PATH, ErrorCode.INVALID_LOG_FILTER, ErrorCode.APP_NOT_FOUND
+        ),
     )
     async def stream(
         self,
@@ -159,7 +161,7 @@ class LogsController(Controller):
         "/{app:str}",
         operation_id="getAppLogs",
         summary="A page of an app's log history (same filters; before/after cursors)",
-        responses=errors(*READ, ErrorCode.INVALID_LOG_FILTER, ErrorCode.APP_NOT_FOUND),
+        responses=errors(*READ, *IN_PATH, ErrorCode.INVALID_LOG_FILTER, ErrorCode.APP_NOT_FOUND),
     )
     async def page(
         self,

@@ -22,7 +22,7 @@ from flightdeck.gateway.domain.logrender import ALL_LINES, LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.auth import authenticate
 from flightdeck.gateway.entrypoints.controllers.deployments import DeploymentId
-from flightdeck.gateway.entrypoints.openapi import READ, SECURED, STREAM, errors
+from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseConnection, SseResponse, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsConnection
 from flightdeck.gateway.schemas import Envelope, StreamTicket
@@ -145,7 +145,7 @@ class DeploymentEventsController(Controller):
         operation_id="streamDeploymentEvents",
         summary="SSE: the deployment's events, history then live",
         media_type="text/event-stream",
-        responses=errors(*READ, *STREAM, ErrorCode.DEPLOYMENT_NOT_FOUND),
+        responses=errors(*READ, *STREAM, *IN_PATH, ErrorCode.DEPLOYMENT_NOT_FOUND),
     )
     async def events(
         self,
