@@ -20,6 +20,7 @@ from litestar.openapi.spec import OpenAPI
 from flightdeck.gateway.domain.errors import STATUS, ErrorCode, status_phrase
 from flightdeck.gateway.schemas import ErrorBody
 
+REF = "#/components/schemas/{name}"
 SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 """The security requirement of every route but the open ones."""
 
@@ -61,6 +62,3 @@ def amend(openapi: OpenAPI, requests: tuple[type[msgspec.Struct], ...]) -> None:
     schemas: dict[str, Any] = dict(openapi.components.schemas or {})
     schemas.update(exact)  # plain JSON Schema dicts: Litestar serialises them as they are
     openapi.components.schemas = schemas
-
-
-REF = "#/components/schemas/{name}"
