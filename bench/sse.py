@@ -155,6 +155,7 @@ class _Gateway(GatewayProcess):
             env,
             state,
             max_connections="3000",
+            max_connections_per_tenant="3000",
             client_buffer="10000",
             run_projector="false",
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -70,6 +71,14 @@ async def test_replay_json_is_one_object_per_line(
     assert objects[1]["causationId"] == objects[0]["id"]
     assert objects[0]["event"]["deployment_id"] == deployment
     assert [o["position"] for o in objects] == sorted(o["position"] for o in objects)
+
+
+async def test_replay_json_times_are_rfc3339_with_an_offset(nats_server, deployment: str) -> None:
+    result = await flightdeck("replay", deployment, "--format", "json", env=env(nats_server))
+    objects = [json.loads(line) for line in result.out.splitlines()]
+    times = [o["time"] for o in objects] + [objects[1]["event"]["deadline"]]
+    offset = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+    assert [t for t in times if not offset.fullmatch(t)] == []
 
 
 async def test_replay_time_bounds(nats_server, deployment: str, store: EventStore) -> None:

@@ -32,6 +32,7 @@ from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token, new_token
 from flightdeck.gateway.entrypoints.app import create_app
+from flightdeck.gateway.entrypoints.main import server_config
 from flightdeck.readmodel.database import open_database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings
@@ -83,16 +84,13 @@ async def github_stand_in(scope: dict[str, Any], receive: Any, send: Any) -> Non
     await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
 
 
-async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+async def serve(
+    app: Any, port: int, config: GatewayConfig | None = None
+) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """Serve ``app`` as the gateway process would (its uvicorn settings), on ``port``."""
     server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            http="httptools",
-            lifespan="off",
-            log_level="error",
-            access_log=False,
+        server_config(
+            app, config or GatewayConfig(), host="127.0.0.1", port=port, log_level="error"
         )
     )
     server.capture_signals = _no_signals  # type: ignore[method-assign]
@@ -178,9 +176,11 @@ async def gateway(
         heartbeat_s=1.0,
         close_after_done_s=0.5,
         deploy_concurrency=1000,
+        deploy_concurrency_per_tenant=1000,
         slow_close_grace_s=0.5,
         gc_freeze=False,
         max_connections=400,
+        max_connections_per_tenant=400,
     )
     secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
     tenancy = TenantSettings(configured=TENANTS)
@@ -196,7 +196,7 @@ async def gateway(
     )
     await deps.start()
     port = free_port()
-    server, task = await serve(create_app(deps), port)
+    server, task = await serve(create_app(deps), port, config)
     tokens = {}
     for name, tenant, scopes in (
         ("acme-admin", "acme", ["admin"]),

@@ -27,7 +27,7 @@ def connection(sub: QuietSubscription, heartbeat_s: float = 15.0, idle_s: float 
         idle_timeout_s=idle_s,
         slow_close_grace_s=2,
     )
-    return SseConnection(cast(Any, sub), timings, cast(Any, None), cast(Any, None))
+    return SseConnection(cast(Any, sub), timings, cast(Any, None), cast(Any, None), "acme")
 
 
 def heartbeats_over(conn: Any, seconds: int) -> list[int]:

@@ -94,7 +94,7 @@ def test_cursors_name_a_line_or_a_whole_event() -> None:
     assert (Cursor(41, 3).after, Cursor(41).after) == (40, 41)
     assert (str(Cursor(41, 3)), str(Cursor(41))) == ("41:3", "41")
     for bad in ("", "x", "4:y", "-1", "3:-2", "1:2:3"):
-        with pytest.raises(ValueError, match=r"invalid literal|never negative"):
+        with pytest.raises(ValueError, match="not a position"):
             parse_cursor(bad)
 
 

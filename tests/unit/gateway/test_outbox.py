@@ -17,6 +17,7 @@ from flightdeck.gateway.adapters.hub import Feed, Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.domain import pipeline, sse
+from flightdeck.gateway.domain.limits import Limit
 from flightdeck.gateway.domain.outbox import Outbox
 from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.sse import UvicornWriter, direct_writer
@@ -380,6 +381,7 @@ async def test_after_a_long_flush_a_feed_coalesces_and_other_feeds_do_not_wait()
 
 class _Conn:
     kind = "sse"
+    tenant = "acme"
 
     def tick(self, now: float) -> None:
         pass
@@ -396,7 +398,7 @@ def test_gc_is_frozen_as_connections_grow_turn_over_and_leave(
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
     monkeypatch.setattr(gc, "collect", lambda generation=2: calls.append(f"collect{generation}"))
-    conns = Connections(10_000, Metrics(), refreeze_s=5.0)
+    conns = Connections(Limit(10_000, 10_000), Metrics(), refreeze_s=5.0)
     population = [_Conn() for _ in range(300)]
     for conn in population:
         conns.admit(conn)

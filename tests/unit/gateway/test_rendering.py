@@ -49,7 +49,7 @@ def test_frame_and_resume_point() -> None:
     assert sse.parse_last_event_id("5", "9") == 5
     assert sse.parse_last_event_id(None, "9") == 9
     assert sse.parse_last_event_id(None, None) is None
-    with pytest.raises(ValueError, match="invalid literal"):
+    with pytest.raises(ValueError, match="not a position"):
         sse.parse_last_event_id("abc", None)
 
 

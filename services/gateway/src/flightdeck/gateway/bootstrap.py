@@ -29,6 +29,7 @@ from flightdeck.gateway.adapters.tokens import (
 )
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
+from flightdeck.gateway.domain.limits import Limit
 from flightdeck.readmodel.database import Database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings
@@ -66,21 +67,29 @@ class Deps:
     """Namespaces the k8s-watcher watches: a deployment elsewhere could never finish."""
     projector: Any = None
     admission: asyncio.Lock = field(default_factory=asyncio.Lock)
-    requested: dict[str, float] = field(default_factory=dict)
+    requested: dict[str, tuple[float, str]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def active_deployments(self) -> int:
-        """Deployments in progress: the read model's, plus ones it has not seen yet."""
+    async def active_deployments(self, tenant: str) -> tuple[int, int]:
+        """Deployments in progress, ``tenant``'s and everyone's: the read model's, plus
+        the ones this gateway accepted that it had not seen there yet.
+
+        One the projector writes between the two reads still counts (once): it is
+        forgotten here only after it has been counted.
+        """
         active = await self.read_model.active_deployments(ACTIVE_STATUSES)
         now = time.monotonic()
-        for dep_id, at in list(self.requested.items()):
+        for dep_id, (at, _) in list(self.requested.items()):
             if now - at > _PENDING_GRACE_S:
                 del self.requested[dep_id]
-        unseen = [d for d in self.requested if d not in active]
-        known = await self.read_model.known_deployments(unseen)
-        for dep_id in known:
+        unseen = {d: owner for d, (_, owner) in self.requested.items() if d not in active}
+        for dep_id in await self.read_model.known_deployments(list(unseen)):
             self.requested.pop(dep_id, None)
-        return len(active) + len(unseen) - len(known)
+        owners = [*active.values(), *unseen.values()]
+        return owners.count(tenant), len(owners)
+
+    def deploy_limit(self) -> Limit:
+        return Limit(self.config.deploy_concurrency_per_tenant, self.config.deploy_concurrency)
 
     async def start(self) -> None:
         """Background work: the connection ticker, the revocation feed and, if
@@ -124,7 +133,11 @@ def build(
     master = master_key(secrets, dev_mode=config.dev_mode)
     metrics = Metrics()
     read_model = ReadModel(database)
-    connections = Connections(config.max_connections, metrics, freeze_gc=config.gc_freeze)
+    connections = Connections(
+        Limit(config.max_connections_per_tenant, config.max_connections),
+        metrics,
+        freeze_gc=config.gc_freeze,
+    )
     projector = None
     if config.run_projector:
         from flightdeck.readmodel.projector import Projector

@@ -34,7 +34,19 @@ class GatewayConfig(SecretFileSettings):
     dev_token: str = ""
     """Dev mode: use this key (flightdeck up keeps one in the state dir) instead of a fresh one per start."""
     max_connections: int = Field(1000, ge=1)
-    """SSE + WebSocket connections; beyond: 503 TOO_MANY_CONNECTIONS."""
+    """SSE + WebSocket connections of all tenants together; beyond: 503 AT_CAPACITY."""
+    max_connections_per_tenant: int = Field(250, ge=1)
+    """SSE + WebSocket connections of one tenant; beyond: 429 TOO_MANY_CONNECTIONS."""
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    """Largest request body (by Content-Length and as it streams in); beyond: 413 PAYLOAD_TOO_LARGE."""
+    max_json_depth: int = Field(32, ge=2, le=64)
+    """Deepest nesting of a JSON body or WebSocket message, checked before decoding; beyond: 400."""
+    ws_max_message_bytes: int = Field(1024 * 1024, ge=1024)
+    """Largest WebSocket message; a larger one closes the socket with code 1009 (never buffered)."""
+    ws_max_subscriptions: int = Field(20, ge=1)
+    """Subscriptions on one WebSocket; beyond: error TOO_MANY_SUBSCRIPTIONS."""
+    max_history_lines: int = Field(10_000, ge=0, le=10_000)
+    """Most log lines a stream or subscription replays (tail, or in since/until); beyond: 400 INVALID_LOG_FILTER."""
     client_buffer: int = Field(1024, ge=1)
     """Events a subscription may have pending before SLOW_CONSUMER."""
     heartbeat_s: float = Field(15.0, gt=0)
@@ -51,8 +63,10 @@ class GatewayConfig(SecretFileSettings):
     """Stream ticket lifetime."""
     token_cache_s: float = Field(5.0, gt=0)
     """How long a key's lookup is cached; revocations apply at once regardless (they arrive as events)."""
-    deploy_concurrency: int = Field(10, ge=1)
-    """Pending + in-progress deployments before QUEUE_FULL."""
+    deploy_concurrency: int = Field(100, ge=1)
+    """Pending + in-progress deployments of all tenants together; beyond: 503 AT_CAPACITY."""
+    deploy_concurrency_per_tenant: int = Field(10, ge=1)
+    """Pending + in-progress deployments of one tenant; beyond: 429 QUEUE_FULL."""
     github_api_url: str = "https://api.github.com"
     """GitHub REST API base."""
     upstream_timeout_s: float = Field(10.0, gt=0)

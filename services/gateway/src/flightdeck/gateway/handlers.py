@@ -17,7 +17,7 @@ from flightdeck.events.connections import read_connections
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import deploy as planning
-from flightdeck.gateway.domain import ownership
+from flightdeck.gateway.domain import limits, ownership
 from flightdeck.gateway.domain.auth import Principal, hash_token, sign_ticket
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.schemas import (
@@ -53,11 +53,7 @@ async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> Deplo
     if req.github_connection_id is not None:
         sha, branch = await _resolve_branch(deps, who, req.github_connection_id, req.branch)
     async with deps.admission:
-        if planning.queue_full(await deps.active_deployments(), deps.config.deploy_concurrency):
-            raise ApiError(
-                ErrorCode.QUEUE_FULL,
-                f"{deps.config.deploy_concurrency} deployments are already in progress; retry later",
-            )
+        limits.admit_deployment(deps.deploy_limit(), *await deps.active_deployments(who.tenant))
         deployment_id = new_id()
         if not claimed:
             await _claim(deps, who, req.namespace, req.app_name, deployment_id)
@@ -72,7 +68,7 @@ async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> Deplo
         await deps.store.append(
             subjects.deployment(deployment_id), [event], cause=_cause(who), expected=0
         )
-        deps.requested[deployment_id] = time.monotonic()
+        deps.requested[deployment_id] = (time.monotonic(), who.tenant)
     base = f"/api/v1/deploy/{deployment_id}"
     return DeployAccepted(
         deployment_id=deployment_id,

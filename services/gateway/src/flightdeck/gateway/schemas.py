@@ -12,20 +12,60 @@ from typing import Annotated, Generic, TypeVar
 import msgspec
 from msgspec import Meta
 
+from flightdeck.gateway.domain import inputs
+from flightdeck.gateway.domain.errors import ErrorCode
+from flightdeck.gateway.domain.inputs import whole
 from flightdeck.gateway.domain.logrender import GapPayload, LinePayload
 
 T = TypeVar("T")
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-GITHUB_NAME = r"^[A-Za-z0-9_.-]+$"
+DNS_LABEL = whole(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
+GITHUB_NAME = whole(r"[A-Za-z0-9_.-]+")
 
 AppName = Annotated[str, Meta(pattern=DNS_LABEL, min_length=1, max_length=53)]
 Namespace = Annotated[str, Meta(pattern=DNS_LABEL, min_length=1, max_length=63)]
-Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ID = whole(r"[A-Za-z0-9_-]+")
+Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=ID)]
 Text = Annotated[str, Meta(min_length=1, max_length=256)]
 # Secrets travel in HTTP headers upstream: printable ASCII without spaces only.
-Secret = Annotated[str, Meta(min_length=1, max_length=4096, pattern=r"^[\x21-\x7e]+$")]
+Secret = Annotated[str, Meta(min_length=1, max_length=4096, pattern=whole(r"[\x21-\x7e]+"))]
+ImageRepository = Annotated[
+    str,
+    Meta(
+        pattern=inputs.IMAGE_REPOSITORY,
+        min_length=1,
+        max_length=inputs.IMAGE_REPOSITORY_MAX,
+        description="An OCI image name: [registry[:port]/]path/components (lowercase)",
+    ),
+]
+ImageTag = Annotated[
+    str, Meta(pattern=inputs.IMAGE_TAG, min_length=1, max_length=128, description="An OCI tag")
+]
+HealthPath = Annotated[
+    str,
+    Meta(
+        pattern=inputs.HEALTH_PATH,
+        min_length=1,
+        max_length=inputs.HEALTH_PATH_MAX,
+        description="An absolute URL path (no . or .. segments), optionally with a query",
+    ),
+]
+EnvName = Annotated[str, Meta(pattern=inputs.ENV_NAME, min_length=1, max_length=128)]
+Env = Annotated[
+    dict[EnvName, Annotated[str, Meta(max_length=inputs.ENV_MAX_BYTES)]],
+    Meta(
+        max_length=inputs.ENV_MAX_ENTRIES,
+        description=f"At most {inputs.ENV_MAX_ENTRIES} variables named like C identifiers, "
+        f"{inputs.ENV_MAX_BYTES} bytes of names and values in total",
+    ),
+]
+Branch = Annotated[str, Meta(pattern=inputs.GIT_BRANCH, min_length=1, max_length=256)]
+
+
+def _refuse(problem: str | None) -> None:
+    """msgspec turns a ``ValueError`` in ``__post_init__`` into a validation error."""
+    if problem is not None:
+        raise ValueError(problem)
 
 
 class Envelope(msgspec.Struct, Generic[T], kw_only=True):
@@ -43,16 +83,22 @@ class DeployCreate(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_
     """A deploy request: an image (repository + tag) or a GitHub branch whose SHA is the tag."""
 
     app_name: AppName
-    image_repository: Annotated[str, Meta(min_length=1, max_length=256)] | None = None
-    image_tag: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    image_repository: ImageRepository | None = None
+    image_tag: ImageTag | None = None
     github_connection_id: Id | None = None
-    branch: Annotated[str, Meta(min_length=1, max_length=256)] | None = None
+    branch: Branch | None = None
     aws_connection_id: Id | None = None
     replicas: Annotated[int, Meta(ge=1, le=50)] = 2
     port: Annotated[int, Meta(ge=1, le=65535)] = 8080
-    health_path: Annotated[str, Meta(pattern=r"^/", max_length=512)] = "/health"
-    env: dict[Annotated[str, Meta(pattern=ENV_NAME, max_length=128)], str] = {}
+    health_path: HealthPath = "/health"
+    env: Env = {}
     namespace: Namespace = "default"
+
+    def __post_init__(self) -> None:
+        _refuse(inputs.health_path_problem(self.health_path))
+        _refuse(inputs.env_problem(self.env))
+        if self.branch is not None:
+            _refuse(inputs.branch_problem(self.branch))
 
 
 class DeployAccepted(msgspec.Struct, kw_only=True, rename="camel"):
@@ -134,9 +180,11 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
 
 
 class AwsConnectionCreate(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
-    access_key_id: Annotated[str, Meta(pattern=r"^[A-Z0-9]{16,128}$")]
+    access_key_id: Annotated[str, Meta(pattern=whole(r"[A-Z0-9]{16,128}"))]
     secret_access_key: Secret
-    region: Annotated[str, Meta(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$", max_length=32)] = "us-east-1"
+    region: Annotated[str, Meta(pattern=whole(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"), max_length=32)] = (
+        "us-east-1"
+    )
     session_token: Secret | None = None
 
 
@@ -154,7 +202,10 @@ class GithubConnectionCreate(
     owner: Annotated[str, Meta(pattern=GITHUB_NAME, max_length=100)]
     repo: Annotated[str, Meta(pattern=GITHUB_NAME, max_length=100)]
     token: Secret
-    branch: Annotated[str, Meta(min_length=1, max_length=256)] = "main"
+    branch: Branch = "main"
+
+    def __post_init__(self) -> None:
+        _refuse(inputs.branch_problem(self.branch))
 
 
 class GithubConnection(msgspec.Struct, kw_only=True, rename="camel"):
@@ -188,15 +239,17 @@ class Health(msgspec.Struct, kw_only=True, rename="camel"):
     connections: dict[str, int]
 
 
-class ErrorBody(msgspec.Struct, kw_only=True, rename="camel"):
-    """The one error shape of every endpoint."""
+class ErrorBody(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """The one error shape of every endpoint (``requestId`` only on a 500: quote it to the
+    operator, whose log holds the traceback under that id)."""
 
     timestamp: datetime
     status: int
     error: str
     message: str
-    error_code: str
+    error_code: ErrorCode
     path: str
+    request_id: str | None = None
 
 
 # ------------------------------------------------------------------ logs

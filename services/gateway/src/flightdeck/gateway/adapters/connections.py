@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Protocol
 
 from flightdeck.gateway.adapters.metrics import Metrics
-from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.limits import Limit, admit_connection
 
 REVOKED = "the API key was revoked"
 """Why a stream opened with a key closes when the key is revoked (ADR 0015)."""
@@ -33,6 +33,7 @@ REVOKED = "the API key was revoked"
 
 class Connection(Protocol):
     kind: str
+    tenant: str
 
     @property
     def token_id(self) -> str | None:
@@ -45,11 +46,12 @@ class Connection(Protocol):
 
 
 class Connections:
-    """Admits up to ``limit`` streaming connections and looks after them while open."""
+    """Admits streaming connections within ``limit`` (per tenant and overall) and looks
+    after them while open."""
 
     def __init__(
         self,
-        limit: int,
+        limit: Limit,
         metrics: Metrics,
         *,
         tick_s: float = 1.0,
@@ -62,24 +64,28 @@ class Connections:
         self._freeze_gc = freeze_gc
         self._refreeze_s = refreeze_s
         self._open: dict[Connection, None] = {}
+        self._per_tenant: Counter[str] = Counter()
         self._frozen_at = 0
         self._changed_since_freeze = 0
         self._last_refreeze = -refreeze_s
 
     def admit(self, conn: Connection) -> None:
-        if len(self._open) >= self.limit:
-            raise ApiError(
-                ErrorCode.TOO_MANY_CONNECTIONS,
-                f"the gateway holds its maximum of {self.limit} streaming connections",
-            )
+        admit_connection(self.limit, self._per_tenant[conn.tenant], len(self._open))
         self._open[conn] = None
+        self._per_tenant[conn.tenant] += 1
         self._changed_since_freeze += 1
         self._metrics.connections.labels(kind=conn.kind).inc()
 
     def release(self, conn: Connection) -> None:
         if self._open.pop(conn, 0) is None:
+            self._per_tenant[conn.tenant] -= 1
+            if self._per_tenant[conn.tenant] <= 0:
+                del self._per_tenant[conn.tenant]
             self._changed_since_freeze += 1
             self._metrics.connections.labels(kind=conn.kind).dec()
+
+    def of_tenant(self, tenant: str) -> int:
+        return self._per_tenant[tenant]
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(c.kind for c in self._open))

@@ -2,10 +2,14 @@
 
 Every query is scoped to a tenant in its WHERE clause, so another tenant's id
 finds nothing, exactly like an unknown one.
+
+Times come back aware, in UTC, from every backend: SQLite keeps no zone, so its
+rows would otherwise reach the API as times without an offset (not RFC 3339).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +18,16 @@ from flightdeck.readmodel import schema as t
 from flightdeck.readmodel.database import Database
 
 Row = dict[str, Any]
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _row(mapping: Any) -> Row:
+    return {key: _aware(value) for key, value in mapping.items()}
 
 
 class ReadModel:
@@ -25,11 +39,11 @@ class ReadModel:
     async def _one(self, query: Any) -> Row | None:
         async with self.db.connect() as conn:
             row = (await conn.execute(query)).first()
-        return dict(row._mapping) if row is not None else None
+        return _row(row._mapping) if row is not None else None
 
     async def _all(self, query: Any) -> list[Row]:
         async with self.db.connect() as conn:
-            return [dict(r._mapping) for r in await conn.execute(query)]
+            return [_row(r._mapping) for r in await conn.execute(query)]
 
     async def deployment(self, tenant: str, deployment_id: str) -> Row | None:
         d = t.deployments
@@ -68,9 +82,11 @@ class ReadModel:
         total = await self._one(select(func.count().label("n")).select_from(d).where(*where))
         return rows, int(total["n"]) if total else 0
 
-    async def active_deployments(self, statuses: tuple[str, ...]) -> set[str]:
+    async def active_deployments(self, statuses: tuple[str, ...]) -> dict[str, str]:
+        """The deployments in ``statuses``, each with its tenant."""
         d = t.deployments
-        return {r["id"] for r in await self._all(select(d.c.id).where(d.c.status.in_(statuses)))}
+        query = select(d.c.id, d.c.tenant).where(d.c.status.in_(statuses))
+        return {r["id"]: r["tenant"] for r in await self._all(query)}
 
     async def known_deployments(self, ids: list[str]) -> set[str]:
         if not ids:

@@ -67,7 +67,3 @@ def plan(
         branch=req.branch or github_branch if req.github_connection_id else None,
         commit_sha=commit_sha,
     )
-
-
-def queue_full(active: int, limit: int) -> bool:
-    return active >= limit

@@ -1,5 +1,9 @@
 """Every error the API can answer, with its HTTP status: one table, one exception.
 
+A tenant's own limits answer 429 and speak of that tenant only; the gateway's
+global limits answer ``503 AT_CAPACITY``, which says nothing of who holds the
+capacity (ADR 0016).
+
 Panda's result API answers an unknown deployment id with 400, so
 ``DEPLOYMENT_NOT_FOUND`` does too; another tenant's id is indistinguishable
 from an unknown one, so existence never leaks across tenants.
@@ -27,8 +31,12 @@ class ErrorCode(enum.StrEnum):
     UNAUTHORIZED = "UNAUTHORIZED"
     FORBIDDEN = "FORBIDDEN"
     CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     QUEUE_FULL = "QUEUE_FULL"
     TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+    AT_CAPACITY = "AT_CAPACITY"
     SLOW_CONSUMER = "SLOW_CONSUMER"
     UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -52,8 +60,12 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.QUEUE_FULL: 429,
-    ErrorCode.TOO_MANY_CONNECTIONS: 503,
+    ErrorCode.TOO_MANY_CONNECTIONS: 429,
+    ErrorCode.TOO_MANY_SUBSCRIPTIONS: 429,
+    ErrorCode.AT_CAPACITY: 503,
     ErrorCode.SLOW_CONSUMER: 429,
     ErrorCode.UPSTREAM_UNAVAILABLE: 502,
     ErrorCode.SERVICE_UNAVAILABLE: 503,

@@ -23,6 +23,7 @@ import msgspec
 import regex
 
 from flightdeck.events.logs import LogLevel, LogLine, LogLinesCaptured, LogSource
+from flightdeck.gateway.domain.inputs import parse_position
 
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 256
@@ -62,13 +63,10 @@ class Cursor(NamedTuple):
 
 
 def parse_cursor(text: str) -> Cursor:
-    """``"41"`` or ``"41:3"``; ``ValueError`` for anything else."""
+    """``"41"`` or ``"41:3"``, each number ASCII digits within a stream position's range;
+    ``ValueError`` for anything else."""
     head, sep, tail = text.strip().partition(":")
-    position = int(head)
-    line = int(tail) if sep else None
-    if position < 0 or (line is not None and line < 0):
-        raise ValueError("a position is never negative")
-    return Cursor(position, line)
+    return Cursor(parse_position(head), parse_position(tail) if sep else None)
 
 
 class LogFilter(

@@ -8,6 +8,8 @@ never holds a raw newline, so one ``data:`` line always suffices. Lines end in
 
 from __future__ import annotations
 
+from flightdeck.gateway.domain.inputs import parse_position
+
 HEARTBEAT = b": heartbeat\n\n"
 
 
@@ -37,12 +39,10 @@ def comment(text: str) -> bytes:
 def parse_last_event_id(header: str | None, query: str | None) -> int | None:
     """The position to resume after, from the header or ``?lastEventId=``; the header wins.
 
-    Returns ``None`` when neither is given; raises ``ValueError`` for a malformed one.
+    Returns ``None`` when neither is given; raises ``ValueError`` for a malformed one,
+    or one past the largest position a stream can have.
     """
     raw = header if header not in (None, "") else query
     if raw is None or raw == "":
         return None
-    value = int(raw.strip())
-    if value < 0:
-        raise ValueError("a position is never negative")
-    return value
+    return parse_position(raw.strip())

@@ -29,7 +29,10 @@ from flightdeck.gateway.entrypoints.controllers.streams import (
     StreamTicketController,
     websocket_endpoint,
 )
+from flightdeck.gateway.entrypoints.edge import QueryRules, edge_checks, query_rules
 from flightdeck.gateway.entrypoints.errors import EXCEPTION_HANDLERS
+from flightdeck.gateway.entrypoints.openapi import amend
+from flightdeck.gateway.schemas import AwsConnectionCreate, DeployCreate, GithubConnectionCreate
 
 VERSION = "0.1.0"
 
@@ -46,6 +49,7 @@ def create_app(deps: Deps) -> Litestar:
     async def provide_stream_principal(request: Request[Any, Any, Any]) -> Principal:
         return await current_principal(deps, request, tickets=True)
 
+    queries: dict[str, QueryRules] = {}  # filled from the document, below
     app = Litestar(
         route_handlers=[
             DeployController,
@@ -66,6 +70,8 @@ def create_app(deps: Deps) -> Litestar:
             "stream_principal": Provide(provide_stream_principal),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=edge_checks(deps.config.max_json_depth, queries),
+        request_max_body_size=deps.config.max_body_bytes,
         logging_config=None,  # the process already logs through structlog
         openapi_config=OpenAPIConfig(
             title="Flightdeck gateway",
@@ -78,10 +84,11 @@ def create_app(deps: Deps) -> Litestar:
                     "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")
                 }
             ),
-            security=[{"bearer": []}],
         ),
         debug=False,
     )
+    amend(app.openapi_schema, requests=(DeployCreate, AwsConnectionCreate, GithubConnectionCreate))
+    queries.update(query_rules(app.openapi_schema))
     app.state.metrics = deps.metrics
     app.state.deps = deps
     return app

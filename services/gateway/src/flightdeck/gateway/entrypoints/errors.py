@@ -2,12 +2,14 @@
 
 ``{timestamp, status, error, message, errorCode, path}``: the codes are listed
 in :mod:`flightdeck.gateway.domain.errors` and docs/api.md. Unexpected
-exceptions are logged with their traceback and answered as ``INTERNAL_ERROR``
-without any detail.
+exceptions are logged with their traceback under a fresh request id and answered
+as ``INTERNAL_ERROR`` with that ``requestId`` and no other detail (ADR 0016).
 """
 
 from __future__ import annotations
 
+import traceback
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from flightdeck.gateway.domain.errors import STATUS, ApiError, ErrorCode, status_phrase
 from flightdeck.gateway.schemas import ErrorBody
@@ -33,13 +36,19 @@ _BY_STATUS = {
     403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     429: ErrorCode.QUEUE_FULL,
     503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 
 
 def error_response(
-    request: Request[Any, Any, Any], code: ErrorCode, message: str
+    request: Request[Any, Any, Any],
+    code: ErrorCode,
+    message: str,
+    request_id: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[ErrorBody]:
     status = STATUS[code]
     metrics = getattr(request.app.state, "metrics", None)
@@ -50,10 +59,11 @@ def error_response(
         status=status,
         error=status_phrase(status),
         message=message,
-        error_code=code.value,
+        error_code=code,
         path=request.url.path,
+        request_id=request_id,
     )
-    return Response(body, status_code=status, media_type=MediaType.JSON)
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def _validation_message(exc: ValidationException) -> str:
@@ -76,7 +86,18 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if isinstance(exc, NotFoundException):
         return error_response(request, ErrorCode.NOT_FOUND, "no such resource")
     if isinstance(exc, MethodNotAllowedException):
-        return error_response(request, ErrorCode.METHOD_NOT_ALLOWED, "method not allowed here")
+        allow = (exc.headers or {}).get("allow")
+        return error_response(
+            request,
+            ErrorCode.METHOD_NOT_ALLOWED,
+            "method not allowed here",
+            headers={"Allow": allow} if allow else None,
+        )
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = request.app.request_max_body_size
+        return error_response(
+            request, ErrorCode.PAYLOAD_TOO_LARGE, f"the body is larger than {limit} bytes"
+        )
     if isinstance(exc, NotAuthorizedException):
         return error_response(request, ErrorCode.UNAUTHORIZED, str(exc.detail))
     if isinstance(exc, PermissionDeniedException):
@@ -88,8 +109,26 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    log.error("unexpected error", path=request.url.path, exc_info=exc)
-    return error_response(request, ErrorCode.INTERNAL_ERROR, "internal error")
+    """Log the traceback under a fresh request id, and answer with that id only.
+
+    The traceback is formatted here, without local variables: a renderer that
+    shows locals would print whatever the failing frame held (a secret key being
+    sealed, an API key being checked).
+    """
+    request_id = uuid.uuid4().hex
+    log.error(
+        "unexpected error",
+        request_id=request_id,
+        method=request.method,
+        path=request.url.path,
+        exception="".join(traceback.format_exception(exc)),
+    )
+    return error_response(
+        request,
+        ErrorCode.INTERNAL_ERROR,
+        f"internal error; the gateway's log holds the details under request id {request_id}",
+        request_id=request_id,
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import structlog
 import uvicorn
@@ -44,27 +45,35 @@ def _database_url(ctx: ServiceContext) -> str:
     return f"sqlite+aiosqlite:///{(ctx.settings.state_dir / 'readmodel.db').resolve()}"
 
 
+def server_config(app: Any, config: GatewayConfig, **overrides: Any) -> uvicorn.Config:
+    """uvicorn as the gateway runs it (the tests serve the app with the same settings).
+
+    ``ws_max_size`` is the WebSocket message limit: uvicorn refuses a larger
+    message while it arrives (close code 1009) instead of buffering it whole.
+    """
+    options: dict[str, Any] = {
+        "host": config.host,
+        "port": config.port,
+        "http": "httptools",
+        "ws_max_size": config.ws_max_message_bytes,
+        "ws_per_message_deflate": config.ws_compression,
+        "loop": "none",
+        "lifespan": "off",
+        "log_level": "warning",
+        "log_config": None,  # keep the process's structlog set-up
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    return uvicorn.Config(app, **{**options, **overrides})
+
+
 async def serve_gateway(ctx: ServiceContext) -> None:
     """Build the gateway, serve HTTP until cancelled, then stop everything in order."""
     config = GatewayConfig()
     database = await open_database(_database_url(ctx))
     deps = bootstrap.build(config, ctx.store, database)
     await deps.start()
-    server = _Server(
-        uvicorn.Config(
-            create_app(deps),
-            host=config.host,
-            port=config.port,
-            http="httptools",
-            ws_per_message_deflate=config.ws_compression,
-            loop="none",
-            lifespan="off",
-            log_level="warning",
-            log_config=None,  # keep the process's structlog set-up
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
-    )
+    server = _Server(server_config(create_app(deps), config))
     serving = asyncio.create_task(server.serve(), name="uvicorn")
     try:
         while not server.started:

@@ -61,9 +61,11 @@ class SseConnection:
         timings: SseTimings,
         connections: Connections,
         metrics: Metrics,
+        tenant: str,
         token_id: str | None = None,
     ) -> None:
         self.sub = sub
+        self.tenant = tenant
         self.token_id = token_id
         self.timings = timings
         self.connections = connections

@@ -4,6 +4,12 @@ Client messages are JSON objects tagged by ``type``; each delivered event is
 one text message carrying its ``subscriptionId`` and ``position``. A bad
 message is answered with ``{type: "error", code, message}`` and the socket
 stays open; only a slow consumer, an idle socket or shutdown close it.
+
+Limits (ADR 0016): a message above ``ws_max_message_bytes`` never reaches this
+code (uvicorn closes the socket with 1009, see ``entrypoints/main.py``); a
+message nested deeper than ``max_json_depth`` is refused before decoding; a
+socket holds at most ``ws_max_subscriptions``; a log ``tail`` is at most
+``max_history_lines``.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import structlog
@@ -23,12 +29,20 @@ from flightdeck.gateway import handlers, loghandlers
 from flightdeck.gateway.adapters.connections import REVOKED
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.bootstrap import Deps
-from flightdeck.gateway.domain import pipeline
+from flightdeck.gateway.domain import limits, pipeline
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.inputs import MAX_POSITION
+from flightdeck.gateway.domain.jsondepth import TooDeep, check_depth
 from flightdeck.gateway.domain.logfilter import Cursor, LogFilter, parse_cursor
 from flightdeck.gateway.domain.logrender import LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
+from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
+from flightdeck.gateway.schemas import ID, AppName, Namespace
+
+SubscriptionId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID)]
+DeploymentId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID)]
+Position = Annotated[int, msgspec.Meta(ge=0, le=MAX_POSITION)]
 
 log = structlog.get_logger(__name__)
 
@@ -36,29 +50,29 @@ log = structlog.get_logger(__name__)
 class SubscribeToPipeline(
     msgspec.Struct, tag="subscribe-to-pipeline", rename="camel", kw_only=True
 ):
-    deployment_id: str
-    from_position: int | None = None
-    subscription_id: str | None = None
+    deployment_id: DeploymentId
+    from_position: Position | None = None
+    subscription_id: SubscriptionId | None = None
 
 
 class SubscribeToLogs(msgspec.Struct, tag="subscribe-to-logs", rename="camel", kw_only=True):
     """History as on the SSE stream (``fromPosition``, else ``filter.since``, else ``tail``), then live."""
 
-    app: str
-    namespace: str = "default"
+    app: AppName
+    namespace: Namespace = "default"
     filter: LogFilter = LogFilter()
     tail: int | None = None
-    from_position: int | str | None = None
-    subscription_id: str | None = None
+    from_position: Position | Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    subscription_id: SubscriptionId | None = None
 
 
 class UpdateLogFilter(msgspec.Struct, tag="update-log-filter", rename="camel", kw_only=True):
-    subscription_id: str
+    subscription_id: SubscriptionId
     filter: LogFilter
 
 
 class Unsubscribe(msgspec.Struct, tag="unsubscribe", rename="camel", kw_only=True):
-    subscription_id: str
+    subscription_id: SubscriptionId
 
 
 ClientMessage = SubscribeToPipeline | SubscribeToLogs | UpdateLogFilter | Unsubscribe
@@ -89,6 +103,7 @@ class WsConnection:
         self.socket = socket
         self.deps = deps
         self.principal = principal
+        self.tenant = principal.tenant
         self.subs: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
         self.log_subs: set[str] = set()
         self.filter_updates: dict[str, LogRenderer] = {}
@@ -159,8 +174,9 @@ class WsConnection:
                 return
             self.last_activity = time.monotonic()
             try:
+                check_depth(text.encode(), self.deps.config.max_json_depth)
                 message = _decode(text)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except (msgspec.DecodeError, msgspec.ValidationError, TooDeep) as exc:
                 await self.error(ErrorCode.VALIDATION_ERROR, str(exc))
                 continue
             try:
@@ -181,6 +197,8 @@ class WsConnection:
         return f"s{self._counter}"
 
     async def _handle(self, message: ClientMessage) -> None:
+        if isinstance(message, SubscribeToPipeline | SubscribeToLogs):
+            limits.admit_subscription(self.deps.config.ws_max_subscriptions, len(self.subs))
         match message:
             case SubscribeToPipeline():
                 await handlers.check_deployment_visible(
@@ -213,6 +231,7 @@ class WsConnection:
                 await self.send({"type": "unsubscribed", "subscriptionId": message.subscription_id})
 
     async def _subscribe_to_logs(self, message: SubscribeToLogs) -> None:
+        checked_tail(self.deps, message.tail)
         line_filter = loghandlers.checked_filter(message.filter, message.tail)
         resume = _cursor(message.from_position)
         sid = self._new_id(message.subscription_id)
@@ -227,6 +246,9 @@ class WsConnection:
             resume=resume,
             tail=message.tail,
         )
+        wanted = message.filter
+        by_time = resume is None and message.tail is None and (wanted.since or wanted.until)
+        await checked_history(self.deps, message.app, start, line_filter, by_time=bool(by_time))
         spec = StreamSpec(
             subject_filter=start.subject,
             renderer=start.renderer,
@@ -278,6 +300,9 @@ class WsConnection:
                         ),
                         self.deps.config.slow_close_grace_s,
                     )
+            elif writer in done:
+                with contextlib.suppress(WebSocketDisconnect):  # the client left mid-replay
+                    writer.result()  # anything else fails this task, which logs it
         finally:
             writer.cancel()
             cut.cancel()

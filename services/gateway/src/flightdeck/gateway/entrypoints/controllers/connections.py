@@ -9,7 +9,9 @@ from litestar.params import JSONBody
 from flightdeck.gateway import handlers
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal, Scope
+from flightdeck.gateway.domain.errors import ErrorCode
 from flightdeck.gateway.entrypoints.auth import needs
+from flightdeck.gateway.entrypoints.openapi import BODY, READ, SECURED, errors
 from flightdeck.gateway.schemas import (
     AwsConnection,
     AwsConnectionCreate,
@@ -23,6 +25,7 @@ from flightdeck.gateway.schemas import (
 class AwsConnectionController(Controller):
     path = "/api/v1/connect/aws"
     tags = ["connections"]
+    security = SECURED
 
     @post(
         "/",
@@ -30,6 +33,9 @@ class AwsConnectionController(Controller):
         status_code=201,
         guards=[needs(Scope.ADMIN)],
         summary="Connect an AWS account",
+        responses=errors(
+            *READ, *BODY, ErrorCode.AWS_CREDENTIALS_INVALID, ErrorCode.UPSTREAM_UNAVAILABLE
+        ),
     )
     async def create(
         self,
@@ -44,6 +50,7 @@ class AwsConnectionController(Controller):
 class GithubConnectionController(Controller):
     path = "/api/v1/connect/github"
     tags = ["connections"]
+    security = SECURED
 
     @post(
         "/",
@@ -51,6 +58,14 @@ class GithubConnectionController(Controller):
         status_code=201,
         guards=[needs(Scope.ADMIN)],
         summary="Connect a GitHub repository",
+        responses=errors(
+            *READ,
+            *BODY,
+            ErrorCode.GITHUB_CREDENTIALS_INVALID,
+            ErrorCode.GITHUB_REPOSITORY_NOT_FOUND,
+            ErrorCode.GITHUB_BRANCH_NOT_FOUND,
+            ErrorCode.UPSTREAM_UNAVAILABLE,
+        ),
     )
     async def create(
         self,
@@ -65,8 +80,14 @@ class GithubConnectionController(Controller):
 class ConnectionListController(Controller):
     path = "/api/v1/connections"
     tags = ["connections"]
+    security = SECURED
 
-    @get("/", operation_id="listConnections", summary="This tenant's connections (no secrets)")
+    @get(
+        "/",
+        operation_id="listConnections",
+        summary="This tenant's connections (no secrets)",
+        responses=errors(ErrorCode.UNAUTHORIZED),
+    )
     async def list_connections(
         self, deps: NamedDependency[Deps], principal: NamedDependency[Principal]
     ) -> Envelope[list[Connection]]:

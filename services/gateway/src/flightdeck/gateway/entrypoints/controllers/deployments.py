@@ -6,14 +6,16 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from flightdeck.gateway import handlers
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal, Scope
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.entrypoints.auth import needs
+from flightdeck.gateway.entrypoints.openapi import BODY, IN_PATH, READ, SECURED, errors
 from flightdeck.gateway.schemas import (
+    ID,
     ColourFigures,
     DeployAccepted,
     DeployCreate,
@@ -25,6 +27,7 @@ from flightdeck.gateway.schemas import (
 )
 
 Row = dict[str, Any]
+DeploymentId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID)]
 
 
 def _figures(row: Row, prefix: str) -> ColourFigures | None:
@@ -100,6 +103,7 @@ class DeployController(Controller):
 
     path = "/api/v1/deploy"
     tags = ["deployments"]
+    security = SECURED
 
     @post(
         "/",
@@ -107,6 +111,19 @@ class DeployController(Controller):
         status_code=202,
         guards=[needs(Scope.DEPLOY)],
         summary="Start a deployment",
+        responses=errors(
+            *READ,
+            *BODY,
+            ErrorCode.CONNECTION_NOT_FOUND,
+            ErrorCode.GITHUB_CREDENTIALS_INVALID,
+            ErrorCode.GITHUB_REPOSITORY_NOT_FOUND,
+            ErrorCode.GITHUB_BRANCH_NOT_FOUND,
+            ErrorCode.NAMESPACE_NOT_FOUND,
+            ErrorCode.NAMESPACE_NOT_WATCHED,
+            ErrorCode.QUEUE_FULL,
+            ErrorCode.UPSTREAM_UNAVAILABLE,
+            ErrorCode.AT_CAPACITY,
+        ),
     )
     async def create(
         self,
@@ -121,10 +138,11 @@ class DeployController(Controller):
         "/{deployment_id:str}/result",
         operation_id="getDeploymentResult",
         summary="A deployment's result (unknown ids answer 400 DEPLOYMENT_NOT_FOUND)",
+        responses=errors(*READ, *IN_PATH, ErrorCode.DEPLOYMENT_NOT_FOUND),
     )
     async def result(
         self,
-        deployment_id: FromPath[str],
+        deployment_id: DeploymentId,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
     ) -> Envelope[DeploymentResult]:
@@ -140,8 +158,14 @@ class DeploymentListController(Controller):
 
     path = "/api/v1/deployments"
     tags = ["deployments"]
+    security = SECURED
 
-    @get("/", operation_id="listDeployments", summary="List deployments with filters")
+    @get(
+        "/",
+        operation_id="listDeployments",
+        summary="List deployments with filters",
+        responses=errors(*READ),
+    )
     async def list_deployments(
         self,
         deps: NamedDependency[Deps],

@@ -6,6 +6,7 @@ import asyncio
 
 from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.schemas import Health
@@ -15,7 +16,18 @@ class HealthController(Controller):
     path = "/health"
     tags = ["operations"]
 
-    @get("/", operation_id="health", summary="Liveness and dependencies")
+    @get(
+        "/",
+        operation_id="health",
+        summary="Liveness and dependencies (open: no key)",
+        responses={
+            503: ResponseSpec(
+                data_container=Health,
+                generate_examples=False,
+                description="NATS or the database is down (status DOWN)",
+            )
+        },
+    )
     async def health(self, deps: NamedDependency[Deps]) -> Response[Health]:
         nats_ok = deps.store.nc.is_connected
         db_ok = True
@@ -44,7 +56,12 @@ class MetricsController(Controller):
     path = "/metrics"
     tags = ["operations"]
 
-    @get("/", operation_id="metrics", summary="Prometheus metrics", media_type=MediaType.TEXT)
+    @get(
+        "/",
+        operation_id="metrics",
+        summary="Prometheus metrics (open: no key)",
+        media_type=MediaType.TEXT,
+    )
     async def metrics(self, deps: NamedDependency[Deps]) -> Response[bytes]:
         return Response(
             deps.metrics.render(),

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from flightdeck.gateway import loghandlers
 from flightdeck.gateway.adapters.streams import StreamSpec
@@ -26,11 +26,20 @@ from flightdeck.gateway.domain.logfilter import (
     split_values,
 )
 from flightdeck.gateway.entrypoints.controllers.streams import open_sse
+from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
+from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseResponse
-from flightdeck.gateway.schemas import Envelope, LogPage
+from flightdeck.gateway.schemas import DNS_LABEL, Envelope, LogPage
 
 ListParam = list[str] | None
-_NS = QueryParameter(name="namespace", max_length=63, description="the app's namespace")
+AppPath = Annotated[str, PathParameter(min_length=1, max_length=53, pattern=DNS_LABEL)]
+_NS = QueryParameter(
+    name="namespace",
+    min_length=1,
+    max_length=63,
+    pattern=DNS_LABEL,
+    description="the app's namespace",
+)
 _LEVELS = QueryParameter(
     name="levels", description="TRACE, DEBUG, INFO, WARN, ERROR, FATAL, UNKNOWN (any of)"
 )
@@ -96,6 +105,7 @@ class LogsController(Controller):
 
     path = "/api/v1/logs"
     tags = ["logs"]
+    security = SECURED
     dependencies = {"wanted": Provide(log_filter, sync_to_thread=False)}
 
     @get(
@@ -103,17 +113,24 @@ class LogsController(Controller):
         operation_id="streamAppLogs",
         summary="SSE: an app's log lines, history then live (one message per line)",
         media_type="text/event-stream",
+        responses=errors(
+            *READ, *STREAM, *IN_PATH, ErrorCode.INVALID_LOG_FILTER, ErrorCode.APP_NOT_FOUND
+        ),
     )
     async def stream(
         self,
-        app: FromPath[str],
+        app: AppPath,
         deps: NamedDependency[Deps],
         stream_principal: NamedDependency[Principal],
         wanted: NamedDependency[LogFilter],
         namespace: Annotated[str, _NS] = "default",
         tail: Annotated[
             int | None,
-            QueryParameter(name="tail", description="start with the N most recent kept lines"),
+            QueryParameter(
+                name="tail",
+                description="start with the N most recent kept lines "
+                "(0 to max_history_lines, 10,000 by default)",
+            ),
         ] = None,
         last_event_id_header: Annotated[
             str | None, HeaderParameter(name="Last-Event-ID", required=False)
@@ -123,12 +140,15 @@ class LogsController(Controller):
         ] = None,
         ticket: Annotated[str | None, QueryParameter(name="ticket", required=False)] = None,
     ) -> SseResponse:
+        checked_tail(deps, tail)
         line_filter = loghandlers.checked_filter(wanted, tail)
         resume = cursor_param("Last-Event-ID", last_event_id_header, last_event_id)
         await loghandlers.check_app_visible(deps, stream_principal, namespace, app)
         start = await loghandlers.stream_start(
             deps, namespace, app, line_filter, resume=resume, tail=tail
         )
+        by_time = resume is None and tail is None and (wanted.since or wanted.until) is not None
+        await checked_history(deps, app, start, line_filter, by_time=by_time)
         spec = StreamSpec(
             subject_filter=start.subject,
             renderer=start.renderer,
@@ -141,10 +161,11 @@ class LogsController(Controller):
         "/{app:str}",
         operation_id="getAppLogs",
         summary="A page of an app's log history (same filters; before/after cursors)",
+        responses=errors(*READ, *IN_PATH, ErrorCode.INVALID_LOG_FILTER, ErrorCode.APP_NOT_FOUND),
     )
     async def page(
         self,
-        app: FromPath[str],
+        app: AppPath,
         deps: NamedDependency[Deps],
         principal: NamedDependency[Principal],
         wanted: NamedDependency[LogFilter],

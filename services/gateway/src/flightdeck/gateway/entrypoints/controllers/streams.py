@@ -6,7 +6,7 @@ from typing import Annotated, Any, cast
 
 from litestar import Controller, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from flightdeck.events import Recorded, subjects
 from flightdeck.gateway import handlers
@@ -21,6 +21,8 @@ from flightdeck.gateway.domain.logfilter import Cursor, parse_cursor
 from flightdeck.gateway.domain.logrender import ALL_LINES, LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.auth import authenticate
+from flightdeck.gateway.entrypoints.controllers.deployments import DeploymentId
+from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseConnection, SseResponse, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsConnection
 from flightdeck.gateway.schemas import Envelope, StreamTicket
@@ -42,16 +44,18 @@ def timings(deps: NamedDependency[Deps]) -> SseTimings:
 
 
 async def open_sse(
-    deps: NamedDependency[Deps], spec: StreamSpec, principal: Principal | None = None
+    deps: NamedDependency[Deps], spec: StreamSpec, principal: Principal
 ) -> SseResponse:
-    """Admit one SSE client for ``spec`` and return its streaming response.
+    """Admit one SSE client of ``principal``'s tenant for ``spec`` and return its
+    streaming response.
 
     The logs endpoints reuse this with their own subject filter, renderer and
     per-client filter. The stream ends if ``principal``'s key is revoked.
     """
     sub = Subscription(deps.hub, deps.store, spec, limit=deps.config.client_buffer, frame=sse_frame)
-    token_id = principal.token_id if principal is not None else None
-    conn = SseConnection(sub, timings(deps), deps.connections, deps.metrics, token_id)
+    conn = SseConnection(
+        sub, timings(deps), deps.connections, deps.metrics, principal.tenant, principal.token_id
+    )
     deps.connections.admit(conn)
     try:
         await sub.attach()
@@ -87,7 +91,7 @@ async def open_deployment_with_logs(
     deployment_id: str,
     after: int,
     log_cursor: Cursor | None,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> SseResponse:
     """A deployment's events and its pods' ERROR/FATAL lines on one SSE stream (ADR 0011)."""
     subject = subjects.deployment(deployment_id)
@@ -128,7 +132,8 @@ async def open_deployment_with_logs(
         timings(deps),
         deps.connections,
         deps.metrics,
-        principal.token_id if principal is not None else None,
+        principal.tenant,
+        principal.token_id,
     )
     deps.connections.admit(conn)
     try:
@@ -143,16 +148,18 @@ async def open_deployment_with_logs(
 class DeploymentEventsController(Controller):
     path = "/api/v1/deploy"
     tags = ["streams"]
+    security = SECURED
 
     @get(
         "/{deployment_id:str}/events",
         operation_id="streamDeploymentEvents",
         summary="SSE: the deployment's events, history then live",
         media_type="text/event-stream",
+        responses=errors(*READ, *STREAM, *IN_PATH, ErrorCode.DEPLOYMENT_NOT_FOUND),
     )
     async def events(
         self,
-        deployment_id: FromPath[str],
+        deployment_id: DeploymentId,
         deps: NamedDependency[Deps],
         stream_principal: NamedDependency[Principal],
         last_event_id_header: Annotated[
@@ -188,9 +195,14 @@ class DeploymentEventsController(Controller):
 class StreamTicketController(Controller):
     path = "/api/v1/stream-tickets"
     tags = ["streams"]
+    security = SECURED
 
     @post(
-        "/", operation_id="createStreamTicket", status_code=201, summary="A short-lived SSE ticket"
+        "/",
+        operation_id="createStreamTicket",
+        status_code=201,
+        summary="A short-lived SSE ticket",
+        responses=errors(ErrorCode.UNAUTHORIZED),
     )
     async def create(
         self, deps: NamedDependency[Deps], principal: NamedDependency[Principal]

@@ -1,0 +1,117 @@
+"""The OpenAPI document tells the truth (issue 12, finding 9; ADR 0016): the real error body
+for every error status, open routes without security, strict request bodies."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.entrypoints.app import create_app
+
+pytestmark = pytest.mark.unit
+
+OPEN = {"/health", "/metrics"}
+ERROR_REF = "#/components/schemas/ErrorBody"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    deps = SimpleNamespace(metrics=None, config=GatewayConfig())
+    schema = create_app(cast(Any, deps)).openapi_schema.to_schema()
+    return cast(dict[str, Any], json.loads(json.dumps(schema)))
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def test_errors_are_documented_with_the_real_error_body(document: dict[str, Any]) -> None:
+    text = json.dumps(document)
+    assert "status_code" not in text and '"extra"' not in text
+    body = document["components"]["schemas"]["ErrorBody"]
+    assert set(body["required"]) == {"timestamp", "status", "error", "message", "errorCode", "path"}
+    assert set(body["properties"]) == set(body["required"]) | {"requestId"}
+    assert body["properties"]["timestamp"]["format"] == "date-time"
+    codes = document["components"]["schemas"]["ErrorCode"]["enum"]
+    assert {
+        "VALIDATION_ERROR",
+        "PAYLOAD_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "AT_CAPACITY",
+    } <= set(codes)
+    for path, method, op in operations(document):
+        if path in OPEN:
+            continue
+        errors = {int(s): r for s, r in op["responses"].items() if int(s) >= 400}
+        assert {401, 500} <= set(errors), (method, path)
+        for status, response in errors.items():
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": ERROR_REF}, (method, path, status)
+            assert "errorCode" in response["description"], (method, path, status)
+
+
+@pytest.mark.parametrize(
+    ("operation", "statuses"),
+    [
+        ("createDeployment", {202, 400, 401, 403, 413, 415, 429, 500, 502, 503}),
+        ("connectAws", {201, 400, 401, 403, 413, 415, 500, 502}),
+        ("connectGithub", {201, 400, 401, 403, 413, 415, 500, 502}),
+        ("getDeploymentResult", {200, 400, 401, 404, 500}),
+        ("listDeployments", {200, 400, 401, 500}),
+        ("streamDeploymentEvents", {200, 400, 401, 404, 429, 500, 503}),
+        ("streamAppLogs", {200, 400, 401, 404, 429, 500, 503}),
+        ("getAppLogs", {200, 400, 401, 404, 500}),
+        ("createStreamTicket", {201, 401, 500}),
+        ("listConnections", {200, 401, 500}),
+        ("health", {200, 503}),
+        ("metrics", {200}),
+    ],
+)
+def test_each_route_lists_every_status_it_can_answer(
+    document: dict[str, Any], operation: str, statuses: set[int]
+) -> None:
+    (op,) = [op for _, _, op in operations(document) if op["operationId"] == operation]
+    assert {int(s) for s in op["responses"]} == statuses
+
+
+def test_open_routes_need_no_key_and_the_others_say_so(document: dict[str, Any]) -> None:
+    assert "security" not in document
+    for path, method, op in operations(document):
+        if path in OPEN:
+            assert "security" not in op, (method, path)
+        else:
+            assert op["security"] == [{"bearer": []}], (method, path)
+
+
+def test_request_bodies_refuse_unknown_fields_in_the_document_too(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("DeployCreate", "AwsConnectionCreate", "GithubConnectionCreate"):
+        assert schemas[name]["additionalProperties"] is False, name
+    env = schemas["DeployCreate"]["properties"]["env"]
+    assert env["maxProperties"] == 100
+    assert env["propertyNames"]["pattern"].startswith("^(?:[A-Za-z_]")
+
+
+def test_times_are_date_times(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name, field in (
+        ("DeploymentResult", "createdAt"),
+        ("DeploymentSummary", "createdAt"),
+        ("StageResult", "startedAt"),
+        ("Connection", "createdAt"),
+        ("StreamTicket", "expiresAt"),
+    ):
+        prop = schemas[name]["properties"][field]
+        formats = [prop.get("format")] + [o.get("format") for o in prop.get("oneOf", [])]
+        assert "date-time" in formats, (name, field, prop)
