@@ -17,7 +17,7 @@ import websockets
 
 from flightdeck.events import streams
 from flightdeck.gateway.domain.limits import Limit
-from tests.integration.gateway.conftest import Gateway, new_deployment
+from tests.integration.gateway.conftest import Gateway, home, new_deployment
 from tests.integration.gateway.test_logs_world import make_app, many, publish, unique_app
 from tests.integration.gateway.test_rest import IMAGE_DEPLOY, assert_error
 from tests.support.waiting import eventually
@@ -48,6 +48,9 @@ async def caught_up(gateway: Gateway) -> None:
     await eventually(done)
 
 
+GLOBEX_DEPLOY = {**IMAGE_DEPLOY, "namespace": home("globex")}
+
+
 async def test_a_tenant_at_its_deploy_limit_is_told_of_its_own_deployments_only(
     gateway: Gateway,
 ) -> None:
@@ -64,7 +67,7 @@ async def test_a_tenant_at_its_deploy_limit_is_told_of_its_own_deployments_only(
         body = assert_error(refused, 429, "QUEUE_FULL")
         assert f"your tenant has {limit} deployments" in body["message"]
         async with gateway.client("globex-admin") as other:
-            answer = await other.post("/api/v1/deploy", json=IMAGE_DEPLOY)
+            answer = await other.post("/api/v1/deploy", json=GLOBEX_DEPLOY)
         assert answer.status_code == 202, answer.text  # acme's queue is not globex's
 
 
@@ -77,7 +80,7 @@ async def test_the_global_deploy_limit_reveals_nothing_about_other_tenants(
         gateway, deploy_concurrency_per_tenant=everyone + 1000, deploy_concurrency=everyone
     ):
         async with gateway.client("globex-admin") as client:
-            refused = await client.post("/api/v1/deploy", json=IMAGE_DEPLOY)
+            refused = await client.post("/api/v1/deploy", json=GLOBEX_DEPLOY)
     body = assert_error(refused, 503, "AT_CAPACITY")
     assert not any(ch.isdigit() for ch in body["message"]), body["message"]
 

@@ -62,7 +62,7 @@ def test_errors_are_documented_with_the_real_error_body(document: dict[str, Any]
 @pytest.mark.parametrize(
     ("operation", "statuses"),
     [
-        ("createDeployment", {202, 400, 401, 403, 413, 415, 429, 500, 502, 503}),
+        ("createDeployment", {202, 400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503}),
         ("connectAws", {201, 400, 401, 403, 413, 415, 500, 502}),
         ("connectGithub", {201, 400, 401, 403, 413, 415, 500, 502}),
         ("getDeploymentResult", {200, 400, 401, 404, 500}),

@@ -82,6 +82,12 @@ class ReadModel:
         total = await self._one(select(func.count().label("n")).select_from(d).where(*where))
         return rows, int(total["n"]) if total else 0
 
+    async def projected_upto(self, stream: str) -> int:
+        """The lowest checkpoint any projector keeps for ``stream`` (0: none yet)."""
+        c = t.checkpoints
+        row = await self._one(select(func.min(c.c.position).label("p")).where(c.c.stream == stream))
+        return int(row["p"]) if row is not None and row["p"] is not None else 0
+
     async def active_deployments(self, statuses: tuple[str, ...]) -> dict[str, str]:
         """The deployments in ``statuses``, each with its tenant."""
         d = t.deployments
