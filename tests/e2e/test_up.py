@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import nats
+import nats.errors
 import pytest
 
 from flightdeck.cli.services import SERVICES
@@ -26,6 +28,19 @@ async def read_until(stream: asyncio.StreamReader, needle: str, log: list[str], 
         raise AssertionError(f"output ended before {needle!r}:\n" + "\n".join(log))
 
     await asyncio.wait_for(scan(), timeout)
+
+
+async def assert_refused_without_credentials(url: str) -> None:
+    """The embedded NATS answers nobody who cannot prove who they are (ADR 0013)."""
+
+    async def quiet(exc: Exception) -> None:
+        pass
+
+    with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+        client = await nats.connect(
+            url, allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet
+        )
+        await client.close()
 
 
 async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -58,6 +73,7 @@ async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path
             assert f"✔ {spec.name} ready" in output
         children = processes_mentioning(marker)
         assert len(children) >= len(SERVICES) + 2  # the CLI, nats-server, every service
+        await assert_refused_without_credentials(f"nats://127.0.0.1:{port}")
 
         proc.send_signal(signal.SIGINT)
         await read_until(proc.stdout, "stopped cleanly", log, timeout=30)
