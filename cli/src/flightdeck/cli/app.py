@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flightdeck.cli import configuration, projection, replay, tokens, up
+from flightdeck.cli import configuration, projection, provisioning, replay, tokens, up
 from flightdeck.cli.output import console
 from flightdeck.runtime.logconfig import configure_logging
 
@@ -25,7 +25,7 @@ def version() -> None:
 
 
 # Each command module adds its commands here (def register(app) -> None).
-for module in (up, replay, projection, tokens, configuration):
+for module in (up, replay, projection, tokens, provisioning, configuration):
     module.register(app)
 
 

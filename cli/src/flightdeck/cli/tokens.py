@@ -4,6 +4,7 @@ The key is random; only its SHA-256 goes into the ``ApiTokenCreated`` event on
 ``fd.evt.access.<tenant>`` (the read model's ``api_tokens`` is projected from
 it), so whoever reads the event store cannot use the key. The same rules as the
 gateway's (``flightdeck.gateway.domain.auth``): the ``fdk_`` prefix, SHA-256 hex.
+Only the NATS admin credentials may write ``fd.evt.access.>`` (ADR 0013).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flightdeck.cli.output import console, fail
 from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.apikeys import hash_api_key, new_api_key
 from flightdeck.events.audit import ApiTokenCreated
+from flightdeck.runtime.nats_permissions import ADMIN
 
 SCOPES = ("read", "deploy", "ops", "admin")
 
@@ -34,7 +36,7 @@ async def _create(tenant: str, scopes: list[str], name: str, days: int | None) -
         token_hash=hash_api_key(key),
         expires_at=expires,
     )
-    async with event_store(settings_or_exit()) as store:
+    async with event_store(settings_or_exit(), user=ADMIN) as store:
         await store.append(subjects.access(tenant), [event], cause=Cause.root("user:cli"))
     return key, event.token_id
 

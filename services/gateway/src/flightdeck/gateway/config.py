@@ -23,11 +23,9 @@ class GatewayConfig(BaseSettings):
     port: int = Field(8080, ge=0, le=65535)
     """Listen port."""
     dev_mode: bool = False
-    """Print an admin key for tenant dev_tenant at start-up; allow the built-in development secrets key."""
+    """Allow the built-in development secrets key (flightdeck up sets it, and registers an admin key for dev_tenant)."""
     dev_tenant: str = "dev"
-    """The dev key's tenant."""
-    dev_token: str = ""  # dev mode: this key instead of a fresh one per start
-    """Dev mode: use this key (flightdeck up keeps one in the state dir) instead of a fresh one per start."""
+    """The tenant of the dev key flightdeck up registers."""
     max_connections: int = Field(1000, ge=1)
     """SSE + WebSocket connections; beyond: 503 TOO_MANY_CONNECTIONS."""
     client_buffer: int = Field(1024, ge=1)
