@@ -58,7 +58,7 @@ class System:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "FLIGHTDECK_NATS_URL": self.nats.url,
+            "FLIGHTDECK_NATS__URL": self.nats.url,
             "FLIGHTDECK_STATE_DIR": str(self.state),
         }
 

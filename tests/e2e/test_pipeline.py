@@ -108,12 +108,12 @@ async def test_a_deployment_to_completion_over_rest_and_sse(
     assert (body["status"], body["colour"]) == ("SUCCEEDED", "blue")
     assert body["url"]
 
-    replay = await flightdeck("replay", dep, env={"FLIGHTDECK_NATS_URL": system.nats.url})
+    replay = await flightdeck("replay", dep, env={"FLIGHTDECK_NATS__URL": system.nats.url})
     assert replay.code == 0, replay.err
     for stage in expected[:-1]:
         assert f"{stage} succeeded" in replay.out
     lines = (
-        await flightdeck("replay", dep, "-f", "json", env={"FLIGHTDECK_NATS_URL": system.nats.url})
+        await flightdeck("replay", dep, "-f", "json", env={"FLIGHTDECK_NATS__URL": system.nats.url})
     ).out
     assert len(lines.splitlines()) == len(events)
 

@@ -37,10 +37,7 @@ async def assert_refused_without_credentials(url: str) -> None:
         pass
 
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-        client = await nats.connect(
-            url, allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet
-        )
-        await client.close()
+        await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet)
 
 
 async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -49,11 +46,11 @@ async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path
     env = {
         **os.environ,
         "FLIGHTDECK_STATE_DIR": marker,
-        "FLIGHTDECK_NATS_PORT": str(port),
+        "FLIGHTDECK_NATS__PORT": str(port),
         "FLIGHTDECK_GATEWAY__PORT": str(free_port()),
         "COLUMNS": "200",
     }
-    env.pop("FLIGHTDECK_NATS_URL", None)
+    env.pop("FLIGHTDECK_NATS__URL", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

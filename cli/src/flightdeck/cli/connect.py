@@ -60,8 +60,8 @@ async def event_store(
         if not refusals:
             raise
         raise fail(
-            f"NATS refused this as {'FLIGHTDECK_NATS__CREDS' if settings.nats.creds else user}: "
-            f"{refusals[-1]}; this command needs the {user} credentials"
+            f"NATS refused the credentials in {config.creds or '(none)'}: {refusals[-1]}; "
+            f"this command needs the {user} credentials (FLIGHTDECK_NATS__CREDS)"
         ) from exc
     finally:
         await nc.close()

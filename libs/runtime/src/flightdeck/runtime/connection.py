@@ -85,6 +85,7 @@ async def connect(
         config = NatsConfig(url=config)
     url = config.client_url
     refused: list[Exception] = []
+    turned_away = asyncio.Event()  # bad credentials: waiting longer will not help
 
     async def disconnected() -> None:
         if not (client.is_closed or client.is_draining):
@@ -96,33 +97,42 @@ async def connect(
     async def error(exc: Exception) -> None:
         if "authorization" in str(exc).lower() or "permissions" in str(exc).lower():
             refused[:] = [exc]
-            log.error("nats refused", error=str(exc))
+            if "authorization" in str(exc).lower():
+                turned_away.set()
             if on_refused is not None:
-                on_refused(str(exc))
+                on_refused(str(exc))  # the caller reports it
+            else:
+                log.error("nats refused", error=str(exc))
         else:
             log.debug("nats error", error=repr(exc))
 
     # nats-py retries a failed first connection forever when reconnecting is allowed,
-    # so the time limit is enforced around it.
+    # so the time limit is enforced around it; a refusal of the credentials ends it early.
     client = wire.Client()
-    try:
-        await asyncio.wait_for(
-            client.connect(
-                url,
-                name=name,
-                connect_timeout=2,
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.25,  # type: ignore[arg-type]  # seconds; nats-py's hint says int
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                error_cb=error,
-                inbox_prefix=inbox_prefix(user) if user else "_INBOX",
-                **connect_options(config),
-            ),
-            timeout,
+    connecting = asyncio.ensure_future(
+        client.connect(
+            url,
+            name=name,
+            connect_timeout=2,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.25,  # type: ignore[arg-type]  # seconds; nats-py's hint says int
+            disconnected_cb=disconnected,
+            reconnected_cb=reconnected,
+            error_cb=error,
+            inbox_prefix=inbox_prefix(user) if user else "_INBOX",
+            **connect_options(config),
         )
+    )
+    refusal = asyncio.ensure_future(turned_away.wait())
+    try:
+        await asyncio.wait({connecting, refusal}, timeout=timeout, return_when="FIRST_COMPLETED")
+        if not connecting.done():
+            raise TimeoutError(f"no connection within {timeout:.0f}s")
+        connecting.result()
     except (TimeoutError, OSError, nats.errors.Error) as exc:
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
         await client.close()
         if refused:
             raise ConnectionError(
@@ -130,4 +140,6 @@ async def connect(
                 "(check FLIGHTDECK_NATS__CREDS and the TLS settings)"
             ) from exc
         raise ConnectionError(f"cannot reach NATS at {url}: {exc!r}") from exc
+    finally:
+        refusal.cancel()
     return client

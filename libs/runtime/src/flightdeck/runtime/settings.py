@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -81,14 +81,17 @@ class NatsConfig(BaseModel):
     tls_key: Path | None = None
     """The client certificate's private key (with tls_cert)."""
 
+    @field_validator("creds", "tls_ca", "tls_cert", "tls_key")
+    @classmethod
+    def _readable(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"no readable file at {path}")
+        return path
+
     @model_validator(mode="after")
-    def _files(self) -> NatsConfig:
+    def _pair(self) -> NatsConfig:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together: set both or neither")
-        for name in ("creds", "tls_ca", "tls_cert", "tls_key"):
-            path = getattr(self, name)
-            if path is not None and not path.is_file():
-                raise ValueError(f"{name}: no readable file at {path}")
         return self
 
     @property
