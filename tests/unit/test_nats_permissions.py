@@ -50,7 +50,11 @@ WRITERS = {
     "fd.evt.monitor.m1": {ADMIN},
     "fd.evt.ops.acme.web": {ADMIN},
     "fd.dlq.orchestrator": {ADMIN, "orchestrator"},
+    "fd.dlq.prober": {ADMIN, "prober"},
     "fd.cmd.prober.verify-colour": {ADMIN, "orchestrator"},
+    "fd.cmd.ecr-poller.watch-image": {ADMIN, "orchestrator"},
+    "fd.cmd.orchestrator.cancel": {ADMIN, "gateway"},
+    "fd.cmd.log-relay.follow-logs": {ADMIN, "gateway"},
     "$KV.fd_leases.k8s-watcher": {ADMIN, "k8s-watcher"},
     "$KV.fd_log_cursors.default.web-1.web": {ADMIN, "log-relay"},
 }

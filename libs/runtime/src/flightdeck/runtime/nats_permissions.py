@@ -125,7 +125,7 @@ def users(buckets: Mapping[str, Iterable[BucketSpec]]) -> dict[str, Permissions]
 
     return {
         ADMIN: Permissions(publish=(">",), subscribe=(">",)),
-        CLI: _reader(CLI, "$SRV.>"),
+        CLI: _reader(CLI),
         PROJECTOR: _reader(PROJECTOR),
         "orchestrator": _service(
             "orchestrator",
@@ -134,7 +134,6 @@ def users(buckets: Mapping[str, Iterable[BucketSpec]]) -> dict[str, Permissions]
                 f"{_EVT}.app.>",
                 "fd.cmd.ecr-poller.>",
                 "fd.cmd.prober.>",
-                "fd.cmd.log-relay.>",
                 *gets(streams.DEPLOYMENTS),
                 *gets(streams.CLUSTER),
             ],
