@@ -16,7 +16,7 @@ from flightdeck.cli.output import fail
 from flightdeck.events import Codec, EventStore, declare
 from flightdeck.events.errors import AppendError
 from flightdeck.runtime.connection import connect
-from flightdeck.runtime.nats_permissions import ADMIN, CLI
+from flightdeck.runtime.nats_permissions import ADMIN
 from flightdeck.runtime.service import micro_name
 from flightdeck.runtime.settings import ConfigError, Settings, load_settings
 
@@ -30,12 +30,13 @@ def settings_or_exit() -> Settings:
 
 @contextlib.asynccontextmanager
 async def event_store(
-    settings: Settings, actor: str = "cli", *, user: str = CLI
+    settings: Settings, actor: str = "cli", *, user: str = ADMIN
 ) -> AsyncIterator[EventStore]:
     """A connected event store as NATS ``user``; a clear error if NATS is away or refuses.
 
-    As ``admin`` it also creates or updates the streams, so a first command on a
-    fresh server finds them.
+    Operator commands write as ``admin`` (the default), which also creates or
+    updates the streams, so a first command on a fresh server finds them; commands
+    that only read say ``user=CLI``.
     """
     config = settings.nats_for(user)
     url = config.client_url
