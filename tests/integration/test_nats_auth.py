@@ -251,3 +251,16 @@ async def test_tokens_create_needs_the_admin_credentials(secured: Secured) -> No
     created = await flightdeck(*args, env=env)
     assert created.code == 0, created.err
     assert "fdk_" in created.out
+
+
+def test_credentials_are_private_from_their_creation_and_kept(tmp_path: Path) -> None:
+    users = nats_users()
+    credentials = NatsCredentials(tmp_path / "state" / "nats-auth").ensure(users)
+    assert credentials.directory.stat().st_mode & 0o777 == 0o700
+    files = sorted(credentials.directory.iterdir())
+    assert {f.name for f in files} == {f"{u}.nk" for u in users} | {"authorization.conf"}
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    seeds = {u: credentials.seed(u).read_bytes() for u in users}
+    again = NatsCredentials(credentials.directory).ensure(users)  # a restart
+    assert {u: again.seed(u).read_bytes() for u in users} == seeds
+    assert again.server_config.stat().st_mode & 0o777 == 0o600
