@@ -52,9 +52,10 @@ async def event_store(
             f"cannot reach NATS at {url}: start Flightdeck (`./dev demo`) or set FLIGHTDECK_NATS__URL"
         ) from None
     try:
-        # A write NATS refuses only times out: fail within seconds, saying why.
-        store = EventStore(nc, Codec(f"/flightdeck/{actor}"), timeout=2.0, attempts=2)
+        store = EventStore(nc, Codec(f"/flightdeck/{actor}"))
         if user == ADMIN:
+            # A write NATS refuses only times out: fail within seconds, saying why.
+            store = EventStore(nc, Codec(f"/flightdeck/{actor}"), timeout=2.0, attempts=2)
             await store.ensure_streams(declare(settings.streams.to_stream_settings()))
         yield store
     except (AppendError, TimeoutError) as exc:
