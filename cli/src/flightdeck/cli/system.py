@@ -36,7 +36,7 @@ from flightdeck.events.apikeys import new_api_key
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_permissions import ADMIN
 from flightdeck.runtime.nats_server import NatsServer
-from flightdeck.runtime.settings import NatsConfig, Settings
+from flightdeck.runtime.settings import Settings
 from flightdeck.sandbox import Sandbox, SandboxConfig
 
 
@@ -145,7 +145,8 @@ async def running_system(
             stack.callback(server.stop)
             url = server.url
             console.print(
-                f"[green]✔[/] nats-server ready at [bold]{url}[/] (store {state / 'nats'})"
+                f"[green]✔[/] nats-server ready at [bold]{url}[/] (store {state / 'nats'}; "
+                f"credentials required, per user in {settings.nats_credentials_dir})"
             )
         else:
             console.print(f"[green]✔[/] using NATS at [bold]{url}[/] (FLIGHTDECK_NATS__URL)")
@@ -163,7 +164,7 @@ async def running_system(
                 f"[green]✔[/] sandbox ready: Kubernetes API {box.k8s_url}, AWS {box.aws_endpoint}"
             )
 
-        admin = NatsConfig.model_validate({**settings.nats_for(ADMIN).model_dump(), "url": url})
+        admin = settings.nats_for(ADMIN).model_copy(update={"url": url})
         nc = await connect(admin, "flightdeck-cli", user=ADMIN)
         stack.push_async_callback(nc.close)
         store = EventStore(nc, Codec("/flightdeck/cli"))
