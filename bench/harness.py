@@ -14,7 +14,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from flightdeck.cli.provisioning import register_dev_token
+from flightdeck.cli.readiness import wait_http
+from flightdeck.events import Codec, EventStore
+from flightdeck.events.apikeys import new_api_key
 from flightdeck.runtime import processes
+from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
 
 console = Console()
@@ -33,7 +38,8 @@ async def private_nats() -> AsyncIterator[NatsServer]:
 
 
 class GatewayProcess:
-    """The gateway as its own process (the real entry point, dev mode), and its dev key.
+    """The gateway as its own process (the real entry point, dev mode), and a dev key
+    registered for it the way ``flightdeck up`` does.
 
     Args:
         env: the environment (NATS URL and the like).
@@ -65,15 +71,17 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.port}"
 
     async def ready(self) -> None:
-        """Until the gateway has printed its dev token (then its stderr is drained)."""
+        """Register the dev key, then wait until the gateway answers (its stderr is drained)."""
+        token = new_api_key()
+        nc = await connect(self.env["FLIGHTDECK_NATS__URL"], "bench-admin")
+        try:
+            await register_dev_token(EventStore(nc, Codec("/flightdeck/bench")), token, "dev")
+        finally:
+            await nc.close()
         assert self.proc.stderr is not None
-        while not self.token:
-            line = await asyncio.to_thread(self.proc.stderr.readline)
-            if not line:
-                raise RuntimeError("the gateway exited before printing its dev token")
-            if "dev token" in line:
-                self.token = line.rsplit(":", 1)[1].strip()
         asyncio.get_running_loop().run_in_executor(None, self.proc.stderr.read)
+        await wait_http(f"{self.url}/health")
+        self.token = token
 
     def stop(self) -> None:
         processes.stop(self.proc, timeout=15)

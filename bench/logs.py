@@ -317,7 +317,7 @@ async def run() -> None:
             sub = await nc.subscribe("fd.evt.log.>", cb=tally.on_message)
             env = {
                 **os.environ,
-                "FLIGHTDECK_NATS_URL": server.url,
+                "FLIGHTDECK_NATS__URL": server.url,
                 "FLIGHTDECK_LOG_LEVEL": "warning",
                 "FLIGHTDECK_K8S__KUBECONFIG": str(sb.kubeconfig),
                 "FLIGHTDECK_K8S__NAMESPACES": ",".join(level.namespace for level in levels),

@@ -245,7 +245,7 @@ async def run(deployments: int = 100) -> None:
         ):
             env = {
                 **os.environ,
-                "FLIGHTDECK_NATS_URL": server.url,
+                "FLIGHTDECK_NATS__URL": server.url,
                 "FLIGHTDECK_LOG_LEVEL": "warning",
                 "FLIGHTDECK_K8S__KUBECONFIG": str(sb.kubeconfig),
                 "FLIGHTDECK_K8S__NAMESPACES": NAMESPACE,

@@ -150,7 +150,7 @@ class _Gateway(GatewayProcess):
     are the fan-out's."""
 
     def __init__(self, nats_url: str, state: Path) -> None:
-        env = {**os.environ, "FLIGHTDECK_NATS_URL": nats_url, "FLIGHTDECK_LOG_LEVEL": "warning"}
+        env = {**os.environ, "FLIGHTDECK_NATS__URL": nats_url, "FLIGHTDECK_LOG_LEVEL": "warning"}
         super().__init__(
             env,
             state,

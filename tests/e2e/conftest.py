@@ -7,16 +7,26 @@ from pathlib import Path
 
 import pytest
 
+from flightdeck.cli.provisioning import nats_users
+from flightdeck.runtime.nats_credentials import NatsCredentials
 from flightdeck.runtime.nats_server import NatsServer
-from tests.e2e.system import System
+from flightdeck.runtime.settings import NATS_CREDENTIALS_DIR
+from tests.e2e.system import FAST, System
 from tests.support.processes import processes_mentioning
 
 
 @pytest.fixture(scope="package")
 async def system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
     root = Path(tmp_path_factory.mktemp("e2e"))
-    nats = await NatsServer(root / "nats").start()
-    running = System(state=root / "state", nats=nats)
+    state = root / "state"
+    # The users flightdeck up would generate, in its state dir, for the server this
+    # test owns (so it can kill and restart it); flightdeck up finds them there.
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in FAST.items():
+            env.setenv(name, value)  # the buckets' lifetimes are the services' settings
+        credentials = NatsCredentials(state / NATS_CREDENTIALS_DIR).ensure(nats_users())
+    nats = await NatsServer(root / "nats", auth=credentials).start()
+    running = System(state=state, nats=nats)
     try:
         await running.start()
         yield running

@@ -20,6 +20,7 @@ import httpx
 
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.processes import free_port
+from flightdeck.runtime.settings import NatsConfig
 from tests.support.processes import processes_mentioning
 
 # Short timers: the production code paths, sooner.
@@ -60,7 +61,7 @@ class System:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "FLIGHTDECK_NATS_URL": self.nats.url,
+            "FLIGHTDECK_NATS__URL": self.nats.url,
             "FLIGHTDECK_STATE_DIR": str(self.state),
         }
 
@@ -115,6 +116,11 @@ class System:
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
         return self.proc.returncode or 0
+
+    def nats_config(self, user: str) -> NatsConfig:
+        """NATS as ``user`` of the generated ones (``admin`` to look at everything)."""
+        assert self.nats.auth is not None
+        return NatsConfig(url=self.nats.url, creds=self.nats.auth.seed(user))
 
     def client(self, key: str | None = None) -> httpx.AsyncClient:
         """An API client with the dev tenant's key, or ``key``."""

@@ -16,6 +16,7 @@ from flightdeck.events import Codec, EventStore, subjects
 from flightdeck.readmodel.database import open_database
 from flightdeck.readmodel.projector import PROJECTED, rebuild
 from flightdeck.runtime.connection import connect
+from flightdeck.runtime.nats_permissions import ADMIN
 from tests.e2e.system import System
 from tests.integration.readmodel.support import snapshot
 from tests.support.cli import flightdeck
@@ -29,7 +30,7 @@ OnEvent = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 @pytest.fixture(scope="module")
 async def store(system: System) -> AsyncIterator[EventStore]:
-    nc = await connect(system.nats.url, "e2e-tests")
+    nc = await connect(system.nats_config(ADMIN), "e2e-tests", user=ADMIN)
     yield EventStore(nc, Codec("/flightdeck/e2e"))
     await nc.close()
 
@@ -110,13 +111,11 @@ async def test_a_deployment_to_completion_over_rest_and_sse(
     assert (body["status"], body["colour"]) == ("SUCCEEDED", "blue")
     assert body["url"]
 
-    replay = await flightdeck("replay", dep, env={"FLIGHTDECK_NATS_URL": system.nats.url})
+    replay = await flightdeck("replay", dep, env=system.env)
     assert replay.code == 0, replay.err
     for stage in expected[:-1]:
         assert f"{stage} succeeded" in replay.out
-    lines = (
-        await flightdeck("replay", dep, "-f", "json", env={"FLIGHTDECK_NATS_URL": system.nats.url})
-    ).out
+    lines = (await flightdeck("replay", dep, "-f", "json", env=system.env)).out
     assert len(lines.splitlines()) == len(events)
 
 

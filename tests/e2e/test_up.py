@@ -9,6 +9,8 @@ import stat
 import sys
 from pathlib import Path
 
+import nats
+import nats.errors
 import pytest
 
 from flightdeck.cli.services import SERVICES
@@ -42,17 +44,27 @@ def owner_only(state: Path) -> list[str]:
     return loose
 
 
+async def assert_refused_without_credentials(url: str) -> None:
+    """The embedded NATS answers nobody who cannot prove who they are (ADR 0013)."""
+
+    async def quiet(exc: Exception) -> None:
+        pass
+
+    with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+        await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet)
+
+
 async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     marker = str(tmp_path / "state")
     env = {
         **os.environ,
         "FLIGHTDECK_STATE_DIR": marker,
-        "FLIGHTDECK_NATS_PORT": str(port),
+        "FLIGHTDECK_NATS__PORT": str(port),
         "FLIGHTDECK_GATEWAY__PORT": str(free_port()),
         "COLUMNS": "200",
     }
-    env.pop("FLIGHTDECK_NATS_URL", None)
+    env.pop("FLIGHTDECK_NATS__URL", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -73,6 +85,7 @@ async def test_up_shows_every_service_ready_and_stops_cleanly_on_ctrl_c(tmp_path
         children = processes_mentioning(marker)
         assert len(children) >= len(SERVICES) + 2  # the CLI, nats-server, every service
         assert owner_only(Path(marker)) == []
+        await assert_refused_without_credentials(f"nats://127.0.0.1:{port}")
 
         proc.send_signal(signal.SIGINT)
         await read_until(proc.stdout, "stopped cleanly", log, timeout=30)

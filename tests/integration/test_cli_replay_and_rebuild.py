@@ -39,7 +39,7 @@ async def deployment(store: EventStore) -> str:
 
 
 def env(nats_server) -> dict[str, str]:
-    return {"FLIGHTDECK_NATS_URL": nats_server.url}
+    return {"FLIGHTDECK_NATS__URL": nats_server.url}
 
 
 async def test_replay_prints_a_table_in_order_with_actor_and_cause(

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 async def test_a_cli_key_works_and_only_its_hash_is_stored(
     gateway: Gateway, nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FLIGHTDECK_NATS_URL", nats_server.url)
+    monkeypatch.setenv("FLIGHTDECK_NATS__URL", nats_server.url)
     key, token_id = await tokens._create("cli-tenant", ["read"], "ci", None)
     stored = [
         r.event

@@ -159,7 +159,7 @@ class Relays:
 def base_env(nats_url: str, kubeconfig: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "FLIGHTDECK_NATS_URL": nats_url,
+        "FLIGHTDECK_NATS__URL": nats_url,
         "FLIGHTDECK_LOG_LEVEL": "info",
         "FLIGHTDECK_K8S__KUBECONFIG": str(kubeconfig),
         "FLIGHTDECK_LOG_RELAY__LEASE_TTL_S": "3",

@@ -54,7 +54,7 @@ def service_env(nats: NatsServer, sb: Sandbox) -> dict[str, str]:
     """Short timeouts and fast polls: the same code paths as production, sooner."""
     return {
         **os.environ,
-        "FLIGHTDECK_NATS_URL": nats.url,
+        "FLIGHTDECK_NATS__URL": nats.url,
         "FLIGHTDECK_LOG_LEVEL": "info",
         "FLIGHTDECK_K8S__KUBECONFIG": str(sb.kubeconfig),
         "FLIGHTDECK_K8S__NAMESPACES": NAMESPACE,

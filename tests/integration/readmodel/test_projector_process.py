@@ -29,7 +29,7 @@ async def _position(db: Database) -> int:
 
 
 async def _projector_process(nats_url: str, database_url: str) -> asyncio.subprocess.Process:
-    env = {**os.environ, "FLIGHTDECK_NATS_URL": nats_url, "FLIGHTDECK_DATABASE_URL": database_url}
+    env = {**os.environ, "FLIGHTDECK_NATS__URL": nats_url, "FLIGHTDECK_DATABASE_URL": database_url}
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from flightdeck.cli import configuration, projection, replay, rotation, tenants, tokens, up
+from flightdeck.cli import (
+    configuration,
+    projection,
+    provisioning,
+    replay,
+    rotation,
+    tenants,
+    tokens,
+    up,
+)
 from flightdeck.cli.output import console
 from flightdeck.runtime.logconfig import configure_logging
 
@@ -25,7 +34,7 @@ def version() -> None:
 
 
 # Each command module adds its commands here (def register(app) -> None).
-for module in (up, replay, projection, tokens, tenants, rotation, configuration):
+for module in (up, replay, projection, tokens, provisioning, tenants, rotation, configuration):
     module.register(app)
 
 

@@ -10,6 +10,7 @@ from flightdeck.cli.output import console
 from flightdeck.readmodel.database import open_database
 from flightdeck.readmodel.projector import PROJECTED, Projector, rebuild
 from flightdeck.runtime import eventloop
+from flightdeck.runtime.nats_permissions import CLI
 from flightdeck.runtime.service import ServiceContext, run
 
 projection = typer.Typer(help="The SQL read model: run its projector, or rebuild it.")
@@ -17,7 +18,7 @@ projection = typer.Typer(help="The SQL read model: run its projector, or rebuild
 
 async def _rebuild() -> None:
     settings = settings_or_exit()
-    async with event_store(settings) as store:
+    async with event_store(settings, user=CLI) as store:
         database = await open_database(settings.read_model_url)
         try:
             total = 0

@@ -14,6 +14,7 @@ from flightdeck.cli.output import console, fail
 from flightdeck.cli.summaries import summarize
 from flightdeck.events import Recorded, subjects
 from flightdeck.runtime import eventloop
+from flightdeck.runtime.nats_permissions import CLI
 
 
 def parse_time(text: str | None, option: str) -> datetime | None:
@@ -68,7 +69,7 @@ async def _replay(
     deployment_id: str, fmt: str, since: datetime | None, until: datetime | None
 ) -> None:
     settings = settings_or_exit()
-    async with event_store(settings) as store:
+    async with event_store(settings, user=CLI) as store:
         events = await store.read(subjects.deployment(deployment_id))
     if not events:
         raise fail(f"deployment {deployment_id!r} not found")

@@ -32,6 +32,7 @@ def restart_delay(restarts: int) -> float:
 class Child:
     spec: ServiceSpec
     colour: str
+    env: dict[str, str] = field(default_factory=dict)
     proc: asyncio.subprocess.Process | None = None
     restarts: int = 0
     last_lines: deque[str] = field(default_factory=lambda: deque(maxlen=15))
@@ -58,14 +59,16 @@ class Supervisor:
     def pids(self) -> dict[str, int]:
         return {n: c.proc.pid for n, c in self._children.items() if c.proc is not None}
 
-    async def start(self, spec: ServiceSpec) -> None:
-        child = Child(spec, _COLOURS[len(self._children) % len(_COLOURS)])
+    async def start(self, spec: ServiceSpec, env: dict[str, str] | None = None) -> None:
+        """Start ``spec`` with the common environment plus its own ``env`` (its NATS
+        credentials), and restart it whenever it dies."""
+        child = Child(spec, _COLOURS[len(self._children) % len(_COLOURS)], env or {})
         self._children[spec.name] = child
         await self._launch(child)
         child.tasks.append(asyncio.create_task(self._watch(child)))
 
     async def _launch(self, child: Child) -> None:
-        child.proc = await spawn_async(child.spec.argv, env=self._env)
+        child.proc = await spawn_async(child.spec.argv, env={**self._env, **child.env})
         child.tasks.append(asyncio.create_task(self._pump(child, child.proc)))
 
     async def _pump(self, child: Child, proc: asyncio.subprocess.Process) -> None:

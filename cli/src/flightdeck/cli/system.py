@@ -1,8 +1,13 @@
 """Everything ``flightdeck up`` starts, in order, and stops in reverse.
 
-NATS (embedded unless ``FLIGHTDECK_NATS_URL`` is set), the sandbox (a
+NATS (embedded unless ``FLIGHTDECK_NATS__URL`` is set), the sandbox (a
 Kubernetes API and AWS, unless running against the real ones), then every
 service as its own process with the environment that points it at them.
+
+The embedded NATS runs with authentication (ADR 0013): one generated NKey user
+per service, ``cli`` and ``admin``, seeds in the state dir. ``flightdeck up``
+itself acts as admin: it creates the streams and buckets and registers the dev
+API key; each service gets only its own credentials.
 """
 
 from __future__ import annotations
@@ -17,13 +22,20 @@ from pathlib import Path
 
 from rich.console import Console
 
+from flightdeck.cli.provisioning import (
+    embedded_credentials,
+    provision,
+    register_dev_token,
+    service_buckets,
+)
 from flightdeck.cli.readiness import wait_http, wait_ready
 from flightdeck.cli.services import SERVICES
 from flightdeck.cli.supervisor import Supervisor
 from flightdeck.cli.tenants import record_at_start
-from flightdeck.events import Codec, EventStore, declare
+from flightdeck.events import Codec, EventStore
 from flightdeck.events.apikeys import new_api_key
 from flightdeck.runtime.connection import connect
+from flightdeck.runtime.nats_permissions import ADMIN
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.privatefiles import create_private, private_dir, tighten
 from flightdeck.runtime.settings import Settings, load_section
@@ -63,7 +75,8 @@ def secrets_key(state: Path) -> str:
 
 
 def dev_token(state: Path) -> str:
-    """The embedded default's admin API key (tenant ``dev``), the same across restarts."""
+    """The embedded default's admin API key (tenant ``dev``), the same across restarts;
+    registered by ``flightdeck up`` as admin, since the gateway may not write API keys."""
     return _kept(state / "dev-token", new_api_key)
 
 
@@ -81,20 +94,25 @@ def gateway_url(env: dict[str, str]) -> str:
     return f"http://{host}:{env.get('FLIGHTDECK_GATEWAY__PORT', '8080')}"
 
 
+def nats_env(settings: Settings, url: str, service: str) -> dict[str, str]:
+    """A service's own NATS settings: the server, and its credentials when there are any."""
+    creds = settings.nats_for(service).creds
+    return {"FLIGHTDECK_NATS__URL": url} | (
+        {"FLIGHTDECK_NATS__CREDS": str(creds.resolve())} if creds else {}
+    )
+
+
 def service_env(base: dict[str, str], state: Path, endpoints: Endpoints) -> dict[str, str]:
-    """The environment every service process gets."""
+    """The environment every service process gets (plus its own :func:`nats_env`)."""
     env = {
         **base,
-        "FLIGHTDECK_NATS_URL": endpoints.nats_url,
+        "FLIGHTDECK_NATS__URL": endpoints.nats_url,
         "FLIGHTDECK_STATE_DIR": str(state),
         "FLIGHTDECK_GATEWAY__DEV_MODE": base.get("FLIGHTDECK_GATEWAY__DEV_MODE", "true"),
     }
     # A key or token given as a file (*_FILE) is used as it is: setting both is an error.
     if not env.get("FLIGHTDECK_SECRETS__KEY_FILE"):
         env.setdefault("FLIGHTDECK_SECRETS__KEY", secrets_key(state))
-    dev = env["FLIGHTDECK_GATEWAY__DEV_MODE"] == "true"
-    if dev and not env.get("FLIGHTDECK_GATEWAY__DEV_TOKEN_FILE"):
-        env.setdefault("FLIGHTDECK_GATEWAY__DEV_TOKEN", dev_token(state))
     if endpoints.kubeconfig is not None:
         env["FLIGHTDECK_K8S__KUBECONFIG"] = str(endpoints.kubeconfig)
     if endpoints.aws_endpoint is not None:
@@ -121,21 +139,31 @@ async def running_system(
     # sure of it themselves too).
     os.umask(0o077)
     private_dir(state)
+    settings = settings.model_copy(update={"state_dir": state})
     async with contextlib.AsyncExitStack() as stack:
-        url = settings.nats_url
+        url = settings.nats.url
         if url is None:
+            if settings.nats.creds is not None:
+                # the embedded server knows only the users it was generated with
+                settings = settings.model_copy(
+                    update={"nats": settings.nats.model_copy(update={"creds": None})}
+                )
             server = NatsServer(
-                state / "nats", port=settings.nats_port, log_file=state / "logs" / "nats.log"
+                state / "nats",
+                port=settings.nats.port,
+                log_file=state / "logs" / "nats.log",
+                auth=embedded_credentials(settings),
             )
             with console.status("starting nats-server (JetStream)…"):
                 await server.start()
             stack.callback(server.stop)
             url = server.url
             console.print(
-                f"[green]✔[/] nats-server ready at [bold]{url}[/] (store {state / 'nats'})"
+                f"[green]✔[/] nats-server ready at [bold]{url}[/] (store {state / 'nats'}; "
+                f"credentials required, per user in {settings.nats_credentials_dir})"
             )
         else:
-            console.print(f"[green]✔[/] using NATS at [bold]{url}[/] (FLIGHTDECK_NATS_URL)")
+            console.print(f"[green]✔[/] using NATS at [bold]{url}[/] (FLIGHTDECK_NATS__URL)")
 
         endpoints = Endpoints(url, None, None, None)
         if sandbox:
@@ -150,21 +178,23 @@ async def running_system(
                 f"[green]✔[/] sandbox ready: Kubernetes API {box.k8s_url}, AWS {box.aws_endpoint}"
             )
 
-        nc = await connect(url, "flightdeck-cli")
+        admin = settings.nats_for(ADMIN).model_copy(update={"url": url})
+        nc = await connect(admin, "flightdeck-cli", user=ADMIN)
         stack.push_async_callback(nc.close)
         store = EventStore(nc, Codec("/flightdeck/cli"))
-        await store.ensure_streams(declare(settings.streams.to_stream_settings()))
+        await provision(store, settings, service_buckets())
         env = service_env(dict(os.environ), state, endpoints)
-        await record_at_start(store, console, dev_tenant=dev_tenant(env))
-        endpoints = dataclasses.replace(
-            endpoints,
-            gateway_url=gateway_url(env),
-            dev_token=env.get("FLIGHTDECK_GATEWAY__DEV_TOKEN", ""),
-        )
+        tenant = dev_tenant(env)
+        await record_at_start(store, console, dev_tenant=tenant)
+        token = ""
+        if tenant is not None:
+            token = dev_token(state)
+            await register_dev_token(store, token, tenant)
+        endpoints = dataclasses.replace(endpoints, gateway_url=gateway_url(env), dev_token=token)
         supervisor = Supervisor(console, env, echo=not quiet)
         stack.push_async_callback(supervisor.stop_all)
         for spec in SERVICES:
-            await supervisor.start(spec)
+            await supervisor.start(spec, env=nats_env(settings, url, spec.name))
         for spec in SERVICES:
             took = await wait_ready(nc, spec.name)
             if spec.name == "gateway":

@@ -7,6 +7,7 @@ use the key. The same rules as the gateway's (``flightdeck.gateway.domain.auth``
 the ``fdk_`` prefix, SHA-256 hex. ``list`` and ``revoke`` read the same events,
 not the read model, so they work wherever NATS is reachable; a revocation is an
 ``ApiTokenRevoked`` event that every gateway applies as it arrives (ADR 0015).
+Only the NATS admin credentials may write ``fd.evt.access.>`` (ADR 0013).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flightdeck.events import Cause, EventStore, Recorded, new_id, streams, subj
 from flightdeck.events.apikeys import hash_api_key, new_api_key
 from flightdeck.events.audit import ApiTokenCreated, ApiTokenRevoked
 from flightdeck.runtime import eventloop
+from flightdeck.runtime.nats_permissions import ADMIN
 
 SCOPES = ("read", "deploy", "ops", "admin")
 FORMATS = ("table", "json")
@@ -82,7 +84,7 @@ async def _create(tenant: str, scopes: list[str], name: str, days: int | None) -
         token_hash=hash_api_key(key),
         expires_at=expires,
     )
-    async with event_store(settings_or_exit()) as store:
+    async with event_store(settings_or_exit(), user=ADMIN) as store:
         await store.append(subjects.access(tenant), [event], cause=Cause.root("user:cli"))
     return key, event.token_id
 

@@ -20,6 +20,7 @@ import nats
 import nats.errors
 
 from flightdeck.runtime import processes
+from flightdeck.runtime.nats_credentials import NatsCredentials
 
 MIN_VERSION = (2, 12)
 
@@ -59,6 +60,8 @@ class NatsServer:
         store_dir: JetStream's storage directory; reuse it to restart on the same data.
         port: the client port; ``0`` picks a free one.
         log_file: where the server's own log goes (discarded if ``None``).
+        auth: its users (``flightdeck up``'s generated credentials); ``None`` lets
+            anyone in, which only tests of a bare server want.
     """
 
     def __init__(
@@ -68,11 +71,13 @@ class NatsServer:
         port: int = 0,
         host: str = "127.0.0.1",
         log_file: Path | None = None,
+        auth: NatsCredentials | None = None,
     ) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
         self.port = port or processes.free_port(host)
         self.log_file = log_file
+        self.auth = auth
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -99,7 +104,7 @@ class NatsServer:
         if processes.port_open(self.host, self.port):
             raise NatsServerError(
                 f"port {self.port} on {self.host} is already taken; "
-                "set FLIGHTDECK_NATS_PORT or FLIGHTDECK_NATS_URL"
+                "set FLIGHTDECK_NATS__PORT or FLIGHTDECK_NATS__URL"
             )
         self.store_dir.mkdir(parents=True, exist_ok=True)
         argv: list[str | Path] = [
@@ -114,6 +119,8 @@ class NatsServer:
             "--server_name",
             "flightdeck-embedded",
         ]
+        if self.auth is not None:
+            argv += ["-c", self.auth.server_config]
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             argv += ["-l", self.log_file]
@@ -139,6 +146,7 @@ class NatsServer:
                     allow_reconnect=False,
                     max_reconnect_attempts=0,
                     error_cb=_ignore,
+                    **({"nkeys_seed": str(self.auth.admin)} if self.auth else {}),
                 )
                 try:
                     await nc.jetstream().account_info()

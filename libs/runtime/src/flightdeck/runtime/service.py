@@ -2,9 +2,10 @@
 
 A service's entry point hands :func:`run` its name and an async ``main``. This
 module does what every service needs around it: logs, settings, the NATS
-connection, the streams, a NATS micro-service endpoint (``$SRV.PING.<name>``)
-that supervisors use as the readiness check, and a clean stop on SIGTERM or
-SIGINT.
+connection (as its own NATS user, ADR 0013), a NATS micro-service endpoint
+(``$SRV.PING.<name>``) that supervisors use as the readiness check, and a clean
+stop on SIGTERM or SIGINT. Services never create streams: that takes the admin
+credentials (``flightdeck up`` or ``flightdeck nats provision`` does it first).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import nats.micro
 import structlog
 from nats.aio.client import Client as NATS
 
-from flightdeck.events import Codec, EventStore, declare
+from flightdeck.events import Codec, EventStore
 from flightdeck.runtime import eventloop
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.logconfig import configure_logging
@@ -58,22 +59,22 @@ async def idle(ctx: ServiceContext) -> None:
 
 async def serve(name: str, main: ServiceMain, settings: Settings) -> int:
     """Run ``main`` until SIGTERM/SIGINT or until it fails; return the exit code."""
-    if not settings.nats_url:
-        raise ConfigError("FLIGHTDECK_NATS_URL: must be set for a service (nats://host:port)")
+    nats_config = settings.nats_for(name)
+    if not nats_config.url:
+        raise ConfigError("FLIGHTDECK_NATS__URL: must be set for a service (nats://host:port)")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    nc = await connect(settings.nats_url, micro_name(name))
+    nc = await connect(nats_config, micro_name(name), user=name)
     store = EventStore(nc, Codec(f"/flightdeck/{name}"))
-    await store.ensure_streams(declare(settings.streams.to_stream_settings()))
     endpoint = await nats.micro.add_service(
         nc, name=micro_name(name), version=VERSION, description=f"Flightdeck {name}"
     )
     work = asyncio.create_task(main(ServiceContext(name, settings, nc, store)), name=name)
     stopping = asyncio.create_task(stop.wait())
-    log.info("ready", nats=settings.nats_url)
+    log.info("ready", nats=nats_config.url)
     done, _ = await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
     code = 0
     failure = work.exception() if work in done and not work.cancelled() else None

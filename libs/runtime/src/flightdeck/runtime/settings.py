@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,6 +53,53 @@ class StreamsConfig(BaseModel):
         return StreamSettings(**self.model_dump())
 
 
+NATS_CREDENTIALS_DIR = "nats-auth"
+"""Where ``flightdeck up`` keeps the embedded server's NKey seeds, under the state dir."""
+
+_RENAMED = {
+    "FLIGHTDECK_NATS_URL": "FLIGHTDECK_NATS__URL",
+    "FLIGHTDECK_NATS_PORT": "FLIGHTDECK_NATS__PORT",
+}
+
+
+class NatsConfig(BaseModel):
+    """How this process reaches NATS and proves who it is (ADR 0013)."""
+
+    model_config = {"use_attribute_docstrings": True}
+
+    url: str | None = None
+    """Use this NATS server (nats://host:port, tls://host:port) and start none."""
+    port: int = Field(DEFAULT_NATS_PORT, ge=0, le=65535)
+    """Port of the embedded nats-server (not 4222, where a system one may run)."""
+    creds: Path | None = None
+    """This process's credentials: a .creds file (JWT + seed) or an NKey seed file
+    (default: the one flightdeck up generated in the state dir for this process)."""
+    tls_ca: Path | None = None
+    """CA bundle that signed the server's certificate (production: TLS to NATS)."""
+    tls_cert: Path | None = None
+    """Client certificate, when the server asks for one (with tls_key)."""
+    tls_key: Path | None = None
+    """The client certificate's private key (with tls_cert)."""
+
+    @field_validator("creds", "tls_ca", "tls_cert", "tls_key")
+    @classmethod
+    def _readable(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"no readable file at {path}")
+        return path
+
+    @model_validator(mode="after")
+    def _pair(self) -> NatsConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        return self
+
+    @property
+    def client_url(self) -> str:
+        """The configured server, or the embedded one a running ``flightdeck up`` started."""
+        return self.url or f"nats://127.0.0.1:{self.port or DEFAULT_NATS_PORT}"
+
+
 class Settings(BaseSettings):
     """All of Flightdeck's settings. Services read the parts they need."""
 
@@ -65,10 +112,6 @@ class Settings(BaseSettings):
 
     state_dir: Path = Path(".flightdeck")
     """Where the embedded NATS store, the SQLite read model, keys and logs live."""
-    nats_url: str | None = None
-    """Use this NATS server (nats://host:port) and start none."""
-    nats_port: int = Field(DEFAULT_NATS_PORT, ge=0, le=65535)
-    """Port of the embedded nats-server (not 4222, where a system one may run)."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """debug, info, warning or error."""
     log_format: Literal["console", "json"] = "console"
@@ -77,7 +120,26 @@ class Settings(BaseSettings):
     """The read model: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db
     (default: SQLite in the state dir)."""
     secret_fields: ClassVar[tuple[str, ...]] = ("database_url",)  # may hold a password
+    nats: NatsConfig = NatsConfig()
     streams: StreamsConfig = StreamsConfig()
+
+    @property
+    def nats_credentials_dir(self) -> Path:
+        """Where ``flightdeck up`` generates the embedded server's credentials."""
+        return self.state_dir / NATS_CREDENTIALS_DIR
+
+    def nats_for(self, user: str) -> NatsConfig:
+        """The NATS settings for a process acting as ``user`` (a service, ``cli``, ``admin``).
+
+        ``FLIGHTDECK_NATS__CREDS`` wins; without it, the seed ``flightdeck up`` generated
+        for ``user`` in the state dir, when there is one; else no credentials.
+        """
+        if self.nats.creds is not None:
+            return self.nats
+        seed = self.nats_credentials_dir / f"{user}.nk"
+        if not seed.is_file():
+            return self.nats
+        return self.nats.model_copy(update={"creds": seed})
 
     @property
     def read_model_url(self) -> str:
@@ -149,11 +211,19 @@ def load_section(section: type[S], **overrides: Any) -> S:
     """
     try:
         if section is Settings:
+            _refuse_renamed()
             return section(**overrides)
         return section(**{**_from_file(section), **overrides})
     except ValidationError as exc:
         prefix = str(section.model_config.get("env_prefix") or "")
         raise ConfigError(_describe(exc, prefix)) from None
+
+
+def _refuse_renamed() -> None:
+    """An old variable left set would be ignored silently: say what it is called now."""
+    for old, new in _RENAMED.items():
+        if old in os.environ:
+            raise ConfigError(f"{old} is now {new}: rename it")
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -7,32 +7,25 @@ already follow that nesting, so nothing changes for an operator then.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
-
-from flightdeck.runtime.secretfiles import SecretFileSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class GatewayConfig(SecretFileSettings):
+class GatewayConfig(BaseSettings):
     """Everything the gateway reads from its environment (documented in docs/api.md)."""
 
     model_config = SettingsConfigDict(
         env_prefix="FLIGHTDECK_GATEWAY__", extra="ignore", use_attribute_docstrings=True
     )
-    secret_fields: ClassVar[tuple[str, ...]] = ("dev_token",)
 
     host: str = "127.0.0.1"
     """Listen address."""
     port: int = Field(8080, ge=0, le=65535)
     """Listen port."""
     dev_mode: bool = False
-    """Print an admin key for tenant dev_tenant at start-up; allow the built-in development secrets key."""
+    """Allow the built-in development secrets key (flightdeck up sets it, and registers an admin key for dev_tenant)."""
     dev_tenant: str = "dev"
-    """The dev key's tenant."""
-    dev_token: str = ""
-    """Dev mode: use this key (flightdeck up keeps one in the state dir) instead of a fresh one per start."""
+    """The tenant of the dev key flightdeck up registers."""
     max_connections: int = Field(1000, ge=1)
     """SSE + WebSocket connections of all tenants together; beyond: 503 AT_CAPACITY."""
     max_connections_per_tenant: int = Field(250, ge=1)

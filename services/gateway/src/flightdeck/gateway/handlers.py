@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 import msgspec
 
 from flightdeck.events import Cause, new_id, subjects
-from flightdeck.events.apikeys import new_api_key
-from flightdeck.events.audit import ApiTokenCreated, AwsConnectionCreated, GithubConnectionCreated
+from flightdeck.events.audit import AwsConnectionCreated, GithubConnectionCreated
 from flightdeck.events.connections import read_connections
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import deploy as planning
 from flightdeck.gateway.domain import limits, ownership
-from flightdeck.gateway.domain.auth import Principal, hash_token, sign_ticket
+from flightdeck.gateway.domain.auth import Principal, sign_ticket
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.schemas import (
     AwsConnection,
@@ -204,25 +203,6 @@ def issue_ticket(deps: Deps, who: Principal) -> StreamTicket:
         ticket=sign_ticket(deps.ticket_key, who, expires),
         expires_at=datetime.fromtimestamp(expires, UTC),
     )
-
-
-async def create_dev_token(deps: Deps) -> str:
-    """The embedded default's admin key, printed at start-up (auth stays on).
-
-    ``FLIGHTDECK_GATEWAY__DEV_TOKEN`` (``flightdeck up`` keeps one in the state
-    dir) makes it the same across restarts; it is registered once, not per start.
-    """
-    token = deps.config.dev_token or new_api_key()
-    tenant = deps.config.dev_tenant
-    digest = hash_token(token)
-    known = await deps.store.read(subjects.access(tenant))
-    if any(isinstance(r.event, ApiTokenCreated) and r.event.token_hash == digest for r in known):
-        return token
-    event = ApiTokenCreated(
-        token_id=new_id(), tenant=tenant, name="dev", scopes=["admin"], token_hash=digest
-    )
-    await deps.store.append(subjects.access(tenant), [event], cause=Cause.root("service:gateway"))
-    return token
 
 
 def _json(value: object) -> str:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import structlog
 import uvicorn
 
-from flightdeck.gateway import bootstrap, handlers
+from flightdeck.gateway import bootstrap
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
@@ -82,13 +81,6 @@ async def serve_gateway(ctx: ServiceContext) -> None:
                 raise RuntimeError(f"the gateway could not listen on {config.host}:{config.port}")
             await asyncio.sleep(0.02)
         log.info("gateway listening", url=f"http://{config.host}:{config.port}")
-        if config.dev_mode:
-            token = await handlers.create_dev_token(deps)
-            print(
-                f"flightdeck-gateway dev token (tenant {config.dev_tenant}): {token}",
-                file=sys.stderr,
-                flush=True,
-            )
         if config.gc_freeze:
             gc.collect()
             gc.freeze()
