@@ -25,18 +25,22 @@ class Publisher:
         self.skipped = 0
 
     async def seed(self, namespace: str, kind: str) -> None:
-        """Remember the last stored observation of every object of ``kind`` in ``namespace``."""
-        prefix = subjects.cluster_object(namespace, kind, "x")[:-1]
+        """Learn from the stream the last observation of every object of ``kind`` in
+        ``namespace``, forgetting what this process remembered: a resync compares the
+        cluster with what the history holds, not with what we think we sent."""
+        prefix = _prefix(namespace, kind)
+        for subject in [s for s in self._last if s.startswith(prefix)]:
+            del self._last[subject]
         for recorded in await self._store.read_latest(prefix + "*"):
             self._last[recorded.subject] = (recorded.event, recorded.position)
 
-    def alive(self, namespace: str, kind: str) -> dict[str, str]:
-        """Name → uid of the objects of ``kind`` last seen alive (a re-list finds deletions)."""
-        prefix = subjects.cluster_object(namespace, kind, "x")[:-1]
+    def last_published(self, namespace: str, kind: str) -> dict[str, Observation]:
+        """Name → the last observation published of each object of ``kind`` (deletions too)."""
+        prefix = _prefix(namespace, kind)
         return {
-            subjects.untoken(subject[len(prefix) :]): str(getattr(event, "uid", ""))
+            subjects.untoken(subject[len(prefix) :]): event
             for subject, (event, _) in self._last.items()
-            if subject.startswith(prefix) and not isinstance(event, ResourceDeleted)
+            if subject.startswith(prefix)
         }
 
     async def observe(self, kind: str, name: str, observation: Observation, uid: str) -> bool:
@@ -74,6 +78,11 @@ class Publisher:
             self._last.pop(subject, None)
         else:
             self._last[subject] = (found.event, found.position)
+
+
+def _prefix(namespace: str, kind: str) -> str:
+    """``fd.evt.k8s.<ns>.<kind>.``: every object of one kind in one namespace."""
+    return subjects.cluster_object(namespace, kind, "x")[:-1]
 
 
 def _cause(uid: str | None) -> Cause:
