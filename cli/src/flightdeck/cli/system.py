@@ -1,8 +1,9 @@
 """Everything ``flightdeck up`` starts, in order, and stops in reverse.
 
-NATS (embedded unless ``FLIGHTDECK_NATS_URL`` is set), the sandbox (a
-Kubernetes API and AWS, unless running against the real ones), then every
-service as its own process with the environment that points it at them.
+NATS (embedded unless ``FLIGHTDECK_NATS_URL`` is set, and then supervised:
+restarted on the same port and store if it dies), the sandbox (a Kubernetes
+API and AWS, unless running against the real ones), then every service as its
+own supervised process with the environment that points it at them.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ async def running_system(
 ) -> AsyncIterator[tuple[Endpoints, Supervisor]]:
     """Start everything; stop it all (services, sandbox, NATS) on the way out."""
     state = settings.state_dir.resolve()
+    supervisor = Supervisor(console, echo=not quiet)
     async with contextlib.AsyncExitStack() as stack:
         url = settings.nats_url
         if url is None:
@@ -108,6 +110,9 @@ async def running_system(
             with console.status("starting nats-server (JetStream)…"):
                 await server.start()
             stack.callback(server.stop)
+            # Supervised from now on; supervision ends before the server is stopped.
+            stack.push_async_callback(supervisor.stop_all)
+            supervisor.supervise_nats(server)
             url = server.url
             console.print(
                 f"[green]✔[/] nats-server ready at [bold]{url}[/] (store {state / 'nats'})"
@@ -139,10 +144,9 @@ async def running_system(
             gateway_url=gateway_url(env),
             dev_token=env.get("FLIGHTDECK_GATEWAY__DEV_TOKEN", ""),
         )
-        supervisor = Supervisor(console, env, echo=not quiet)
-        stack.push_async_callback(supervisor.stop_all)
+        stack.push_async_callback(supervisor.stop_all)  # the services stop first
         for spec in SERVICES:
-            await supervisor.start(spec)
+            await supervisor.start(spec, env)
         for spec in SERVICES:
             took = await wait_ready(nc, spec.name)
             if spec.name == "gateway":
