@@ -119,7 +119,11 @@ class Supervisor:
                 self._restarts[NATS] += 1
                 delay = restart_delay(backoff)
                 self._report_death(
-                    NATS, server.returncode, delay, _tail(server.log_file), what="same port and store"
+                    NATS,
+                    server.returncode,
+                    delay,
+                    _tail(server.log_file),
+                    what="same port and store",
                 )
                 await asyncio.sleep(delay)
                 if self._stopping:
