@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -114,24 +115,25 @@ class Supervisor:
             if self._stopping:
                 return
             backoff = 0 if time.monotonic() - started > HEALTHY_AFTER_S else backoff
+            backoff += 1
+            delay = restart_delay(backoff)
+            self._report_death(
+                NATS, server.returncode, delay, _tail(server.log_file), "same port and store"
+            )
             while True:
-                backoff += 1
-                self._restarts[NATS] += 1
-                delay = restart_delay(backoff)
-                self._report_death(
-                    NATS,
-                    server.returncode,
-                    delay,
-                    _tail(server.log_file),
-                    what="same port and store",
-                )
                 await asyncio.sleep(delay)
                 if self._stopping:
                     return
+                self._restarts[NATS] += 1
                 try:
                     await server.start()
-                except NatsServerError as exc:
-                    self._console.print(f"[bold red]✗ {NATS} did not start again:[/] {exc}")
+                except (NatsServerError, OSError, subprocess.SubprocessError) as exc:
+                    backoff += 1
+                    delay = restart_delay(backoff)
+                    self._console.print(
+                        f"[bold red]✗ {NATS} did not start again[/] ({exc}); "
+                        f"trying again in {delay:.0f}s"
+                    )
                     continue
                 self._console.print(
                     f"[green]✔[/] {NATS} restarted at [bold]{server.url}[/] "
@@ -179,10 +181,10 @@ class Supervisor:
             await self._launch(child)
 
     def _report_death(
-        self, name: str, code: int | None, delay: float, lines: list[str], what: str = ""
+        self, name: str, code: int | None, delay: float, lines: list[str], where: str = ""
     ) -> None:
         tail = "\n".join(f"    {escape(line)}" for line in lines) or "    (no output)"
-        again = f"restarting in {delay:.0f}s" + (f" ({what})" if what else "")
+        again = f"restarting in {delay:.0f}s" + (f" ({where})" if where else "")
         self._console.print(
             f"[bold red]✗ {name} exited with code {code}[/]; {again}. Its last lines:\n{tail}"
         )
