@@ -43,6 +43,9 @@ MODULES = {
     "orchestrator": "flightdeck.orchestrator",
     "gateway": "flightdeck.gateway",
     "k8s-watcher": "flightdeck.k8s_watcher",
+    "ecr-poller": "flightdeck.ecr_poller",
+    "prober": "flightdeck.prober",
+    "log-relay": "flightdeck.log_relay",
 }
 
 

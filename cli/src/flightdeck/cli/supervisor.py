@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import subprocess
 import time
 from collections import Counter, deque
@@ -216,7 +217,8 @@ class Supervisor:
                         proc.kill()
             await asyncio.gather(*(p.wait() for p in running.values()))
         for name, proc in running.items():
-            if name not in self._unclean and proc.returncode != 0:
+            # Ended by the SIGTERM itself (still starting, before its handler): a stop too.
+            if name not in self._unclean and proc.returncode not in (0, -signal.SIGTERM):
                 self._unclean[name] = f"exited with code {proc.returncode} when stopped"
         for child in self._children.values():
             for task in child.tasks:
