@@ -20,6 +20,7 @@ from kubernetes_asyncio import client
 from flightdeck.events import Cause, Codec, EventStore, Recorded, new_id, subjects
 from flightdeck.events.cluster import PodObserved, ResourceDeleted, ServiceObserved
 from flightdeck.events.deployments import StageProgressed
+from flightdeck.k8s_watcher.adapters.publisher import Publisher
 from flightdeck.k8s_watcher.bootstrap import build
 from flightdeck.k8s_watcher.config import WatcherSettings
 from flightdeck.runtime.connection import connect
@@ -133,6 +134,28 @@ async def test_after_a_nats_reconnect_the_watcher_resyncs_with_what_the_stream_s
         await watcher.close()
         await nc.close()
         await proxy.stop()
+
+
+async def test_garbage_as_an_objects_last_word_does_not_silence_the_watcher_on_it(
+    store: EventStore,
+) -> None:
+    namespace = f"junk-{new_id()[:8]}"
+    subject = subjects.cluster_object(namespace, "Service", "web")
+    await store.nc.jetstream().publish(subject, b"\x00 not an event")
+    publisher = Publisher(store)  # a (re)started watcher: learns from the stream first
+    await publisher.seed(namespace, "Service")
+    web = ServiceObserved(
+        namespace=namespace,
+        name="web",
+        uid="u1",
+        selector={"app": "web"},
+        cluster_ip=None,
+        ports=[80],
+        resource_version="1",
+    )
+    assert await publisher.observe("Service", "web", web, "u1")
+    last = await store.read_last(subject)
+    assert last is not None and last.event == web
 
 
 async def _is(found: Any, kind: type) -> bool:

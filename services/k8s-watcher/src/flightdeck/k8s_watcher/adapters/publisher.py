@@ -20,7 +20,8 @@ ACTOR = "service:k8s-watcher"
 class Publisher:
     def __init__(self, store: EventStore) -> None:
         self._store = store
-        self._last: dict[str, tuple[Observation, int]] = {}
+        # subject → (its last observation, or None if unreadable; its position)
+        self._last: dict[str, tuple[Observation | None, int]] = {}
         self.published = 0
         self.skipped = 0
 
@@ -40,7 +41,7 @@ class Publisher:
         return {
             subjects.untoken(subject[len(prefix) :]): event
             for subject, (event, _) in self._last.items()
-            if subject.startswith(prefix)
+            if subject.startswith(prefix) and event is not None
         }
 
     async def observe(self, kind: str, name: str, observation: Observation, uid: str) -> bool:
@@ -73,11 +74,16 @@ class Publisher:
         await self._store.append(subject, [sample], cause=_cause(None))
 
     async def _refresh(self, subject: str) -> None:
+        """What the stream holds last for ``subject``. If that message cannot be read
+        (garbage someone published), its position still lets us append after it: the
+        object's state is then published anew rather than never again."""
         found = await self._store.read_last(subject)
-        if found is None:
-            self._last.pop(subject, None)
-        else:
+        if found is not None:
             self._last[subject] = (found.event, found.position)
+        elif position := await self._store.last_position(subject):
+            self._last[subject] = (None, position)
+        else:
+            self._last.pop(subject, None)
 
 
 def _prefix(namespace: str, kind: str) -> str:
