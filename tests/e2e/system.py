@@ -1,8 +1,11 @@
 """The whole system as a user runs it: ``flightdeck up`` in a subprocess.
 
-The test owns the nats-server (so it can SIGKILL and restart it on the same
-store); ``flightdeck up`` starts the sandbox and every service as processes and
-restarts a killed one. Everything is found again through the state dir.
+Either the test owns the nats-server (``nats``: it can SIGKILL and restart it
+itself) or ``flightdeck up`` starts and supervises its embedded one
+(``nats=None``, on a free port: SIGKILL it with :meth:`System.kill_nats` and
+``flightdeck up`` restarts it). ``flightdeck up`` starts the sandbox and every
+service as processes and restarts a killed one. Everything is found again
+through the state dir.
 """
 
 from __future__ import annotations
@@ -43,27 +46,37 @@ MODULES = {
     "orchestrator": "flightdeck.orchestrator",
     "gateway": "flightdeck.gateway",
     "k8s-watcher": "flightdeck.k8s_watcher",
+    "ecr-poller": "flightdeck.ecr_poller",
+    "prober": "flightdeck.prober",
+    "log-relay": "flightdeck.log_relay",
 }
 
 
 @dataclass
 class System:
     state: Path
-    nats: NatsServer
+    nats: NatsServer | None
     proc: asyncio.subprocess.Process | None = None
     gateway_url: str = ""
     token: str = ""
     sandbox: dict[str, Any] = field(default_factory=dict)
     output: list[str] = field(default_factory=list)
+    nats_port: int = field(default_factory=free_port)
     _reader: asyncio.Task[None] | None = None
 
     @property
+    def nats_url(self) -> str:
+        return self.nats.url if self.nats is not None else f"nats://127.0.0.1:{self.nats_port}"
+
+    @property
     def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "FLIGHTDECK_NATS__URL": self.nats.url,
-            "FLIGHTDECK_STATE_DIR": str(self.state),
-        }
+        env = {**os.environ, "FLIGHTDECK_STATE_DIR": str(self.state)}
+        if self.nats is not None:
+            env["FLIGHTDECK_NATS__URL"] = self.nats.url
+        else:  # flightdeck up starts (and supervises) its own
+            env.pop("FLIGHTDECK_NATS__URL", None)
+            env["FLIGHTDECK_NATS__PORT"] = str(self.nats_port)
+        return env
 
     async def start(self, speed: float = 10.0) -> System:
         port = free_port()
@@ -102,6 +115,18 @@ class System:
                 ready.set()
         if not ready.is_set():
             raise AssertionError("flightdeck up ended early:\n" + "\n".join(self.output))
+
+    def nats_pids(self) -> list[int]:
+        """The embedded nats-server(s) ``flightdeck up`` runs on this system's store."""
+        store = str(self.state / "nats").encode()
+        mine = set(processes_mentioning(str(self.state)))
+        return [pid for pid in mine if b"nats-server\x00" in (c := _cmdline(pid)) and store in c]
+
+    def kill_nats(self) -> int:
+        """SIGKILL the embedded nats-server; ``flightdeck up`` restarts it. Returns its pid."""
+        (pid,) = self.nats_pids()
+        os.kill(pid, signal.SIGKILL)
+        return pid
 
     async def stop(self) -> int:
         """Ctrl-C, as a user would; the exit code of ``flightdeck up``."""

@@ -72,7 +72,7 @@ def kubectl(system: System, tmp_path_factory: pytest.TempPathFactory) -> Kubectl
 @pytest.fixture(scope="module")
 async def tenant_b(system: System, kubectl: Kubectl) -> str:
     """B's API key, after B exists and owns its namespace (in the cluster too)."""
-    env = {"FLIGHTDECK_NATS_URL": system.nats.url, "FLIGHTDECK_STATE_DIR": str(system.state)}
+    env = {"FLIGHTDECK_NATS__URL": system.nats.url, "FLIGHTDECK_STATE_DIR": str(system.state)}
     created = await flightdeck("tenants", "create", B_TENANT, "--namespaces", B_NAMESPACE, env=env)
     assert created.code == 0, created.err
     minted = await flightdeck(

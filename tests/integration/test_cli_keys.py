@@ -23,7 +23,7 @@ def tenant() -> str:
 
 
 async def cli(nats_server: NatsServer, *args: str, **env: str) -> Result:
-    return await flightdeck(*args, env={"FLIGHTDECK_NATS_URL": nats_server.url, **env})
+    return await flightdeck(*args, env={"FLIGHTDECK_NATS__URL": nats_server.url, **env})
 
 
 def one_line_error(result: Result) -> str:

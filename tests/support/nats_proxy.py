@@ -3,7 +3,8 @@
 Client-to-server bytes pass through untouched. Server-to-client bytes are
 parsed just enough (NATS protocol framing) to drop the next reply message on
 an ``_INBOX`` subject when asked: the publish is stored, but its
-acknowledgement never arrives.
+acknowledgement never arrives. It can also cut every client off (a network
+partition: connections closed, new ones refused) and let them back in.
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ class LossyNatsProxy:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def cut(self) -> None:
+        """Close every connection and refuse new ones until :meth:`restore`."""
+        await self.stop()
+        self._server = None
+        self._tasks.clear()
+
+    async def restore(self) -> None:
+        """Accept connections again, on the same port."""
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         server_r, server_w = await asyncio.open_connection(*self._upstream)

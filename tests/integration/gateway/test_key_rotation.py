@@ -142,7 +142,7 @@ async def test_connections_survive_a_key_rotation_and_the_old_key_can_go(
 
     # act: rotate to B, with A in the ring
     env = {
-        "FLIGHTDECK_NATS_URL": nats_server.url,
+        "FLIGHTDECK_NATS__URL": nats_server.url,
         "FLIGHTDECK_SECRETS__KEY": key_b,
         "FLIGHTDECK_SECRETS__KEYS": key_a,
     }
@@ -209,7 +209,7 @@ async def test_rotation_without_the_old_key_says_which_connections_it_cannot_ope
     lost = await legacy_connection(store, new_key())
     result = await flightdeck(
         "secrets", "rotate",
-        env={"FLIGHTDECK_NATS_URL": nats_server.url, "FLIGHTDECK_SECRETS__KEY": new_key()},
+        env={"FLIGHTDECK_NATS__URL": nats_server.url, "FLIGHTDECK_SECRETS__KEY": new_key()},
     )  # fmt: skip
     assert result.code != 0
     assert lost in result.err and "FLIGHTDECK_SECRETS__KEYS" in result.err

@@ -44,7 +44,7 @@ async def second_gateway(gateway: Gateway, tmp_path: Path) -> AsyncIterator[str]
 async def create(nats: NatsServer, tenant: str) -> tuple[str, str]:
     result = await flightdeck(
         "tokens", "create", "--tenant", tenant, "--scope", "read",
-        env={"FLIGHTDECK_NATS_URL": nats.url},
+        env={"FLIGHTDECK_NATS__URL": nats.url},
     )  # fmt: skip
     assert result.code == 0, result.err
     lines = result.out.strip().splitlines()
@@ -120,7 +120,7 @@ async def test_a_revoked_key_is_refused_by_every_gateway_and_its_streams_end(
 
             # act
             result = await flightdeck(
-                "tokens", "revoke", token_id, env={"FLIGHTDECK_NATS_URL": nats_server.url}
+                "tokens", "revoke", token_id, env={"FLIGHTDECK_NATS__URL": nats_server.url}
             )
             assert result.code == 0, result.err
 
@@ -149,7 +149,7 @@ async def test_a_stream_ticket_of_a_revoked_key_is_refused(
         assert made.status_code == 201
         ticket = made.json()["data"]["ticket"]
         result = await flightdeck(
-            "tokens", "revoke", token_id, env={"FLIGHTDECK_NATS_URL": nats_server.url}
+            "tokens", "revoke", token_id, env={"FLIGHTDECK_NATS__URL": nats_server.url}
         )
         assert result.code == 0, result.err
 

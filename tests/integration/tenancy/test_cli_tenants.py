@@ -20,7 +20,7 @@ def run_id() -> str:
 
 
 async def tenants(nats: NatsServer, *args: str, **env: str) -> Result:
-    return await flightdeck("tenants", *args, env={"FLIGHTDECK_NATS_URL": nats.url, **env})
+    return await flightdeck("tenants", *args, env={"FLIGHTDECK_NATS__URL": nats.url, **env})
 
 
 def one_line_error(result: Result, code: int = 1) -> str:
@@ -50,7 +50,7 @@ def test_refusals_are_one_line_and_store_nothing(
     nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # in-process (CliRunner): each subprocess costs seconds of imports on a loaded machine
-    monkeypatch.setenv("FLIGHTDECK_NATS_URL", nats_server.url)
+    monkeypatch.setenv("FLIGHTDECK_NATS__URL", nats_server.url)
     monkeypatch.setenv("COLUMNS", "80")
     runner = CliRunner()
     run = run_id()

@@ -1,26 +1,35 @@
-"""Runs services as child processes: prefixed output, restarts with backoff.
+"""Runs nats-server and the services as child processes: restarts with backoff, a report.
 
-A service that dies is reported with its last log lines and started again
-after a growing delay (1 s, 2 s, 4 s … capped at 30 s); stopping sends SIGTERM
-to every child and SIGKILL to any still alive after the grace period.
+A child that dies (kill -9 included) is reported with its last log lines and
+started again after a growing delay (1 s, 2 s, 4 s … capped at 30 s); the
+embedded nats-server is restarted the same way, on the same port and store, so
+the services (which reconnect forever) pick up where they were. Stopping sends
+SIGTERM to every service and SIGKILL to any still alive after the grace
+period. :meth:`Supervisor.outcome` says afterwards what had to be done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import subprocess
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
 from flightdeck.cli.services import ServiceSpec
-from flightdeck.runtime.processes import spawn_async
+from flightdeck.runtime.nats_server import NatsServer, NatsServerError
+from flightdeck.runtime.processes import spawn_async, until_exited
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
 MAX_BACKOFF_S = 30.0
+HEALTHY_AFTER_S = 60.0  # a child that ran this long starts its backoff over
+NATS = "nats-server"
 
 
 def restart_delay(restarts: int) -> float:
@@ -28,47 +37,121 @@ def restart_delay(restarts: int) -> float:
     return min(MAX_BACKOFF_S, 2.0 ** max(0, restarts - 1))
 
 
+def times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run had to do besides starting and stopping: restarts, and unclean stops."""
+
+    restarts: dict[str, int] = field(default_factory=dict)
+    unclean_stops: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        return not self.restarts and not self.unclean_stops
+
+    def summary(self) -> str:
+        """``stopped cleanly``, or e.g. ``stopped; restarted nats-server once, orchestrator twice``."""
+        if self.clean:
+            return "stopped cleanly"
+        parts = []
+        if self.restarts:
+            parts.append(
+                "restarted " + ", ".join(f"{n} {times(k)}" for n, k in self.restarts.items())
+            )
+        parts += [f"{name} {what}" for name, what in self.unclean_stops.items()]
+        return "stopped; " + "; ".join(parts)
+
+
 @dataclass
 class Child:
     spec: ServiceSpec
     colour: str
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str]
     proc: asyncio.subprocess.Process | None = None
-    restarts: int = 0
+    restarts: int = 0  # for the backoff: since it last ran fine for a while
     last_lines: deque[str] = field(default_factory=lambda: deque(maxlen=15))
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 class Supervisor:
-    """Starts, watches and stops service processes.
+    """Starts, watches and stops nats-server and the service processes.
 
     Args:
         console: where prefixed service output and reports go.
-        env: the environment every child gets.
         echo: print each service's log lines (``False``: keep them for reports only).
     """
 
-    def __init__(self, console: Console, env: dict[str, str], *, echo: bool = True) -> None:
+    def __init__(self, console: Console, *, echo: bool = True) -> None:
         self._console = console
-        self._env = env
         self._echo = echo
         self._children: dict[str, Child] = {}
+        self._watchers: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._restarts: Counter[str] = Counter()
+        self._unclean: dict[str, str] = {}
 
     @property
     def pids(self) -> dict[str, int]:
         return {n: c.proc.pid for n, c in self._children.items() if c.proc is not None}
 
-    async def start(self, spec: ServiceSpec, env: dict[str, str] | None = None) -> None:
-        """Start ``spec`` with the common environment plus its own ``env`` (its NATS
-        credentials), and restart it whenever it dies."""
-        child = Child(spec, _COLOURS[len(self._children) % len(_COLOURS)], env or {})
+    def outcome(self) -> Outcome:
+        restarted = sorted(self._restarts, key=lambda n: (n != NATS, n))
+        return Outcome({n: self._restarts[n] for n in restarted}, dict(self._unclean))
+
+    # ------------------------------------------------------------------ NATS
+
+    def supervise_nats(self, server: NatsServer) -> None:
+        """Restart ``server`` (same port, same store) whenever it dies, until :meth:`stop_all`."""
+        self._watchers.append(asyncio.create_task(self._watch_nats(server), name="watch nats"))
+
+    async def _watch_nats(self, server: NatsServer) -> None:
+        backoff = 0
+        while True:
+            started = time.monotonic()
+            if server.pid is not None:
+                await until_exited(server.pid, lambda: server.running)
+            if self._stopping:
+                return
+            backoff = 0 if time.monotonic() - started > HEALTHY_AFTER_S else backoff
+            backoff += 1
+            delay = restart_delay(backoff)
+            self._report_death(
+                NATS, server.returncode, delay, _tail(server.log_file), "same port and store"
+            )
+            while True:
+                await asyncio.sleep(delay)
+                if self._stopping:
+                    return
+                self._restarts[NATS] += 1
+                try:
+                    await server.start()
+                except (NatsServerError, OSError, subprocess.SubprocessError) as exc:
+                    backoff += 1
+                    delay = restart_delay(backoff)
+                    self._console.print(
+                        f"[bold red]✗ {NATS} did not start again[/] ({exc}); "
+                        f"trying again in {delay:.0f}s"
+                    )
+                    continue
+                self._console.print(
+                    f"[green]✔[/] {NATS} restarted at [bold]{server.url}[/] "
+                    "(same store; the services reconnect)"
+                )
+                break
+
+    # -------------------------------------------------------------- services
+
+    async def start(self, spec: ServiceSpec, env: dict[str, str]) -> None:
+        child = Child(spec, _COLOURS[len(self._children) % len(_COLOURS)], env)
         self._children[spec.name] = child
         await self._launch(child)
         child.tasks.append(asyncio.create_task(self._watch(child)))
 
     async def _launch(self, child: Child) -> None:
-        child.proc = await spawn_async(child.spec.argv, env={**self._env, **child.env})
+        child.proc = await spawn_async(child.spec.argv, env=child.env)
         child.tasks.append(asyncio.create_task(self._pump(child, child.proc)))
 
     async def _pump(self, child: Child, proc: asyncio.subprocess.Process) -> None:
@@ -87,36 +170,70 @@ class Supervisor:
             code = await child.proc.wait()
             if self._stopping:
                 return
-            if time.monotonic() - started > 60:
+            if time.monotonic() - started > HEALTHY_AFTER_S:
                 child.restarts = 0  # it ran fine for a while: start the backoff over
             child.restarts += 1
+            self._restarts[child.spec.name] += 1
             delay = restart_delay(child.restarts)
-            tail = "\n".join(f"    {escape(line)}" for line in child.last_lines)
-            self._console.print(
-                f"[bold red]✗ {child.spec.name} exited with code {code}[/]; "
-                f"restarting in {delay:.0f}s. Its last lines:\n{tail}"
-            )
+            self._report_death(child.spec.name, code, delay, list(child.last_lines))
             await asyncio.sleep(delay)
             if self._stopping:
                 return
             await self._launch(child)
 
+    def _report_death(
+        self, name: str, code: int | None, delay: float, lines: list[str], where: str = ""
+    ) -> None:
+        tail = "\n".join(f"    {escape(line)}" for line in lines) or "    (no output)"
+        again = f"restarting in {delay:.0f}s" + (f" ({where})" if where else "")
+        self._console.print(
+            f"[bold red]✗ {name} exited with code {code}[/]; {again}. Its last lines:\n{tail}"
+        )
+
+    # ---------------------------------------------------------------- stop
+
     async def stop_all(self, grace: float = 10.0) -> None:
-        """SIGTERM every child, SIGKILL those still alive after ``grace`` seconds."""
+        """Stop restarting anything; SIGTERM every service, SIGKILL those still alive
+        after ``grace`` seconds. Safe to call more than once."""
         self._stopping = True
-        procs = [c.proc for c in self._children.values() if c.proc and c.proc.returncode is None]
-        for proc in procs:
+        for watcher in self._watchers:
+            watcher.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+        running = {
+            name: c.proc
+            for name, c in self._children.items()
+            if c.proc is not None and c.proc.returncode is None
+        }
+        for proc in running.values():
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
         try:
-            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in procs)), grace)
+            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in running.values())), grace)
         except TimeoutError:
-            for proc in procs:
+            for name, proc in running.items():
                 if proc.returncode is None:
+                    self._unclean[name] = f"killed (still running {grace:.0f}s after SIGTERM)"
                     with contextlib.suppress(ProcessLookupError):
                         proc.kill()
-            await asyncio.gather(*(p.wait() for p in procs))
+            await asyncio.gather(*(p.wait() for p in running.values()))
+        for name, proc in running.items():
+            # Ended by the SIGTERM itself (still starting, before its handler): a stop too.
+            if name not in self._unclean and proc.returncode not in (0, -signal.SIGTERM):
+                self._unclean[name] = f"exited with code {proc.returncode} when stopped"
         for child in self._children.values():
             for task in child.tasks:
                 task.cancel()
             await asyncio.gather(*child.tasks, return_exceptions=True)
+
+
+def _tail(log_file: Path | None, lines: int = 15, window: int = 16_384) -> list[str]:
+    """The last lines of a log file (nats-server writes its own), from its last bytes."""
+    if log_file is None:
+        return []
+    try:
+        with log_file.open("rb") as f:
+            f.seek(max(0, f.seek(0, 2) - window))
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return []
+    return text.splitlines()[-lines:]

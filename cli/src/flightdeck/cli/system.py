@@ -1,8 +1,9 @@
 """Everything ``flightdeck up`` starts, in order, and stops in reverse.
 
-NATS (embedded unless ``FLIGHTDECK_NATS__URL`` is set), the sandbox (a
-Kubernetes API and AWS, unless running against the real ones), then every
-service as its own process with the environment that points it at them.
+NATS (embedded unless ``FLIGHTDECK_NATS__URL`` is set, and then supervised:
+restarted on the same port and store if it dies), the sandbox (a Kubernetes
+API and AWS, unless running against the real ones), then every service as its
+own supervised process with the environment that points it at them.
 
 The embedded NATS runs with authentication (ADR 0013): one generated NKey user
 per service, ``cli`` and ``admin``, seeds in the state dir. ``flightdeck up``
@@ -140,6 +141,7 @@ async def running_system(
     os.umask(0o077)
     private_dir(state)
     settings = settings.model_copy(update={"state_dir": state})
+    supervisor = Supervisor(console, echo=not quiet)
     async with contextlib.AsyncExitStack() as stack:
         url = settings.nats.url
         if url is None:
@@ -157,6 +159,9 @@ async def running_system(
             with console.status("starting nats-server (JetStream)…"):
                 await server.start()
             stack.callback(server.stop)
+            # Supervised from now on; supervision ends before the server is stopped.
+            stack.push_async_callback(supervisor.stop_all)
+            supervisor.supervise_nats(server)
             url = server.url
             console.print(
                 f"[green]✔[/] nats-server ready at [bold]{url}[/] (store {state / 'nats'}; "
@@ -191,10 +196,9 @@ async def running_system(
             token = dev_token(state)
             await register_dev_token(store, token, tenant)
         endpoints = dataclasses.replace(endpoints, gateway_url=gateway_url(env), dev_token=token)
-        supervisor = Supervisor(console, env, echo=not quiet)
-        stack.push_async_callback(supervisor.stop_all)
+        stack.push_async_callback(supervisor.stop_all)  # the services stop first
         for spec in SERVICES:
-            await supervisor.start(spec, env=nats_env(settings, url, spec.name))
+            await supervisor.start(spec, {**env, **nats_env(settings, url, spec.name)})
         for spec in SERVICES:
             took = await wait_ready(nc, spec.name)
             if spec.name == "gateway":

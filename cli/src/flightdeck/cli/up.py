@@ -10,10 +10,14 @@ from rich.console import Console
 
 from flightdeck.cli.demo import run_demo
 from flightdeck.cli.output import console, fail
+from flightdeck.cli.supervisor import Supervisor
 from flightdeck.cli.system import running_system
 from flightdeck.runtime import eventloop
 from flightdeck.runtime.settings import ConfigError, Settings, load_section, load_settings
 from flightdeck.runtime.tenancy import TenantSettings
+
+EXIT_RESTARTED = 3
+"""``flightdeck up`` ran and stopped, but had to restart (or kill) something meanwhile."""
 
 
 async def run_up(
@@ -31,10 +35,11 @@ async def run_up(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     code = 0
+    supervisor: Supervisor | None = None
     try:
         async with running_system(settings, console, sandbox=sandbox, speed=speed, quiet=quiet) as (
             endpoints,
-            _,
+            supervisor,
         ):
             console.print("[bold green]All services ready.[/] Press Ctrl-C to stop.")
             console.print(f"  gateway:    [bold]{endpoints.gateway_url}[/]  (API at /schema)")
@@ -57,12 +62,16 @@ async def run_up(
                 stopped.cancel()
             await stop.wait()
             console.print("stopping…")
-        return code
     except (TimeoutError, ConfigError) as exc:
         console.print(f"[bold red]✗ {exc}[/]")
+        console.print("stopped")
         return 1
-    finally:
+    outcome = supervisor.outcome() if supervisor is not None else None
+    if outcome is None or outcome.clean:
         console.print("[green]✔[/] stopped cleanly")
+        return code
+    console.print(f"[bold yellow]⚠ {outcome.summary()}[/]")
+    return code or EXIT_RESTARTED
 
 
 def up(
@@ -77,7 +86,13 @@ def up(
         1.0, min=0.1, help="Sandbox clock speed: simulated seconds per real second."
     ),
 ) -> None:
-    """Start NATS, the sandbox and every service on this machine; Ctrl-C stops them all."""
+    """Start NATS, the sandbox and every service on this machine; Ctrl-C stops them all.
+
+    Any of them that dies is restarted with backoff (nats-server on the same port
+    and store). Exit code: 0 stopped cleanly; 1 could not start, or the demo
+    deployment failed; 2 bad settings; 3 stopped, but something had to be
+    restarted (or killed at stop) meanwhile: the last line says what.
+    """
     try:
         settings = load_settings()
         load_section(TenantSettings)

@@ -3,7 +3,8 @@
 An ordered consumer replays the stream from the start position and simply
 keeps going as new events arrive, so there is no seam between history and live
 to stitch: no gap, no duplicate. If the server restarts or a message is missed,
-nats-py recreates the consumer after the last delivered position.
+nats-py recreates the consumer after the last delivered position; see
+:func:`resume_after` for the one case where it does not know that position.
 """
 
 from __future__ import annotations
@@ -22,6 +23,21 @@ if TYPE_CHECKING:
     from nats.js.client import JetStreamContext
 
     from flightdeck.events.store import EventStore
+
+
+def resume_after(sub: JetStreamContext.PushSubscription, position: int) -> None:
+    """Tell nats-py's ordered consumer ``sub`` where it starts: after ``position``.
+
+    nats-py (2.16) recreates an ordered consumer (after a NATS restart, or missed
+    heartbeats) from the last stream position it delivered, and knows none until
+    its first message: one recreated before that starts from the stream's FIRST
+    message, replaying the whole stream (measured here: every event again to a
+    consumer that had asked for new ones only). This sets that starting point.
+    It touches nats-py's private state, so nats-py is pinned in ``uv.lock``.
+    """
+    ordered = sub._sub._jsi
+    if ordered is not None:
+        ordered._sseq = max(ordered._sseq, position)
 
 
 class Subscription:
@@ -59,6 +75,7 @@ class Subscription:
             config=config,
             idle_heartbeat=2.0,
         )
+        resume_after(self._sub, self.position)
         return self
 
     async def close(self) -> None:

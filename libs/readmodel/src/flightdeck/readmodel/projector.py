@@ -5,7 +5,9 @@ written in the same transaction as the rows the events produced, so a crash at
 any point neither loses nor double-applies an event. Catching up, it reads
 large chunks with direct gets and applies each chunk in one transaction;
 live, it follows an ordered consumer and applies whatever has arrived, which
-is usually one event.
+is usually one event. If reading or writing fails (NATS restarting, the
+database away) a stream's projection starts over from its checkpoint after a
+growing delay, instead of ending: the read model must outlive any outage.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from flightdeck.readmodel.projections import PROJECTIONS
 
 log = structlog.get_logger(__name__)
 
+RETRY_MAX_S = 10.0
 PROJECTED = (streams.DEPLOYMENTS, streams.CLUSTER, streams.PROBES, streams.MONITORS, streams.AUDIT)
 NAME = "readmodel"
 
@@ -37,6 +40,7 @@ class StreamState:
     skipped: int = 0
     applied: int = 0
     caught_up: bool = False
+    interruptions: int = 0
 
 
 @dataclass
@@ -90,6 +94,26 @@ class Projector:
         return out
 
     async def _follow(self, stream: str) -> None:
+        """Project ``stream`` forever; after a failure, again from its checkpoint."""
+        failures = 0
+        while True:
+            try:
+                await self._follow_once(stream)
+            except Exception as exc:
+                state = self.state.setdefault(stream, StreamState())
+                failures = 1 if state.caught_up else failures + 1  # live for a while: anew
+                state.interruptions += 1
+                state.caught_up = False
+                delay = min(RETRY_MAX_S, 0.25 * 2**failures)
+                log.warning(
+                    "projection interrupted; resuming from the checkpoint",
+                    stream=stream,
+                    error=repr(exc),
+                    retry_in_s=delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _follow_once(self, stream: str) -> None:
         await self._catch_up(stream, None)
         state = self.state[stream]
         subjects = streams.SUBJECTS[stream]
@@ -109,13 +133,19 @@ class Projector:
         chunks: asyncio.Queue[Any] = asyncio.Queue(maxsize=2)  # read ahead while writing
 
         async def read() -> None:
-            async for chunk in self.store.read_chunks(stream, ">", after=position):
-                await chunks.put(chunk)
+            try:
+                async for chunk in self.store.read_chunks(stream, ">", after=position):
+                    await chunks.put(chunk)
+            except Exception as exc:  # handed over, or the writer would wait for ever
+                await chunks.put(exc)
+                return
             await chunks.put(None)
 
         reader = asyncio.create_task(read())
         try:
             while (chunk := await chunks.get()) is not None:
+                if isinstance(chunk, Exception):
+                    raise chunk
                 events, size = chunk.events, self.catch_up_batch
                 for start in range(0, len(events), size):
                     part = events[start : start + size]

@@ -92,6 +92,11 @@ class NatsServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """How the last process ended (``-9``: SIGKILL); ``None`` while it runs."""
+        return self._proc.poll() if self._proc is not None else None
+
     async def start(self, timeout: float = 15.0) -> NatsServer:
         """Start the server and return once JetStream answers."""
         path = binary()

@@ -9,7 +9,9 @@ children in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
+import os
 import signal
 import socket
 import subprocess
@@ -91,3 +93,32 @@ async def spawn_async(
         start_new_session=True,
         preexec_fn=_die_with_parent(),
     )
+
+
+async def until_exited(pid: int, alive: Callable[[], bool], poll_s: float = 0.2) -> None:
+    """Return once process ``pid`` has exited.
+
+    On Linux a pidfd becomes readable the moment the process dies (no polling, no
+    reaping: its owner still collects the exit code); elsewhere ``alive`` (which
+    may reap) is asked every ``poll_s`` seconds.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfds here, or the process is gone already
+        while alive():  # noqa: ASYNC110 (nothing to wait on without a pidfd)
+            await asyncio.sleep(poll_s)
+        return
+    loop = asyncio.get_running_loop()
+    died: asyncio.Future[None] = loop.create_future()
+
+    def on_exit() -> None:
+        if not died.done():
+            died.set_result(None)
+
+    loop.add_reader(fd, on_exit)
+    try:
+        await died
+    finally:
+        with contextlib.suppress(Exception):
+            loop.remove_reader(fd)
+        os.close(fd)

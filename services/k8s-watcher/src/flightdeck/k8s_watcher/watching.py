@@ -1,11 +1,15 @@
-"""List, then watch, each kind in each namespace; publish what changed.
+"""Resync, then watch, each kind in each namespace; publish what changed.
 
-The list gives the full state and a resourceVersion; the watch continues from
-it (bookmarks keep that version fresh while nothing changes). When the watch
-ends (server timeout, dropped connection) it resumes from the last version
-seen; when that version has expired (410) the kind is listed again and the
-difference published, deletions included. Nothing is published on a re-list
-or restart that was already published: the publisher compares with the stream.
+A resync learns from the stream the last state published of every object,
+lists the kind, and publishes every difference (deletions included); the
+watch then continues from the list's resourceVersion (bookmarks keep that
+version fresh while nothing changes). A resync runs on every start (a restart,
+a new leader term) and after every NATS reconnect (see
+:class:`~flightdeck.k8s_watcher.bootstrap.Watcher`), and when the watch's
+version has expired (410). When the watch simply ends (server timeout,
+dropped connection, NATS away for a publish) it resumes from the last version
+published. Nothing already published is published again: the publisher
+compares with the stream.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import structlog
 
 from flightdeck.k8s_watcher.adapters.kube import TRANSIENT, ClusterReader, Expired, Obj
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
+from flightdeck.k8s_watcher.domain.diff import Observation, differences
 from flightdeck.k8s_watcher.domain.observe import OBSERVERS, pod_metrics
 
 log = structlog.get_logger(__name__)
@@ -39,7 +44,10 @@ class KindWatcher:
         self.rewatches = 0
 
     async def run(self) -> None:
-        version = await self._relist_until_done(seed=True)
+        await self.follow(await self.resync())
+
+    async def follow(self, version: str) -> None:
+        """Watch from ``version`` forever, publishing each change."""
         failures = 0
         while True:
             try:
@@ -57,7 +65,7 @@ class KindWatcher:
                     await asyncio.sleep(0.1)  # a watch closed at once must not spin
             except Expired:
                 log.info("watch expired, listing again", kind=self.kind, namespace=self.namespace)
-                version = await self._relist_until_done()
+                version = await self.resync()
             except TRANSIENT as exc:
                 failures += 1
                 delay = min(self.retry_max_s, 0.2 * 2**failures)
@@ -65,16 +73,21 @@ class KindWatcher:
                 await asyncio.sleep(delay)
 
     async def relist(self) -> str:
-        """Publish the difference between the cluster and what was last published."""
+        """Publish the difference between the cluster and what was last published;
+        return the list's resourceVersion."""
         items, version = await self.reader.list_objects(self.kind, self.namespace)
         self.relists += 1
-        present = set()
+        listed: dict[str, Observation | None] = {}
+        uids: dict[str, str] = {}
         for obj in items:
-            present.add(obj["metadata"]["name"])
-            await self.apply("ADDED", obj)
-        for name, uid in self.publisher.alive(self.namespace, self.kind).items():
-            if name not in present:
-                await self.publisher.deleted(self.kind, self.namespace, name, uid)
+            meta = obj.get("metadata") or {}
+            if "name" in meta:
+                listed[str(meta["name"])] = self._observe(obj)
+                uids[str(meta["name"])] = str(meta.get("uid", ""))
+        published = self.publisher.last_published(self.namespace, self.kind)
+        for name, news in differences(self.kind, self.namespace, published, listed):
+            uid = uids.get(name) or str(getattr(news, "uid", ""))
+            await self.publisher.observe(self.kind, name, news, uid)
         return version
 
     async def apply(self, kind_of_change: str, obj: Obj) -> None:
@@ -85,28 +98,30 @@ class KindWatcher:
         if kind_of_change == "DELETED":
             await self.publisher.deleted(self.kind, self.namespace, meta["name"], uid)
             return
-        try:
-            observation = OBSERVERS[self.kind](obj)
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning(
-                "unreadable object skipped", kind=self.kind, name=meta["name"], error=repr(exc)
-            )
-            return
-        await self.publisher.observe(self.kind, meta["name"], observation, uid)
+        observation = self._observe(obj)
+        if observation is not None:
+            await self.publisher.observe(self.kind, meta["name"], observation, uid)
 
-    async def _relist_until_done(self, *, seed: bool = False) -> str:
-        """List (after learning from the stream what was published, on a first start)."""
+    def _observe(self, obj: Obj) -> Observation | None:
+        try:
+            return OBSERVERS[self.kind](obj)
+        except (KeyError, TypeError, ValueError) as exc:
+            name = (obj.get("metadata") or {}).get("name")
+            log.warning("unreadable object skipped", kind=self.kind, name=name, error=repr(exc))
+            return None
+
+    async def resync(self) -> str:
+        """Learn from the stream what was published, list, publish the difference;
+        again (with a growing delay) until it succeeds. Returns the list's version."""
         failures = 0
         while True:
             try:
-                if seed:
-                    await self.publisher.seed(self.namespace, self.kind)
-                    seed = False
+                await self.publisher.seed(self.namespace, self.kind)
                 return await self.relist()
             except TRANSIENT as exc:
                 failures += 1
                 delay = min(self.retry_max_s, 0.2 * 2**failures)
-                log.warning("list failed", kind=self.kind, error=repr(exc), retry_in_s=delay)
+                log.warning("resync failed", kind=self.kind, error=repr(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
 
 

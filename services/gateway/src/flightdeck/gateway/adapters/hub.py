@@ -28,6 +28,7 @@ from nats.js import api
 
 from flightdeck.events import EventDecodeError, EventStore, Recorded, streams
 from flightdeck.events.streams import stream_for_subject
+from flightdeck.events.subscription import resume_after
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.domain import sse
 from flightdeck.gateway.domain.outbox import Outbox
@@ -193,7 +194,9 @@ class Hub:
         self._timer_at = 0.0
 
     async def follow(self, stream: str) -> None:
-        """Start the stream's one consumer if it is not running (new events only)."""
+        """Start the stream's one consumer if it is not running (new events only: after
+        the stream's last position now, and after it still if NATS restarts before the
+        first new one, instead of from the stream's first event)."""
         if stream in self._consumers:
             return
         lock = self._starting.setdefault(stream, asyncio.Lock())
@@ -206,20 +209,24 @@ class Hub:
                 self._dispatch(stream, msg)
 
             filters = list(streams.SUBJECTS[stream])
-            self._consumers[stream] = await js.subscribe(
+            last = await self._store.stream_last_position(stream)
+            sub = await js.subscribe(
                 filters[0],
                 stream=stream,
                 cb=on_message,
                 ordered_consumer=True,
                 idle_heartbeat=5.0,
                 config=api.ConsumerConfig(
-                    deliver_policy=api.DeliverPolicy.NEW,
+                    deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+                    opt_start_seq=last + 1,
                     filter_subjects=filters if len(filters) > 1 else None,
                 ),
                 pending_msgs_limit=1_000_000,
                 pending_bytes_limit=1 << 30,
             )
-            log.info("following stream", stream=stream)
+            resume_after(sub, last)
+            self._consumers[stream] = sub
+            log.info("following stream", stream=stream, after=last)
 
     async def close(self) -> None:
         if self._timer is not None:

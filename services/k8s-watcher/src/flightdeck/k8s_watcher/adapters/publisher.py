@@ -20,24 +20,28 @@ ACTOR = "service:k8s-watcher"
 class Publisher:
     def __init__(self, store: EventStore) -> None:
         self._store = store
-        self._last: dict[str, tuple[Observation, int]] = {}
-        self._unknown: dict[str, int] = {}  # subjects holding nothing decodable: position
+        # subject → (its last observation, or None if unreadable; its position)
+        self._last: dict[str, tuple[Observation | None, int]] = {}
         self.published = 0
         self.skipped = 0
 
     async def seed(self, namespace: str, kind: str) -> None:
-        """Remember the last stored observation of every object of ``kind`` in ``namespace``."""
-        prefix = subjects.cluster_object(namespace, kind, "x")[:-1]
+        """Learn from the stream the last observation of every object of ``kind`` in
+        ``namespace``, forgetting what this process remembered: a resync compares the
+        cluster with what the history holds, not with what we think we sent."""
+        prefix = _prefix(namespace, kind)
+        for subject in [s for s in self._last if s.startswith(prefix)]:
+            del self._last[subject]
         for recorded in await self._store.read_latest(prefix + "*"):
             self._last[recorded.subject] = (recorded.event, recorded.position)
 
-    def alive(self, namespace: str, kind: str) -> dict[str, str]:
-        """Name → uid of the objects of ``kind`` last seen alive (a re-list finds deletions)."""
-        prefix = subjects.cluster_object(namespace, kind, "x")[:-1]
+    def last_published(self, namespace: str, kind: str) -> dict[str, Observation]:
+        """Name → the last observation published of each object of ``kind`` (deletions too)."""
+        prefix = _prefix(namespace, kind)
         return {
-            subjects.untoken(subject[len(prefix) :]): str(getattr(event, "uid", ""))
+            subjects.untoken(subject[len(prefix) :]): event
             for subject, (event, _) in self._last.items()
-            if subject.startswith(prefix) and not isinstance(event, ResourceDeleted)
+            if subject.startswith(prefix) and event is not None
         }
 
     async def observe(self, kind: str, name: str, observation: Observation, uid: str) -> bool:
@@ -48,15 +52,13 @@ class Publisher:
             if not changed(last[0] if last else None, observation):
                 self.skipped += 1
                 return False
-            expected = last[1] if last else self._unknown.get(subject, 0)
             try:
                 result = await self._store.append(
-                    subject, [observation], cause=_cause(uid), expected=expected
+                    subject, [observation], cause=_cause(uid), expected=last[1] if last else 0
                 )
             except ConcurrencyError:
                 await self._refresh(subject)
                 continue
-            self._unknown.pop(subject, None)
             self._last[subject] = (observation, result.last_position)
             self.published += 1
             return True
@@ -72,16 +74,21 @@ class Publisher:
         await self._store.append(subject, [sample], cause=_cause(None))
 
     async def _refresh(self, subject: str) -> None:
-        """The object's last observation, at the position of its last stored message: an
-        undecodable message on top must not make every later append conflict."""
+        """What the stream holds last for ``subject``, at the position of its last stored
+        message. If that message cannot be read (garbage someone published), its position
+        still lets us append after it: the object's state is then published anew rather
+        than never again."""
         found = await self._store.read_last(subject)
         position = await self._store.last_position(subject)
-        if found is None:
-            self._last.pop(subject, None)
-            if position:
-                self._unknown[subject] = position
+        if position:
+            self._last[subject] = (found.event if found is not None else None, position)
         else:
-            self._last[subject] = (found.event, position)
+            self._last.pop(subject, None)
+
+
+def _prefix(namespace: str, kind: str) -> str:
+    """``fd.evt.k8s.<ns>.<kind>.``: every object of one kind in one namespace."""
+    return subjects.cluster_object(namespace, kind, "x")[:-1]
 
 
 def _cause(uid: str | None) -> Cause:

@@ -1,0 +1,76 @@
+"""``flightdeck up``'s supervisor keeps the embedded nats-server alive (finding 5 of issue 12).
+
+Before, a nats-server killed with SIGKILL stayed dead (a zombie nobody
+reaped) and everything waiting on it waited forever.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import nats.errors
+import pytest
+from rich.console import Console
+
+from flightdeck.cli.supervisor import Supervisor
+from flightdeck.events import Cause, Codec, EventStore, declare, subjects
+from flightdeck.events.cluster import ResourceDeleted
+from flightdeck.runtime.connection import connect
+from flightdeck.runtime.nats_server import NatsServer
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_killed_nats_server_is_restarted_on_the_same_port_and_store(
+    tmp_path: Path,
+) -> None:
+    # arrange: a supervised nats-server holding one event, and a client of it
+    server = await NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log").start()
+    output = io.StringIO()
+    supervisor = Supervisor(Console(file=output, width=200), echo=False)
+    nc = await connect(server.url, "supervision-test")
+    store = EventStore(nc, Codec("/flightdeck/tests"))
+    try:
+        await store.ensure_streams(declare())
+        subject = subjects.cluster_object("default", "Service", "kept")
+        gone = ResourceDeleted(kind="Service", namespace="default", name="kept", uid="u")
+        await store.append(subject, [gone], cause=Cause(actor="test", correlation_id="c"))
+        supervisor.supervise_nats(server)
+        port, killed = server.port, server.pid
+        assert killed is not None
+
+        # act: SIGKILL from outside, as a crash or an operator would
+        os.kill(killed, signal.SIGKILL)
+
+        # assert: a new process on the same port, the same store; the client is back
+        await eventually(
+            lambda: server.running and server.pid != killed, within=30, what="a new nats-server"
+        )
+        assert server.port == port
+        assert reaped(killed), "the dead one is not left a zombie"
+
+        async def read() -> Any:
+            try:
+                return await store.read_last(subject)
+            except (nats.errors.Error, TimeoutError):
+                return None  # still reconnecting
+
+        found = await eventually(read, within=30, what="the event")
+        assert found.event == gone
+        assert supervisor.outcome().restarts == {"nats-server": 1}
+        assert "nats-server exited with code -9" in output.getvalue()
+    finally:
+        await supervisor.stop_all()
+        await nc.close()
+        server.stop()
+    assert not supervisor.outcome().clean
+    assert supervisor.outcome().summary() == "stopped; restarted nats-server once"
+
+
+def reaped(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists()
