@@ -23,7 +23,7 @@ import httpx
 
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.processes import free_port
-from flightdeck.runtime.settings import NatsConfig
+from flightdeck.runtime.settings import NATS_CREDENTIALS_DIR, NatsConfig
 from tests.support.processes import processes_mentioning
 
 # Short timers: the production code paths, sooner.
@@ -39,6 +39,8 @@ FAST = {
     "FLIGHTDECK_K8S_WATCHER__METRICS_INTERVAL_S": "3600",
     "FLIGHTDECK_K8S_WATCHER__LEASE_TTL_S": "5",
     "FLIGHTDECK_GATEWAY__CLOSE_AFTER_DONE_S": "0.5",
+    # the suite's tests share one dev tenant, some leaving deployments to time out
+    "FLIGHTDECK_GATEWAY__DEPLOY_CONCURRENCY_PER_TENANT": "100",
 }
 # The dev tenant's namespace, and the cross-tenant suite's tenant B's (test_cross_tenant.py).
 WATCHED = "default,team-b"
@@ -143,9 +145,12 @@ class System:
         return self.proc.returncode or 0
 
     def nats_config(self, user: str) -> NatsConfig:
-        """NATS as ``user`` of the generated ones (``admin`` to look at everything)."""
-        assert self.nats.auth is not None
-        return NatsConfig(url=self.nats.url, creds=self.nats.auth.seed(user))
+        """NATS as ``user`` of the generated ones (``admin`` to look at everything): the
+        test's own server's, or those ``flightdeck up`` generated in the state dir."""
+        if self.nats is not None:
+            assert self.nats.auth is not None
+            return NatsConfig(url=self.nats.url, creds=self.nats.auth.seed(user))
+        return NatsConfig(url=self.nats_url, creds=self.state / NATS_CREDENTIALS_DIR / f"{user}.nk")
 
     def client(self, key: str | None = None) -> httpx.AsyncClient:
         """An API client with the dev tenant's key, or ``key``."""

@@ -54,7 +54,7 @@ async def supervised(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 @pytest.fixture(scope="module")
 async def events(supervised: System) -> AsyncIterator[EventStore]:
-    nc = await connect(supervised.nats_url, "e2e-chaos")
+    nc = await connect(supervised.nats_config("admin"), "e2e-chaos", user="admin")
     yield EventStore(nc, Codec("/flightdeck/e2e"))
     await nc.close()
 
@@ -163,4 +163,4 @@ async def test_ctrl_c_says_what_had_to_be_restarted_and_exits_3(
     assert supervised.output[-1] == "⚠ stopped; restarted " + ", ".join(restarted)
     assert code == 3
     with pytest.raises(ConnectionError):  # and nats-server was stopped with the rest
-        await connect(supervised.nats_url, "after-stop", timeout=2)
+        await connect(supervised.nats_config("admin"), "after-stop", user="admin", timeout=2)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from pydantic_settings import BaseSettings
 
-from flightdeck.gateway.config import GatewayConfig
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import SecretsSettings
 from flightdeck.runtime.settings import ConfigError, Settings, load_section
@@ -20,7 +19,6 @@ KEY = "qxOoGvYl4ePz3/J8uY0tYpiHk0QzEhr6n1T1X3Yqk5o="  # base64 of 32 bytes
 SECRET_SETTINGS: list[tuple[type[BaseSettings], str, str]] = [
     (SecretsSettings, "key", KEY),
     (SecretsSettings, "keys", KEY),
-    (GatewayConfig, "dev_token", "fdk_dev-token-from-a-file"),
     (AwsSettings, "secret_access_key", "aws-secret-from-a-file"),
     (AwsSettings, "access_key_id", "AKIAFROMAFILE0000001"),
     (Settings, "database_url", "postgresql+asyncpg://flightdeck:pw-from-a-file@db/flightdeck"),

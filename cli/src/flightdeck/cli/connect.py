@@ -12,13 +12,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+import structlog
+
 from flightdeck.cli.output import fail
 from flightdeck.events import Codec, EventStore, declare
-from flightdeck.events.errors import AppendError
+from flightdeck.events.errors import AppendError, EventDecodeError
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_permissions import ADMIN
 from flightdeck.runtime.service import micro_name
 from flightdeck.runtime.settings import ConfigError, Settings, load_settings
+
+log = structlog.get_logger(__name__)
 
 
 def settings_or_exit() -> Settings:
@@ -28,15 +32,30 @@ def settings_or_exit() -> Settings:
         raise fail(str(exc), 2) from None
 
 
+def _skip_quietly(error: EventDecodeError) -> None:
+    log.debug("skipping undecodable event", error=str(error))
+
+
+def _log_undecodable(error: EventDecodeError) -> None:
+    log.warning("skipping undecodable event", error=str(error))
+
+
 @contextlib.asynccontextmanager
 async def event_store(
-    settings: Settings, actor: str = "cli", *, user: str = ADMIN
+    settings: Settings,
+    actor: str = "cli",
+    *,
+    user: str = ADMIN,
+    report_undecodable: bool = False,
 ) -> AsyncIterator[EventStore]:
     """A connected event store as NATS ``user``; a clear error if NATS is away or refuses.
 
     Operator commands write as ``admin`` (the default), which also creates or
     updates the streams, so a first command on a fresh server finds them; commands
-    that only read say ``user=CLI``.
+    that only read say ``user=CLI``. Undecodable messages met on the way are
+    warned about only where they matter to the reader (``report_undecodable``:
+    replay, projections); a key or tenant command skips them quietly, so its own
+    answer stays one line.
     """
     config = settings.nats_for(user)
     url = config.client_url
@@ -52,10 +71,12 @@ async def event_store(
             f"cannot reach NATS at {url}: start Flightdeck (`./dev demo`) or set FLIGHTDECK_NATS__URL"
         ) from None
     try:
-        store = EventStore(nc, Codec(f"/flightdeck/{actor}"))
+        codec = Codec(f"/flightdeck/{actor}")
+        skipped = _log_undecodable if report_undecodable else _skip_quietly
+        store = EventStore(nc, codec, on_undecodable=skipped)
         if user == ADMIN:
             # A write NATS refuses only times out: fail within seconds, saying why.
-            store = EventStore(nc, Codec(f"/flightdeck/{actor}"), timeout=2.0, attempts=2)
+            store = EventStore(nc, codec, timeout=2.0, attempts=2, on_undecodable=skipped)
             await store.ensure_streams(declare(settings.streams.to_stream_settings()))
         yield store
     except (AppendError, TimeoutError) as exc:

@@ -18,7 +18,7 @@ projection = typer.Typer(help="The SQL read model: run its projector, or rebuild
 
 async def _rebuild() -> None:
     settings = settings_or_exit()
-    async with event_store(settings, user=CLI) as store:
+    async with event_store(settings, user=CLI, report_undecodable=True) as store:
         database = await open_database(settings.read_model_url)
         try:
             total = 0

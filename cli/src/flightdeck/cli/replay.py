@@ -69,7 +69,7 @@ async def _replay(
     deployment_id: str, fmt: str, since: datetime | None, until: datetime | None
 ) -> None:
     settings = settings_or_exit()
-    async with event_store(settings, user=CLI) as store:
+    async with event_store(settings, user=CLI, report_undecodable=True) as store:
         events = await store.read(subjects.deployment(deployment_id))
     if not events:
         raise fail(f"deployment {deployment_id!r} not found")
