@@ -23,7 +23,9 @@ def _fail_holding_a_secret() -> None:
 def test_a_logged_traceback_shows_no_local_variables(
     fmt: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # arrange
+    # arrange (and leave the process's logging as it was: other tests log in-process)
+    saved_config, root = structlog.get_config(), logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
     configure_logging("tests", "info", fmt)
     log = structlog.get_logger("tests")
     # act
@@ -36,5 +38,6 @@ def test_a_logged_traceback_shows_no_local_variables(
     assert "_fail_holding_a_secret" in err
     assert "RuntimeError" in err
     assert SECRET not in err
-    logging.getLogger().handlers.clear()
-    structlog.reset_defaults()
+    structlog.configure(**saved_config)
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
