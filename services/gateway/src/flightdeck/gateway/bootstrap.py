@@ -17,19 +17,19 @@ import structlog
 
 from flightdeck.events import EventStore
 from flightdeck.gateway.adapters.aws import Sts
-from flightdeck.gateway.adapters.connections import Connections
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.queries import ReadModel
-from flightdeck.gateway.adapters.tokens import (
+from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
+from flightdeck.gateway.domain.limits import Limit
+from flightdeck.gateway.service_layer.connections import Connections
+from flightdeck.gateway.service_layer.tokens import (
     TokenDirectory,
     catch_up_revocations,
     follow_revocations,
 )
-from flightdeck.gateway.config import GatewayConfig
-from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
-from flightdeck.gateway.domain.limits import Limit
 from flightdeck.readmodel.database import Database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings

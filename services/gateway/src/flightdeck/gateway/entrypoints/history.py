@@ -7,11 +7,11 @@ SSE endpoint and the WebSocket.
 
 from __future__ import annotations
 
-from flightdeck.gateway import loghandlers
 from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.domain.logfilter import Cursor, LineFilter, RegexTooSlow
+from flightdeck.gateway.service_layer import logs as loghandlers
 
 
 def checked_tail(deps: Deps, tail: int | None) -> None:

@@ -27,12 +27,12 @@ import msgspec
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Send
 
-from flightdeck.gateway.adapters.connections import REVOKED, Connections
 from flightdeck.gateway.adapters.hub import DirectWriter
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import Subscription
 from flightdeck.gateway.domain import sse
 from flightdeck.gateway.domain.errors import ErrorCode
+from flightdeck.gateway.service_layer.connections import REVOKED, Connections
 
 _encode = msgspec.json.Encoder().encode
 

@@ -25,8 +25,6 @@ from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
 from flightdeck.events import subjects
-from flightdeck.gateway import handlers, loghandlers
-from flightdeck.gateway.adapters.connections import REVOKED
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import limits, pipeline
@@ -39,6 +37,9 @@ from flightdeck.gateway.domain.logrender import LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
 from flightdeck.gateway.schemas import ID, AppName, Namespace
+from flightdeck.gateway.service_layer import handlers
+from flightdeck.gateway.service_layer import logs as loghandlers
+from flightdeck.gateway.service_layer.connections import REVOKED
 
 SubscriptionId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID)]
 DeploymentId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID)]

@@ -6,7 +6,6 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from flightdeck.gateway import handlers
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal, Scope
 from flightdeck.gateway.domain.errors import ErrorCode
@@ -20,6 +19,7 @@ from flightdeck.gateway.schemas import (
     GithubConnection,
     GithubConnectionCreate,
 )
+from flightdeck.gateway.service_layer import handlers
 
 
 class AwsConnectionController(Controller):

@@ -8,7 +8,6 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from flightdeck.gateway import handlers
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal, Scope
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
@@ -25,6 +24,7 @@ from flightdeck.gateway.schemas import (
     Page,
     StageResult,
 )
+from flightdeck.gateway.service_layer import handlers
 
 Row = dict[str, Any]
 DeploymentId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID)]

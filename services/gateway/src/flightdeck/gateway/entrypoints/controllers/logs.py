@@ -12,7 +12,6 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
-from flightdeck.gateway import loghandlers
 from flightdeck.gateway.adapters.streams import StreamSpec
 from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal
@@ -30,6 +29,7 @@ from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
 from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseResponse
 from flightdeck.gateway.schemas import DNS_LABEL, Envelope, LogPage
+from flightdeck.gateway.service_layer import logs as loghandlers
 
 ListParam = list[str] | None
 AppPath = Annotated[str, PathParameter(min_length=1, max_length=53, pattern=DNS_LABEL)]

@@ -9,7 +9,6 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
 from flightdeck.events import Recorded, subjects
-from flightdeck.gateway import handlers
 from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.adapters.interleave import Interleaved, first_frame, second_frame
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
@@ -26,6 +25,7 @@ from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREA
 from flightdeck.gateway.entrypoints.sse import SseConnection, SseResponse, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsConnection
 from flightdeck.gateway.schemas import Envelope, StreamTicket
+from flightdeck.gateway.service_layer import handlers
 
 
 def sse_frame(rendered: Rendered) -> bytes:
