@@ -147,13 +147,6 @@ class HistoryPage:
     next: str | None
 
 
-def _just_before(c: Cursor) -> Cursor:
-    """The cursor of everything strictly before ``c``."""
-    if c.line is None or c.line == 0:
-        return Cursor(c.position - 1)
-    return Cursor(c.position, c.line - 1)
-
-
 async def history_page(
     logs: LogReading,
     namespace: str,
@@ -185,7 +178,7 @@ async def history_page(
             top = before or Cursor(await loghistory.end_of(store, subject) + 1)
             scan = await loghistory.scan_back(store, subject, f, limit, before=top, lower=lower)
             first_cursor = scan.resume if scan.more else None
-            last_cursor = _just_before(top)
+            last_cursor = top.just_before()
     items = [p for rec, i in scan.lines for p in line_payloads(rec.event, rec.position, [i])]
     gaps = [gap_payload(g.event, g.position) for g in scan.gaps]
     if items:
