@@ -41,7 +41,7 @@ from flightdeck.events.deployments import (
     StageFailed,
     StageStarted,
 )
-from flightdeck.orchestrator.sample import start_deployment
+from flightdeck.orchestrator.entrypoints.sample import start_deployment
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.ownership import Ownership

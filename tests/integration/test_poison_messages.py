@@ -26,8 +26,8 @@ from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
 from flightdeck.orchestrator.adapters.tenancy import TenancyGate
 from flightdeck.orchestrator.domain.policy import Policy
-from flightdeck.orchestrator.pipeline import Pipeline
-from flightdeck.orchestrator.sample import start_deployment
+from flightdeck.orchestrator.entrypoints.sample import start_deployment
+from flightdeck.orchestrator.service_layer.pipeline import Pipeline
 from flightdeck.runtime.consumers import Consumers, ConsumerSpec
 from flightdeck.runtime.ownership import Ownership
 from tests.support.waiting import eventually

@@ -28,7 +28,6 @@ from flightdeck.events.audit import ApiTokenCreated
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.gateway import bootstrap
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token, new_token
 from flightdeck.gateway.entrypoints.app import create_app
@@ -139,7 +138,7 @@ class Gateway:
     """The running gateway, what it was built from, and ready-made keys."""
 
     url: str
-    deps: Deps
+    built: bootstrap.Gateway
     store: EventStore
     tokens: dict[str, str]
 
@@ -151,13 +150,15 @@ class Gateway:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-async def create_token(store: EventStore, deps: Deps, tenant: str, scopes: list[str]) -> str:
+async def create_token(
+    store: EventStore, built: bootstrap.Gateway, tenant: str, scopes: list[str]
+) -> str:
     token = new_token(os.urandom(32))
     event = ApiTokenCreated(
         token_id=new_id(), tenant=tenant, name="test", scopes=scopes, token_hash=hash_token(token)
     )
     await store.append(subjects.access(tenant), [event], cause=CAUSE)
-    await eventually(lambda: deps.read_model.token(hash_token(token)))
+    await eventually(lambda: built.read_model.token(hash_token(token)))
     return token
 
 
@@ -185,7 +186,7 @@ async def gateway(
     secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
     tenancy = TenantSettings(configured=TENANTS)
     await Ownership(store).record_configured(TENANTS, CAUSE, protected=tenancy.protected())
-    deps = bootstrap.build(
+    built = bootstrap.build(
         config,
         store,
         database,
@@ -194,9 +195,9 @@ async def gateway(
         KubernetesSettings(namespaces=WATCHED),
         tenancy,
     )
-    await deps.start()
+    await built.start()
     port = free_port()
-    server, task = await serve(create_app(deps), port, config)
+    server, task = await serve(create_app(config, built.dependencies), port, config)
     tokens = {}
     for name, tenant, scopes in (
         ("acme-admin", "acme", ["admin"]),
@@ -204,12 +205,12 @@ async def gateway(
         ("acme-deploy", "acme", ["deploy"]),
         ("globex-admin", "globex", ["admin"]),
     ):
-        tokens[name] = await create_token(store, deps, tenant, scopes)
-    yield Gateway(url=f"http://127.0.0.1:{port}", deps=deps, store=store, tokens=tokens)
-    deps.connections.close_all("tests done")
+        tokens[name] = await create_token(store, built, tenant, scopes)
+    yield Gateway(url=f"http://127.0.0.1:{port}", built=built, store=store, tokens=tokens)
+    built.connections.close_all("tests done")
     server.should_exit = True
     await asyncio.gather(task, return_exceptions=True)
-    await deps.stop()
+    await built.stop()
 
 
 def home(tenant: str) -> str:

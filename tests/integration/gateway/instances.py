@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flightdeck.events import EventStore
 from flightdeck.gateway import bootstrap
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
@@ -25,16 +24,16 @@ async def another_gateway(
     config: GatewayConfig,
     secrets: SecretsSettings,
     aws: AwsSettings | None = None,
-) -> AsyncIterator[tuple[str, Deps]]:
+) -> AsyncIterator[tuple[str, bootstrap.Gateway]]:
     """A gateway served over HTTP on a free port; yields its URL and what it was built from."""
     db = await open_database(f"sqlite+aiosqlite:///{database}")
-    deps = bootstrap.build(config, store, db, secrets, aws or AwsSettings())
-    await deps.start()
-    server, task = await serve(create_app(deps), free_port())
+    built = bootstrap.build(config, store, db, secrets, aws or AwsSettings())
+    await built.start()
+    server, task = await serve(create_app(config, built.dependencies), free_port())
     try:
-        yield f"http://127.0.0.1:{server.config.port}", deps
+        yield f"http://127.0.0.1:{server.config.port}", built
     finally:
-        deps.connections.close_all("tests done")
+        built.connections.close_all("tests done")
         server.should_exit = True
         await asyncio.gather(task, return_exceptions=True)
-        await deps.stop()
+        await built.stop()

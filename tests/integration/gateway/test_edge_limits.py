@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from contextlib import AsyncExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,16 +27,22 @@ pytestmark = pytest.mark.integration
 
 
 @contextmanager
-def settings(gateway: Gateway, **changes: Any) -> Iterator[None]:
-    config = gateway.deps.config
-    saved = {name: getattr(config, name) for name in changes}
-    for name, value in changes.items():
-        setattr(config, name, value)
+def swapped(owner: Any, name: str, value: Any) -> Iterator[None]:
+    """``owner.name`` is ``value`` for a while: a limit of the running gateway."""
+    saved = getattr(owner, name)
+    setattr(owner, name, value)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            setattr(config, name, value)
+        setattr(owner, name, saved)
+
+
+def deploy_limit(gateway: Gateway, limit: Limit) -> ContextManager[None]:
+    return swapped(gateway.built.admission, "limit", limit)
+
+
+def history_limit(gateway: Gateway, lines: int) -> ContextManager[None]:
+    return swapped(gateway.built.dependencies.logs, "max_history_lines", lines)
 
 
 async def caught_up(gateway: Gateway) -> None:
@@ -43,7 +50,7 @@ async def caught_up(gateway: Gateway) -> None:
     target = await gateway.store.stream_last_position(streams.DEPLOYMENTS)
 
     async def done() -> bool:
-        return await gateway.deps.read_model.projected_upto(streams.DEPLOYMENTS) >= target
+        return await gateway.built.read_model.projected_upto(streams.DEPLOYMENTS) >= target
 
     await eventually(done)
 
@@ -55,10 +62,10 @@ async def test_a_tenant_at_its_deploy_limit_is_told_of_its_own_deployments_only(
     gateway: Gateway,
 ) -> None:
     await caught_up(gateway)
-    acme, _ = await gateway.deps.active_deployments("acme")
-    globex, everyone = await gateway.deps.active_deployments("globex")
+    acme, _ = await gateway.built.admission.active("acme")
+    globex, everyone = await gateway.built.admission.active("globex")
     limit = max(acme, globex) + 1
-    with settings(gateway, deploy_concurrency_per_tenant=limit, deploy_concurrency=everyone + 1000):
+    with deploy_limit(gateway, Limit(per_tenant=limit, overall=everyone + 1000)):
         async with gateway.client("acme-deploy") as client:
             for _ in range(limit - acme):
                 accepted = await client.post("/api/v1/deploy", json=IMAGE_DEPLOY)
@@ -75,25 +82,16 @@ async def test_the_global_deploy_limit_reveals_nothing_about_other_tenants(
     gateway: Gateway,
 ) -> None:
     await caught_up(gateway)
-    _, everyone = await gateway.deps.active_deployments("globex")
-    with settings(
-        gateway, deploy_concurrency_per_tenant=everyone + 1000, deploy_concurrency=everyone
-    ):
+    _, everyone = await gateway.built.admission.active("globex")
+    with deploy_limit(gateway, Limit(per_tenant=everyone + 1000, overall=everyone)):
         async with gateway.client("globex-admin") as client:
             refused = await client.post("/api/v1/deploy", json=GLOBEX_DEPLOY)
     body = assert_error(refused, 503, "AT_CAPACITY")
     assert not any(ch.isdigit() for ch in body["message"]), body["message"]
 
 
-@contextmanager
-def connection_limit(gateway: Gateway, limit: Limit) -> Iterator[None]:
-    connections = gateway.deps.connections
-    saved = connections.limit
-    connections.limit = limit
-    try:
-        yield
-    finally:
-        connections.limit = saved
+def connection_limit(gateway: Gateway, limit: Limit) -> ContextManager[None]:
+    return swapped(gateway.built.connections, "limit", limit)
 
 
 async def open_stream(
@@ -108,7 +106,7 @@ async def open_stream(
 async def test_a_tenants_streams_do_not_use_up_another_tenants(gateway: Gateway) -> None:
     mine, _ = await new_deployment(gateway.store)
     theirs, _ = await new_deployment(gateway.store, tenant="globex")
-    connections = gateway.deps.connections
+    connections = gateway.built.connections
     per_tenant = connections.of_tenant("acme") + 2
     async with AsyncExitStack() as stack:
         acme = await stack.enter_async_context(gateway.client("acme-read"))
@@ -133,7 +131,7 @@ async def test_a_tenants_streams_do_not_use_up_another_tenants(gateway: Gateway)
 
 async def test_the_global_connection_limit_reveals_nothing(gateway: Gateway) -> None:
     theirs, _ = await new_deployment(gateway.store, tenant="globex")
-    connections = gateway.deps.connections
+    connections = gateway.built.connections
     with connection_limit(gateway, Limit(per_tenant=10_000, overall=len(connections))):
         async with gateway.client("globex-admin") as client:
             refused = await client.get(f"/api/v1/deploy/{theirs}/events")
@@ -172,7 +170,7 @@ async def test_a_websocket_message_past_the_limit_closes_the_socket_with_1009(
 
 async def test_a_socket_holds_at_most_its_subscriptions(gateway: Gateway) -> None:
     dep, _ = await new_deployment(gateway.store)
-    limit = gateway.deps.config.ws_max_subscriptions
+    limit = gateway.built.config.ws_max_subscriptions
     async with _ws(gateway) as ws:
         for i in range(limit):
             subscribe = {
@@ -197,7 +195,7 @@ async def test_a_socket_holds_at_most_its_subscriptions(gateway: Gateway) -> Non
 
 
 async def test_history_per_subscription_is_capped(gateway: Gateway) -> None:
-    with settings(gateway, max_history_lines=50):
+    with history_limit(gateway, 50):
         async with _ws(gateway) as ws:
             await ws.send(json.dumps({"type": "subscribe-to-logs", "app": "web", "tail": 51}))
             error = await _next(ws, "error")
@@ -212,7 +210,7 @@ async def test_history_by_time_is_capped_like_a_tail(gateway: Gateway) -> None:
     await make_app(gateway, app)
     await publish(gateway, app, many(app, "web-a", 60, "line"))
     hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    with settings(gateway, max_history_lines=50):
+    with history_limit(gateway, 50):
         async with gateway.client("acme-read") as client:
             for params in ({"since": hour_ago}, {"until": "2999-01-01T00:00:00Z"}):
                 refused = await client.get(f"/api/v1/logs/{app}/stream", params=params)

@@ -111,8 +111,8 @@ async def test_connections_survive_a_key_rotation_and_the_old_key_can_go(
     # arrange: connections sealed under A, through a gateway
     async with another_gateway(
         store, tmp_path / "a.db", config, SecretsSettings(key=key_a), aws
-    ) as (url_a, deps_a):
-        key = await create_token(store, deps_a, TENANT, ["admin"])
+    ) as (url_a, built_a):
+        key = await create_token(store, built_a, TENANT, ["admin"])
         async with httpx.AsyncClient(
             base_url=url_a, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:
@@ -170,8 +170,8 @@ async def test_connections_survive_a_key_rotation_and_the_old_key_can_go(
         ).session_kwargs(aws_id)
     async with another_gateway(
         store, tmp_path / "b.db", config, SecretsSettings(key=key_b), aws
-    ) as (url_b, deps_b):
-        key = await create_token(store, deps_b, TENANT, ["admin"])
+    ) as (url_b, built_b):
+        key = await create_token(store, built_b, TENANT, ["admin"])
         async with httpx.AsyncClient(
             base_url=url_b, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:

@@ -224,7 +224,9 @@ def _raw_get(gateway: Gateway, path: str) -> socket.socket:
 
 
 def _slow_cuts(gateway: Gateway) -> float:
-    return float(gateway.deps.metrics.errors.labels(code="SLOW_CONSUMER")._value.get())
+    return float(
+        gateway.built.dependencies.metrics.errors.labels(code="SLOW_CONSUMER")._value.get()
+    )
 
 
 async def test_a_slow_client_is_dropped_with_a_reason_while_a_fast_one_keeps_up(

@@ -174,7 +174,9 @@ async def test_refusals_are_messages_and_the_socket_stays_open(gateway: Gateway)
 
 
 def _slow_cuts(gateway: Gateway) -> float:
-    return float(gateway.deps.metrics.errors.labels(code="SLOW_CONSUMER")._value.get())
+    return float(
+        gateway.built.dependencies.metrics.errors.labels(code="SLOW_CONSUMER")._value.get()
+    )
 
 
 async def test_a_slow_socket_is_dropped_with_a_reason(gateway: Gateway) -> None:

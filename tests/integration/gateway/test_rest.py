@@ -166,16 +166,15 @@ async def test_aws_connection_is_validated_and_sealed(gateway: Gateway) -> None:
         assert_error(refused, 400, "CONNECTION_NOT_FOUND")
 
 
-async def test_aws_unreachable_is_an_upstream_error(gateway: Gateway) -> None:
-    saved = gateway.deps.sts
-    gateway.deps.sts = Sts("http://127.0.0.1:9", 2.0)
-    try:
-        async with gateway.client("acme-admin") as client:
-            body = {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "x"}
-            response = await client.post("/api/v1/connect/aws", json=body)
-        assert_error(response, 502, "UPSTREAM_UNAVAILABLE")
-    finally:
-        gateway.deps.sts = saved
+async def test_aws_unreachable_is_an_upstream_error(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unreachable = Sts("http://127.0.0.1:9", 2.0)
+    monkeypatch.setattr(gateway.built.dependencies.connecting.sts, "identify", unreachable.identify)
+    async with gateway.client("acme-admin") as client:
+        body = {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "x"}
+        response = await client.post("/api/v1/connect/aws", json=body)
+    assert_error(response, 502, "UPSTREAM_UNAVAILABLE")
 
 
 async def test_github_connection_and_deploy_from_a_branch(gateway: Gateway) -> None:
@@ -210,7 +209,7 @@ async def test_stream_tickets(gateway: Gateway) -> None:
         issued = await client.post("/api/v1/stream-tickets")
         assert issued.status_code == 201, issued.text
         ticket = issued.json()["data"]["ticket"]
-    key = gateway.deps.ticket_key
+    key = gateway.built.dependencies.auth.ticket_key
     who = Principal(tenant="acme", token_id="t", scopes=frozenset({Scope.READ}))
     expired = sign_ticket(key, who, int(time.time()) - 1)
     forged = sign_ticket(b"k" * 32, who, int(time.time()) + 60)
@@ -246,7 +245,7 @@ async def test_unexpected_failures_are_internal_errors_with_a_request_id(
         held = secret  # a local the traceback must not print
         raise RuntimeError(f"database on fire {len(held)}")
 
-    monkeypatch.setattr(gateway.deps.read_model, "deployment", broken)
+    monkeypatch.setattr(gateway.built.read_model, "deployment", broken)
     with structlog.testing.capture_logs() as logs:
         async with gateway.client("acme-read") as client:
             response = await client.get("/api/v1/deploy/x/result")

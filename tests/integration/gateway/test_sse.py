@@ -275,7 +275,7 @@ async def test_a_slow_client_is_cut_off_while_fast_ones_keep_up(
 
 
 def _slow_cuts(gateway: Gateway) -> float:
-    counter = gateway.deps.metrics.errors.labels(code="SLOW_CONSUMER")
+    counter = gateway.built.dependencies.metrics.errors.labels(code="SLOW_CONSUMER")
     return float(counter._value.get())
 
 

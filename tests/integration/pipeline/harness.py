@@ -17,7 +17,7 @@ from flightdeck.events.deployments import (
     DeploymentFailed,
     StageProgressed,
 )
-from flightdeck.orchestrator.sample import start_deployment
+from flightdeck.orchestrator.entrypoints.sample import start_deployment
 from flightdeck.sandbox import Sandbox
 from tests.support.service_process import ServiceProcess
 from tests.support.waiting import eventually

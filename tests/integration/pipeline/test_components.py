@@ -11,14 +11,14 @@ import pytest
 from kubernetes_asyncio import client
 
 from flightdeck.ecr_poller.adapters.ecr import Ecr
-from flightdeck.ecr_poller.polling import Poller
+from flightdeck.ecr_poller.service_layer.polling import Poller
 from flightdeck.events import EventStore, Recorded, new_id, subjects
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.commands import WatchImage
 from flightdeck.k8s_watcher.adapters.kube import ClusterReader
 from flightdeck.k8s_watcher.adapters.lease import Lease
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
-from flightdeck.k8s_watcher.watching import KindWatcher
+from flightdeck.k8s_watcher.service_layer.watching import KindWatcher
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.sandbox import Sandbox

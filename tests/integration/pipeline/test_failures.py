@@ -14,7 +14,7 @@ from flightdeck.events.deployments import (
     StageFailed,
     StageStarted,
 )
-from flightdeck.orchestrator.sample import cancel_deployment
+from flightdeck.orchestrator.entrypoints.sample import cancel_deployment
 from tests.integration.pipeline.harness import NAMESPACE, Pipeline, milestones, summary
 
 pytestmark = pytest.mark.integration

@@ -30,7 +30,6 @@ from flightdeck.events import EventStore, streams, subjects
 from flightdeck.events import envelope as ce
 from flightdeck.events.apps import AppReleased
 from flightdeck.gateway import bootstrap
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.pipeline import render
 from flightdeck.gateway.entrypoints.app import create_app
@@ -61,7 +60,7 @@ KINDS: list[tuple[bytes, dict[str, str]]] = [
 @dataclass
 class Gateway:
     url: str
-    deps: Deps
+    built: bootstrap.Gateway
     token: str
 
     def client(self) -> httpx.AsyncClient:
@@ -78,18 +77,18 @@ async def gateway(pipeline: Pipeline, store: EventStore, tmp_path: Path) -> Asyn
     )
     secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
     aws = AwsSettings(endpoint_url=pipeline.sandbox.aws_endpoint)
-    deps = bootstrap.build(config, store, database, secrets, aws)
-    await deps.start()
+    built = bootstrap.build(config, store, database, secrets, aws)
+    await built.start()
     port = free_port()
-    server, task = await serve(create_app(deps), port)
+    server, task = await serve(create_app(config, built.dependencies), port)
     try:
-        token = await create_token(store, deps, TENANT, ["read"])
-        yield Gateway(f"http://127.0.0.1:{port}", deps, token)
+        token = await create_token(store, built, TENANT, ["read"])
+        yield Gateway(f"http://127.0.0.1:{port}", built, token)
     finally:
-        deps.connections.close_all("tests done")
+        built.connections.close_all("tests done")
         server.should_exit = True
         await asyncio.gather(task, return_exceptions=True)
-        await deps.stop()
+        await built.stop()
         await database.close()
 
 

@@ -93,6 +93,11 @@ def test_cursors_name_a_line_or_a_whole_event() -> None:
     assert parse_cursor(" 41 ") == Cursor(41)
     assert (Cursor(41, 3).after, Cursor(41).after) == (40, 41)
     assert (str(Cursor(41, 3)), str(Cursor(41))) == ("41:3", "41")
+    assert [c.just_before() for c in (Cursor(41, 3), Cursor(41, 0), Cursor(41))] == [
+        Cursor(41, 2),
+        Cursor(40),
+        Cursor(40),
+    ]
     for bad in ("", "x", "4:y", "-1", "3:-2", "1:2:3"):
         with pytest.raises(ValueError, match="not a position"):
             parse_cursor(bad)

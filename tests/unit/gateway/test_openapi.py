@@ -3,14 +3,14 @@ for every error status, open routes without security, strict request bodies."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 
 from flightdeck.gateway.config import GatewayConfig
-from flightdeck.gateway.entrypoints.app import create_app
+from flightdeck.gateway.entrypoints.app import Dependencies, create_app
 
 pytestmark = pytest.mark.unit
 
@@ -20,8 +20,8 @@ ERROR_REF = "#/components/schemas/ErrorBody"
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    deps = SimpleNamespace(metrics=None, config=GatewayConfig())
-    schema = create_app(cast(Any, deps)).openapi_schema.to_schema()
+    unused: dict[str, Any] = {f.name: None for f in dataclasses.fields(Dependencies)}
+    schema = create_app(GatewayConfig(), Dependencies(**unused)).openapi_schema.to_schema()
     return cast(dict[str, Any], json.loads(json.dumps(schema)))
 
 

@@ -11,8 +11,6 @@ import pytest
 
 from flightdeck.events import Cause, Codec, Recorded
 from flightdeck.events.deployments import Colour, DeploymentCompleted
-from flightdeck.gateway.adapters import connections as connections_module
-from flightdeck.gateway.adapters.connections import Connections
 from flightdeck.gateway.adapters.hub import Feed, Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
@@ -21,6 +19,8 @@ from flightdeck.gateway.domain.limits import Limit
 from flightdeck.gateway.domain.outbox import Outbox
 from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.sse import UvicornWriter, direct_writer
+from flightdeck.gateway.service_layer import connections as connections_module
+from flightdeck.gateway.service_layer.connections import Connections
 from tests.support.recorded import recorded
 from tests.support.samples import progressed
 

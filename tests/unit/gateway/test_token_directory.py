@@ -11,8 +11,8 @@ import pytest
 from flightdeck.events import Recorded
 from flightdeck.events.audit import ApiTokenRevoked
 from flightdeck.gateway.adapters.queries import ReadModel
-from flightdeck.gateway.adapters.tokens import TokenDirectory
 from flightdeck.gateway.domain.auth import hash_token
+from flightdeck.gateway.service_layer.tokens import TokenDirectory
 
 pytestmark = pytest.mark.unit
 

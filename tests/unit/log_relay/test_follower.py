@@ -19,7 +19,11 @@ from flightdeck.log_relay.domain.batching import BatchPolicy, event_id
 from flightdeck.log_relay.domain.cursor import Cursor, advance, advance_all
 from flightdeck.log_relay.domain.lines import LineParser
 from flightdeck.log_relay.domain.selection import ContainerKey, Target
-from flightdeck.log_relay.following import ContainerFollower, FollowConfig, FollowStats
+from flightdeck.log_relay.service_layer.following import (
+    ContainerFollower,
+    FollowConfig,
+    FollowStats,
+)
 from tests.support.waiting import eventually
 from tests.unit.log_relay.fakes import FakeCursors, FakeLogs, FakePublisher
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from flightdeck.events import Recorded
-from flightdeck.log_relay.adapters.pods import Seam
+from flightdeck.log_relay.domain.seam import Seam
 
 pytestmark = pytest.mark.unit
 

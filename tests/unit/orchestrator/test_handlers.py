@@ -12,8 +12,8 @@ from flightdeck.events.artifacts import ImageObserved
 from flightdeck.events.base import Event
 from flightdeck.events.commands import CancelDeployment
 from flightdeck.events.deployments import Stage, StageProgressed
-from flightdeck.orchestrator import handlers
 from flightdeck.orchestrator.domain.inputs import Observed
+from flightdeck.orchestrator.service_layer import handlers
 from tests.unit.orchestrator.story import T0, pod, request
 
 pytestmark = pytest.mark.unit

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from flightdeck.ecr_poller import handlers
 from flightdeck.ecr_poller.adapters.connections import AwsConnections
 from flightdeck.ecr_poller.adapters.ecr import Credentials, Ecr
 from flightdeck.ecr_poller.config import PollerSettings
-from flightdeck.ecr_poller.polling import Poller
+from flightdeck.ecr_poller.service_layer import handlers
+from flightdeck.ecr_poller.service_layer.polling import Poller
 from flightdeck.events import EventStore, streams, subjects
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.consumers import ConsumerSpec

@@ -1,35 +1,47 @@
 """The one place where the gateway's adapters are built and wired together.
 
 Nothing is constructed at import time: :func:`build` takes the connections the
-service lifecycle opened and returns :class:`Deps`, which the app factory and
-the handlers receive.
+service lifecycle opened, builds the adapters once, and hands each group of
+handlers only what it uses (:class:`~flightdeck.gateway.entrypoints.app.Dependencies`).
+The mutable state lives in the service-layer objects that own it: the open
+connections (:class:`Connections`), the pending deployments and the admission
+lock (:class:`DeployAdmission`), the key cache (:class:`TokenDirectory`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-import structlog
-
 from flightdeck.events import EventStore
+from flightdeck.events.connections import read_connections
+from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.adapters.aws import Sts
-from flightdeck.gateway.adapters.connections import Connections
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.queries import ReadModel
-from flightdeck.gateway.adapters.tokens import (
+from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
+from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.domain.limits import Limit
+from flightdeck.gateway.entrypoints.app import Dependencies
+from flightdeck.gateway.entrypoints.sse import SseSetup, SseTimings
+from flightdeck.gateway.entrypoints.ws import WsSetup
+from flightdeck.gateway.service_layer.admission import DeployAdmission
+from flightdeck.gateway.service_layer.connections import Connections
+from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Targets, Ticketing
+from flightdeck.gateway.service_layer.health import HealthChecks
+from flightdeck.gateway.service_layer.logs import LogReading
+from flightdeck.gateway.service_layer.streams import Streaming
+from flightdeck.gateway.service_layer.tokens import (
+    Authenticator,
     TokenDirectory,
     catch_up_revocations,
     follow_revocations,
 )
-from flightdeck.gateway.config import GatewayConfig
-from flightdeck.gateway.domain.deploy import ACTIVE_STATUSES
-from flightdeck.gateway.domain.limits import Limit
 from flightdeck.readmodel.database import Database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings
@@ -38,58 +50,27 @@ from flightdeck.runtime.sealing import Sealer, SecretsSettings, derive_key, mast
 from flightdeck.runtime.settings import load_section
 from flightdeck.runtime.tenancy import TenantSettings
 
-log = structlog.get_logger(__name__)
-
-# A requested deployment not yet in the read model still counts as active this long.
-_PENDING_GRACE_S = 60.0
-
 
 @dataclass
-class Deps:
-    """Everything a handler or controller may use."""
+class Gateway:
+    """The built gateway: what its app is given, and the work that runs beside the app.
+
+    Only the process (and the tests) hold this; controllers receive their own
+    narrow dependencies from :attr:`dependencies`.
+    """
 
     config: GatewayConfig
-    store: EventStore
-    database: Database
-    read_model: ReadModel
-    hub: Hub
+    dependencies: Dependencies
     connections: Connections
-    metrics: Metrics
-    sealer: Sealer
-    sts: Sts
-    github: GitHub
+    admission: DeployAdmission
+    read_model: ReadModel
+    store: EventStore
     tokens: TokenDirectory
-    ticket_key: bytes
-    ownership: Ownership
-    protected: frozenset[str]
-    """Namespaces nobody may deploy to (ADR 0012)."""
-    watched: frozenset[str]
-    """Namespaces the k8s-watcher watches: a deployment elsewhere could never finish."""
+    hub: Hub
+    github: GitHub
+    database: Database
     projector: Any = None
-    admission: asyncio.Lock = field(default_factory=asyncio.Lock)
-    requested: dict[str, tuple[float, str]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-    async def active_deployments(self, tenant: str) -> tuple[int, int]:
-        """Deployments in progress, ``tenant``'s and everyone's: the read model's, plus
-        the ones this gateway accepted that it had not seen there yet.
-
-        One the projector writes between the two reads still counts (once): it is
-        forgotten here only after it has been counted.
-        """
-        active = await self.read_model.active_deployments(ACTIVE_STATUSES)
-        now = time.monotonic()
-        for dep_id, (at, _) in list(self.requested.items()):
-            if now - at > _PENDING_GRACE_S:
-                del self.requested[dep_id]
-        unseen = {d: owner for d, (_, owner) in self.requested.items() if d not in active}
-        for dep_id in await self.read_model.known_deployments(list(unseen)):
-            self.requested.pop(dep_id, None)
-        owners = [*active.values(), *unseen.values()]
-        return owners.count(tenant), len(owners)
-
-    def deploy_limit(self) -> Limit:
-        return Limit(self.config.deploy_concurrency_per_tenant, self.config.deploy_concurrency)
 
     async def start(self) -> None:
         """Background work: the connection ticker, the revocation feed and, if
@@ -125,7 +106,7 @@ def build(
     aws: AwsSettings | None = None,
     k8s: KubernetesSettings | None = None,
     tenancy: TenantSettings | None = None,
-) -> Deps:
+) -> Gateway:
     secrets = secrets or load_section(SecretsSettings)
     aws = aws or load_section(AwsSettings)
     k8s = k8s or load_section(KubernetesSettings)
@@ -138,28 +119,92 @@ def build(
         metrics,
         freeze_gc=config.gc_freeze,
     )
+    admission = DeployAdmission(
+        read_model, Limit(config.deploy_concurrency_per_tenant, config.deploy_concurrency)
+    )
     projector = None
     if config.run_projector:
         from flightdeck.readmodel.projector import Projector
 
         projector = Projector(store, database)
-    return Deps(
-        config=config,
-        store=store,
-        database=database,
-        read_model=read_model,
-        hub=Hub(store, metrics),
-        connections=connections,
-        metrics=metrics,
-        sealer=Sealer.from_settings(secrets, dev_mode=config.dev_mode),
-        sts=Sts(aws.endpoint_url, config.upstream_timeout_s),
-        github=GitHub(config.github_api_url, config.upstream_timeout_s),
-        tokens=TokenDirectory(
-            read_model, ttl_s=config.token_cache_s, on_revoked=connections.close_token
+    hub = Hub(store, metrics)
+    github = GitHub(config.github_api_url, config.upstream_timeout_s)
+    sealer = Sealer.from_settings(secrets, dev_mode=config.dev_mode)
+    tokens = TokenDirectory(
+        read_model, ttl_s=config.token_cache_s, on_revoked=connections.close_token
+    )
+    ticket_key = derive_key(master, "stream-tickets")
+    ownership = Ownership(store)
+
+    def subscribe(spec: StreamSpec, frame: Frame) -> Subscription:
+        return Subscription(hub, store, spec, limit=config.client_buffer, frame=frame)
+
+    dependencies = Dependencies(
+        auth=Authenticator(tokens, ticket_key),
+        deploying=Deploying(
+            append=store.append,
+            owners=ownership,
+            targets=Targets(protected=tenancy.protected(), watched=frozenset(k8s.namespace_list())),
+            connections=read_model,
+            connections_of=partial(read_connections, store),
+            sealer=sealer,
+            github=github,
+            admission=admission,
         ),
-        ticket_key=derive_key(master, "stream-tickets"),
-        ownership=Ownership(store),
-        protected=tenancy.protected(),
-        watched=frozenset(k8s.namespace_list()),
+        deployment_rows=read_model,
+        connecting=Connecting(
+            append=store.append,
+            sealer=sealer,
+            sts=Sts(aws.endpoint_url, config.upstream_timeout_s),
+            github=github,
+        ),
+        connection_rows=read_model,
+        tickets=Ticketing(key=ticket_key, ttl_s=config.ticket_ttl_s),
+        streaming=Streaming(
+            history=store,
+            rows=read_model,
+            seek_logs=partial(loghistory.seek, store),
+            subscribe=subscribe,
+        ),
+        logs=LogReading(store, ownership, config.max_history_lines),
+        sse_setup=SseSetup(
+            SseTimings(
+                retry_ms=config.retry_ms,
+                heartbeat_s=config.heartbeat_s,
+                close_after_done_s=config.close_after_done_s,
+                idle_timeout_s=config.idle_timeout_s,
+                slow_close_grace_s=config.slow_close_grace_s,
+            ),
+            connections,
+            metrics,
+        ),
+        ws_setup=WsSetup(
+            max_subscriptions=config.ws_max_subscriptions,
+            max_json_depth=config.max_json_depth,
+            idle_timeout_s=config.idle_timeout_s,
+            close_after_done_s=config.close_after_done_s,
+            slow_close_grace_s=config.slow_close_grace_s,
+            connections=connections,
+            metrics=metrics,
+        ),
+        health_checks=HealthChecks(
+            nats_connected=lambda: store.nc.is_connected,
+            ping_database=database.ping,
+            projector_lag=projector.lag if projector is not None else None,
+            connection_counts=connections.counts,
+        ),
+        metrics=metrics,
+    )
+    return Gateway(
+        config=config,
+        dependencies=dependencies,
+        connections=connections,
+        admission=admission,
+        read_model=read_model,
+        store=store,
+        tokens=tokens,
+        hub=hub,
+        github=github,
+        database=database,
         projector=projector,
     )

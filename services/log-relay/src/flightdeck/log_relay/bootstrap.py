@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from flightdeck.events import EventStore, new_id, streams, subjects
-from flightdeck.log_relay import handlers
 from flightdeck.log_relay.adapters.kube import PodLogs
 from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members, RulesStore, open_bucket
 from flightdeck.log_relay.adapters.pods import PodFeed
@@ -16,8 +15,13 @@ from flightdeck.log_relay.adapters.publisher import LogPublisher
 from flightdeck.log_relay.config import RelaySettings
 from flightdeck.log_relay.domain.batching import BatchPolicy
 from flightdeck.log_relay.domain.selection import FollowScope, Target
-from flightdeck.log_relay.following import ContainerFollower, FollowConfig, FollowStats
-from flightdeck.log_relay.relay import Relay, RelayTiming
+from flightdeck.log_relay.service_layer import handlers
+from flightdeck.log_relay.service_layer.following import (
+    ContainerFollower,
+    FollowConfig,
+    FollowStats,
+)
+from flightdeck.log_relay.service_layer.relay import Relay, RelayTiming
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.settings import load_section

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from functools import partial
 
 from flightdeck.events import EventStore, streams, subjects
-from flightdeck.orchestrator import handlers
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
 from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
 from flightdeck.orchestrator.adapters.tenancy import TenancyGate
 from flightdeck.orchestrator.config import OrchestratorSettings
-from flightdeck.orchestrator.pipeline import Pipeline
+from flightdeck.orchestrator.service_layer import handlers
+from flightdeck.orchestrator.service_layer.pipeline import Pipeline
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.ownership import Ownership

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from flightdeck.events import EventStore, streams, subjects
-from flightdeck.prober import handlers
 from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.config import ProberSettings
-from flightdeck.prober.verification import Verifier
+from flightdeck.prober.service_layer import handlers
+from flightdeck.prober.service_layer.verification import Verifier
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.settings import load_section
 

@@ -61,6 +61,12 @@ class Cursor(NamedTuple):
     def __str__(self) -> str:
         return str(self.position) if self.line is None else f"{self.position}:{self.line}"
 
+    def just_before(self) -> Cursor:
+        """The cursor of everything strictly before this one."""
+        if self.line is None or self.line == 0:
+            return Cursor(self.position - 1)
+        return Cursor(self.position, self.line - 1)
+
 
 def parse_cursor(text: str) -> Cursor:
     """``"41"`` or ``"41:3"``, each number ASCII digits within a stream position's range;

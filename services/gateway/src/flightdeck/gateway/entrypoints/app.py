@@ -1,7 +1,13 @@
-"""The Litestar application factory: routes, dependencies, errors, OpenAPI."""
+"""The Litestar application factory: routes, dependencies, errors, OpenAPI.
+
+Each controller declares, by parameter name, the narrow dependencies it uses
+(:class:`Dependencies`); nothing hands a controller the whole gateway.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar, Request
@@ -10,7 +16,8 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.adapters.metrics import Metrics
+from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.entrypoints.auth import current_principal
 from flightdeck.gateway.entrypoints.controllers.connections import (
@@ -32,22 +39,59 @@ from flightdeck.gateway.entrypoints.controllers.streams import (
 from flightdeck.gateway.entrypoints.edge import QueryRules, edge_checks, query_rules
 from flightdeck.gateway.entrypoints.errors import EXCEPTION_HANDLERS
 from flightdeck.gateway.entrypoints.openapi import amend
+from flightdeck.gateway.entrypoints.sse import SseSetup
+from flightdeck.gateway.entrypoints.ws import WsSetup
 from flightdeck.gateway.schemas import AwsConnectionCreate, DeployCreate, GithubConnectionCreate
+from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Ticketing
+from flightdeck.gateway.service_layer.health import HealthChecks
+from flightdeck.gateway.service_layer.logs import LogReading
+from flightdeck.gateway.service_layer.ports import ConnectionRows, DeploymentRows
+from flightdeck.gateway.service_layer.streams import Streaming
+from flightdeck.gateway.service_layer.tokens import Authenticator
 
 VERSION = "0.1.0"
 
 
-def create_app(deps: Deps) -> Litestar:
-    """The gateway's ASGI app over ``deps`` (built by :mod:`flightdeck.gateway.bootstrap`)."""
+@dataclass(frozen=True)
+class Dependencies:
+    """What the controllers may receive, each under its field's name (built by
+    :mod:`flightdeck.gateway.bootstrap`)."""
 
-    async def provide_deps() -> Deps:
-        return deps
+    auth: Authenticator
+    deploying: Deploying
+    deployment_rows: DeploymentRows
+    connecting: Connecting
+    connection_rows: ConnectionRows
+    tickets: Ticketing
+    streaming: Streaming
+    logs: LogReading
+    sse_setup: SseSetup
+    ws_setup: WsSetup
+    health_checks: HealthChecks
+    metrics: Metrics
+
+
+def _provide(value: object) -> Provide:
+    async def provide() -> Any:
+        return value
+
+    return Provide(provide, use_cache=True)
+
+
+def create_app(config: GatewayConfig, dependencies: Dependencies) -> Litestar:
+    """The gateway's ASGI app: its routes, each given the ``dependencies`` it names."""
+    auth = dependencies.auth
 
     async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-        return await current_principal(deps, request)
+        return await current_principal(auth, request)
 
     async def provide_stream_principal(request: Request[Any, Any, Any]) -> Principal:
-        return await current_principal(deps, request, tickets=True)
+        return await current_principal(auth, request, tickets=True)
+
+    provided = {
+        field.name: _provide(getattr(dependencies, field.name))
+        for field in dataclasses.fields(dependencies)
+    }
 
     queries: dict[str, QueryRules] = {}  # filled from the document, below
     app = Litestar(
@@ -65,13 +109,13 @@ def create_app(deps: Deps) -> Litestar:
             websocket_endpoint,
         ],
         dependencies={
-            "deps": Provide(provide_deps, use_cache=True),
+            **provided,
             "principal": Provide(provide_principal),
             "stream_principal": Provide(provide_stream_principal),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=edge_checks(deps.config.max_json_depth, queries),
-        request_max_body_size=deps.config.max_body_bytes,
+        before_request=edge_checks(config.max_json_depth, queries),
+        request_max_body_size=config.max_body_bytes,
         logging_config=None,  # the process already logs through structlog
         openapi_config=OpenAPIConfig(
             title="Flightdeck gateway",
@@ -89,6 +133,6 @@ def create_app(deps: Deps) -> Litestar:
     )
     amend(app.openapi_schema, requests=(DeployCreate, AwsConnectionCreate, GithubConnectionCreate))
     queries.update(query_rules(app.openapi_schema))
-    app.state.metrics = deps.metrics
-    app.state.deps = deps
+    app.state.metrics = dependencies.metrics
+    app.state.auth = auth
     return app

@@ -102,8 +102,8 @@ def edge_checks(max_depth: int, queries: dict[str, QueryRules]) -> Hook:
         rules = queries.get(operation) if isinstance(operation, str) else None
         if rules is not None:
             if rules.secured and not isinstance(request.state.get("principal"), Principal):
-                deps = request.app.state.deps
-                request.state.principal = await authenticate(deps, request, tickets=rules.tickets)
+                auth = request.app.state.auth
+                request.state.principal = await authenticate(auth, request, tickets=rules.tickets)
             _check_query(request, rules)
         if "data" in handler.parsed_fn_signature.parameters:
             await _json_body(request, max_depth)

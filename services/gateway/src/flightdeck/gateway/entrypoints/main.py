@@ -70,9 +70,9 @@ async def serve_gateway(ctx: ServiceContext) -> None:
     """Build the gateway, serve HTTP until cancelled, then stop everything in order."""
     config = GatewayConfig()
     database = await open_database(_database_url(ctx))
-    deps = bootstrap.build(config, ctx.store, database)
-    await deps.start()
-    server = _Server(server_config(create_app(deps), config))
+    gateway = bootstrap.build(config, ctx.store, database)
+    await gateway.start()
+    server = _Server(server_config(create_app(config, gateway.dependencies), config))
     serving = asyncio.create_task(server.serve(), name="uvicorn")
     try:
         while not server.started:
@@ -90,10 +90,10 @@ async def serve_gateway(ctx: ServiceContext) -> None:
             gc.set_threshold(*GC_THRESHOLDS)
         await serving
     finally:
-        deps.connections.close_all("gateway stopping")
+        gateway.connections.close_all("gateway stopping")
         server.should_exit = True
         await asyncio.gather(serving, return_exceptions=True)
-        await deps.stop()
+        await gateway.stop()
 
 
 def main() -> None:

@@ -21,18 +21,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import msgspec
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Send
 
-from flightdeck.gateway.adapters.connections import REVOKED, Connections
 from flightdeck.gateway.adapters.hub import DirectWriter
+from flightdeck.gateway.adapters.interleave import Interleaved
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import Subscription
 from flightdeck.gateway.domain import sse
+from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ErrorCode
+from flightdeck.gateway.service_layer.connections import REVOKED, Connections
 
 _encode = msgspec.json.Encoder().encode
 
@@ -212,6 +215,40 @@ def direct_writer(receive: Receive) -> DirectWriter | None:
 async def _wait_disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+@dataclass(frozen=True)
+class SseSetup:
+    """What an SSE endpoint needs besides its subscription: timings, the open
+    connections (admission), counters."""
+
+    timings: SseTimings
+    connections: Connections
+    metrics: Metrics
+
+
+async def respond(
+    setup: SseSetup, sub: Subscription | Interleaved, principal: Principal
+) -> SseResponse:
+    """Admit one SSE client of ``principal``'s tenant reading ``sub`` and return its
+    streaming response; the stream ends if ``principal``'s key is revoked."""
+    # SseConnection is typed for a Subscription; Interleaved offers the same surface.
+    conn = SseConnection(
+        cast(Subscription, sub),
+        setup.timings,
+        setup.connections,
+        setup.metrics,
+        principal.tenant,
+        principal.token_id,
+    )
+    setup.connections.admit(conn)
+    try:
+        await sub.attach()
+    except BaseException:
+        sub.detach()
+        setup.connections.release(conn)
+        raise
+    return SseResponse(conn)
 
 
 class SseResponse(ASGIResponse):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -24,12 +25,9 @@ import structlog
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-from flightdeck.events import subjects
-from flightdeck.gateway import handlers, loghandlers
-from flightdeck.gateway.adapters.connections import REVOKED
+from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
-from flightdeck.gateway.bootstrap import Deps
-from flightdeck.gateway.domain import limits, pipeline
+from flightdeck.gateway.domain import limits
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.domain.inputs import MAX_POSITION
@@ -37,8 +35,12 @@ from flightdeck.gateway.domain.jsondepth import TooDeep, check_depth
 from flightdeck.gateway.domain.logfilter import Cursor, LogFilter, parse_cursor
 from flightdeck.gateway.domain.logrender import LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
-from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
 from flightdeck.gateway.schemas import ID, AppName, Namespace
+from flightdeck.gateway.service_layer import logs as loghandlers
+from flightdeck.gateway.service_layer import streams
+from flightdeck.gateway.service_layer.connections import REVOKED, Connections
+from flightdeck.gateway.service_layer.logs import LogReading
+from flightdeck.gateway.service_layer.streams import Streaming
 
 SubscriptionId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID)]
 DeploymentId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID)]
@@ -94,14 +96,36 @@ def _log_failure(task: asyncio.Task[None]) -> None:
         log.error("websocket subscription failed", exc_info=task.exception())
 
 
+@dataclass(frozen=True)
+class WsSetup:
+    """What a socket needs besides its subscriptions: limits, timings, counters."""
+
+    max_subscriptions: int
+    max_json_depth: int
+    idle_timeout_s: float
+    close_after_done_s: float
+    slow_close_grace_s: float
+    connections: Connections
+    metrics: Metrics
+
+
 class WsConnection:
     """One socket and its subscriptions."""
 
     kind = "ws"
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], deps: Deps, principal: Principal) -> None:
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        principal: Principal,
+        setup: WsSetup,
+        streaming: Streaming,
+        logs: LogReading,
+    ) -> None:
         self.socket = socket
-        self.deps = deps
+        self.setup = setup
+        self.streaming = streaming
+        self.logs = logs
         self.principal = principal
         self.tenant = principal.tenant
         self.subs: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
@@ -118,7 +142,7 @@ class WsConnection:
         return self.principal.token_id
 
     def tick(self, now: float) -> None:
-        if now - self.last_activity >= self.deps.config.idle_timeout_s:
+        if now - self.last_activity >= self.setup.idle_timeout_s:
             self.close("idle timeout")
 
     def close(self, reason: str) -> None:
@@ -133,7 +157,7 @@ class WsConnection:
     async def error(
         self, code: ErrorCode, message: str, subscription_id: str | None = None
     ) -> None:
-        self.deps.metrics.error(code.value)
+        self.setup.metrics.error(code.value)
         body: dict[str, Any] = {"type": "error", "code": code.value, "message": message}
         if subscription_id is not None:
             body["subscriptionId"] = subscription_id
@@ -156,14 +180,14 @@ class WsConnection:
         if self.closing == REVOKED:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
-                    self.error(ErrorCode.UNAUTHORIZED, REVOKED), self.deps.config.slow_close_grace_s
+                    self.error(ErrorCode.UNAUTHORIZED, REVOKED), self.setup.slow_close_grace_s
                 )
         if self.closing is not None:
             code = {ErrorCode.SLOW_CONSUMER.value: 4008, REVOKED: 4401}.get(self.closing, 1000)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     self.socket.close(code=code, reason=self.closing[:120]),
-                    self.deps.config.slow_close_grace_s,
+                    self.setup.slow_close_grace_s,
                 )
 
     async def _read(self) -> None:
@@ -174,7 +198,7 @@ class WsConnection:
                 return
             self.last_activity = time.monotonic()
             try:
-                check_depth(text.encode(), self.deps.config.max_json_depth)
+                check_depth(text.encode(), self.setup.max_json_depth)
                 message = _decode(text)
             except (msgspec.DecodeError, msgspec.ValidationError, TooDeep) as exc:
                 await self.error(ErrorCode.VALIDATION_ERROR, str(exc))
@@ -198,18 +222,20 @@ class WsConnection:
 
     async def _handle(self, message: ClientMessage) -> None:
         if isinstance(message, SubscribeToPipeline | SubscribeToLogs):
-            limits.admit_subscription(self.deps.config.ws_max_subscriptions, len(self.subs))
+            limits.admit_subscription(self.setup.max_subscriptions, len(self.subs))
         match message:
             case SubscribeToPipeline():
-                await handlers.check_deployment_visible(
-                    self.deps, self.principal, message.deployment_id
+                await streams.check_deployment_visible(
+                    self.streaming, self.principal, message.deployment_id
                 )
-                spec = StreamSpec(
-                    subject_filter=subjects.deployment(message.deployment_id),
-                    renderer=pipeline.render,
-                    after=message.from_position or 0,
+                sid = self._new_id(message.subscription_id)
+                sub = streams.deployment_events(
+                    self.streaming,
+                    message.deployment_id,
+                    message.from_position or 0,
+                    _ws_frame(sid),
                 )
-                await self._subscribe(self._new_id(message.subscription_id), spec, "pipeline")
+                await self._subscribe(sid, sub, "pipeline")
             case SubscribeToLogs():
                 await self._subscribe_to_logs(message)
             case UpdateLogFilter():
@@ -231,15 +257,15 @@ class WsConnection:
                 await self.send({"type": "unsubscribed", "subscriptionId": message.subscription_id})
 
     async def _subscribe_to_logs(self, message: SubscribeToLogs) -> None:
-        checked_tail(self.deps, message.tail)
+        loghandlers.checked_tail(self.logs, message.tail)
         line_filter = loghandlers.checked_filter(message.filter, message.tail)
         resume = _cursor(message.from_position)
         sid = self._new_id(message.subscription_id)
         await loghandlers.check_app_visible(
-            self.deps, self.principal, message.namespace, message.app
+            self.logs, self.principal, message.namespace, message.app
         )
         start = await loghandlers.stream_start(
-            self.deps,
+            self.logs,
             message.namespace,
             message.app,
             line_filter,
@@ -248,7 +274,9 @@ class WsConnection:
         )
         wanted = message.filter
         by_time = resume is None and message.tail is None and (wanted.since or wanted.until)
-        await checked_history(self.deps, message.app, start, line_filter, by_time=bool(by_time))
+        await loghandlers.checked_history(
+            self.logs, message.app, start, line_filter, by_time=bool(by_time)
+        )
         spec = StreamSpec(
             subject_filter=start.subject,
             renderer=start.renderer,
@@ -256,7 +284,7 @@ class WsConnection:
             client_filter=start.client_filter,
         )
         self.log_subs.add(sid)
-        await self._subscribe(sid, spec, "logs")
+        await self._subscribe(sid, self.streaming.subscribe(spec, _ws_frame(sid)), "logs")
 
     def _find(self, subscription_id: str) -> Subscription:
         found = self.subs.get(subscription_id)
@@ -264,14 +292,7 @@ class WsConnection:
             raise ApiError(ErrorCode.NOT_FOUND, f"no subscription {subscription_id}")
         return found[0]
 
-    async def _subscribe(self, sid: str, spec: StreamSpec, kind: str) -> None:
-        sub = Subscription(
-            self.deps.hub,
-            self.deps.store,
-            spec,
-            limit=self.deps.config.client_buffer,
-            frame=_ws_frame(sid),
-        )
+    async def _subscribe(self, sid: str, sub: Subscription, kind: str) -> None:
         await sub.attach()
         await self.send({"type": "subscribed", "subscriptionId": sid, "kind": kind})
         task = asyncio.create_task(self._pump(sid, sub), name=f"ws {sid}")
@@ -298,7 +319,7 @@ class WsConnection:
                             f"fell too far behind; resume after position {sub.outbox.resume_from}",
                             sid,
                         ),
-                        self.deps.config.slow_close_grace_s,
+                        self.setup.slow_close_grace_s,
                     )
             elif writer in done:
                 with contextlib.suppress(WebSocketDisconnect):  # the client left mid-replay
@@ -322,7 +343,7 @@ class WsConnection:
                 continue
             timeout = None
             if sub.terminal_at is not None:
-                timeout = sub.terminal_at + self.deps.config.close_after_done_s - time.monotonic()
+                timeout = sub.terminal_at + self.setup.close_after_done_s - time.monotonic()
                 if timeout <= 0:
                     break
             await sub.wait(timeout)

@@ -3,7 +3,8 @@
 The relay never lists the cluster itself. It notes where ``FD_CLUSTER`` ends,
 reads the last observation of every pod, then subscribes from the noted end.
 Nothing falls between the two; the few events both deliver are recognised by
-their position (see :class:`Seam`), so none is applied twice or out of order.
+their position (see :class:`~flightdeck.log_relay.domain.seam.Seam`), so none is
+applied twice or out of order.
 """
 
 from __future__ import annotations
@@ -27,20 +28,3 @@ class PodFeed:
     def changes(self, after: int) -> Subscription:
         """Every pod event after ``after``, live."""
         return self._store.subscribe(ALL_PODS, after=after)
-
-
-class Seam:
-    """Joins the snapshot to the subscription: an event is new unless the snapshot
-    already held that subject at the same or a later position."""
-
-    def __init__(self, snapshot: list[Recorded[Any]]) -> None:
-        self._held = {r.subject: r.position for r in snapshot}
-
-    def new(self, recorded: Recorded[Any]) -> bool:
-        held = self._held.get(recorded.subject)
-        if held is None:
-            return True
-        if recorded.position <= held:
-            return False
-        del self._held[recorded.subject]  # past the snapshot for this subject: all new now
-        return True

@@ -10,18 +10,12 @@ the position of the aggregate's last stored message, so an undecodable message
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from flightdeck.events import Cause, ConcurrencyError, EventStore, subjects
 from flightdeck.events.deployments import Colour, DeploymentStatus
 from flightdeck.orchestrator.domain.slots import Slots, claim, evolve_slots, release
-from flightdeck.orchestrator.domain.state import Deployment, fold
-
-
-@dataclass(frozen=True)
-class Loaded:
-    state: Deployment
-    position: int
+from flightdeck.orchestrator.domain.state import Loaded, fold
 
 
 class Deployments:

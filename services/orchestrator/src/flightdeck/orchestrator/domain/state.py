@@ -123,6 +123,15 @@ class Deployment:
         return value if isinstance(value, str) else None
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A deployment as loaded: its state, and the position of its last stored message
+    (what the next append names for optimistic concurrency)."""
+
+    state: Deployment
+    position: int
+
+
 def fold(records: Iterable[Recorded[Any]], state: Deployment | None = None) -> Deployment | None:
     """The state after ``records``; ``None`` until the deployment's request is seen."""
     for recorded in records:

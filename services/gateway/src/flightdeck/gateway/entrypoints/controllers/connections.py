@@ -6,8 +6,6 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from flightdeck.gateway import handlers
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal, Scope
 from flightdeck.gateway.domain.errors import ErrorCode
 from flightdeck.gateway.entrypoints.auth import needs
@@ -20,6 +18,9 @@ from flightdeck.gateway.schemas import (
     GithubConnection,
     GithubConnectionCreate,
 )
+from flightdeck.gateway.service_layer import handlers
+from flightdeck.gateway.service_layer.handlers import Connecting
+from flightdeck.gateway.service_layer.ports import ConnectionRows
 
 
 class AwsConnectionController(Controller):
@@ -40,10 +41,10 @@ class AwsConnectionController(Controller):
     async def create(
         self,
         data: JSONBody[AwsConnectionCreate],
-        deps: NamedDependency[Deps],
+        connecting: NamedDependency[Connecting],
         principal: NamedDependency[Principal],
     ) -> Envelope[AwsConnection]:
-        created = await handlers.connect_aws(deps, principal, data)
+        created = await handlers.connect_aws(connecting, principal, data)
         return Envelope(code=201, message="Created", data=created)
 
 
@@ -70,10 +71,10 @@ class GithubConnectionController(Controller):
     async def create(
         self,
         data: JSONBody[GithubConnectionCreate],
-        deps: NamedDependency[Deps],
+        connecting: NamedDependency[Connecting],
         principal: NamedDependency[Principal],
     ) -> Envelope[GithubConnection]:
-        created = await handlers.connect_github(deps, principal, data)
+        created = await handlers.connect_github(connecting, principal, data)
         return Envelope(code=201, message="Created", data=created)
 
 
@@ -89,9 +90,11 @@ class ConnectionListController(Controller):
         responses=errors(ErrorCode.UNAUTHORIZED),
     )
     async def list_connections(
-        self, deps: NamedDependency[Deps], principal: NamedDependency[Principal]
+        self,
+        connection_rows: NamedDependency[ConnectionRows],
+        principal: NamedDependency[Principal],
     ) -> Envelope[list[Connection]]:
-        rows = await deps.read_model.connections(principal.tenant)
+        rows = await connection_rows.connections(principal.tenant)
         items = [
             Connection(
                 connection_id=r["id"],

@@ -8,8 +8,6 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from flightdeck.gateway import handlers
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal, Scope
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.entrypoints.auth import needs
@@ -25,6 +23,9 @@ from flightdeck.gateway.schemas import (
     Page,
     StageResult,
 )
+from flightdeck.gateway.service_layer import handlers
+from flightdeck.gateway.service_layer.handlers import Deploying
+from flightdeck.gateway.service_layer.ports import DeploymentRows
 
 Row = dict[str, Any]
 DeploymentId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID)]
@@ -128,10 +129,10 @@ class DeployController(Controller):
     async def create(
         self,
         data: JSONBody[DeployCreate],
-        deps: NamedDependency[Deps],
+        deploying: NamedDependency[Deploying],
         principal: NamedDependency[Principal],
     ) -> Envelope[DeployAccepted]:
-        accepted = await handlers.request_deploy(deps, principal, data)
+        accepted = await handlers.request_deploy(deploying, principal, data)
         return Envelope(code=202, message="Accepted", data=accepted)
 
     @get(
@@ -143,13 +144,13 @@ class DeployController(Controller):
     async def result(
         self,
         deployment_id: DeploymentId,
-        deps: NamedDependency[Deps],
+        deployment_rows: NamedDependency[DeploymentRows],
         principal: NamedDependency[Principal],
     ) -> Envelope[DeploymentResult]:
-        row = await deps.read_model.deployment(principal.tenant, deployment_id)
+        row = await deployment_rows.deployment(principal.tenant, deployment_id)
         if row is None:
             raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
-        stages = await deps.read_model.stages(deployment_id)
+        stages = await deployment_rows.stages(deployment_id)
         return Envelope(code=200, message="OK", data=result_of(row, stages))
 
 
@@ -168,7 +169,7 @@ class DeploymentListController(Controller):
     )
     async def list_deployments(
         self,
-        deps: NamedDependency[Deps],
+        deployment_rows: NamedDependency[DeploymentRows],
         principal: NamedDependency[Principal],
         app: Annotated[str | None, QueryParameter(name="app", max_length=128)] = None,
         status: Annotated[str | None, QueryParameter(name="status", max_length=16)] = None,
@@ -176,7 +177,7 @@ class DeploymentListController(Controller):
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> Envelope[Page[DeploymentSummary]]:
-        rows, total = await deps.read_model.deployments(
+        rows, total = await deployment_rows.deployments(
             principal.tenant,
             app=app,
             status=status,

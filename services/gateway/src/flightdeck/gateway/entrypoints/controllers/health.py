@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 
-from flightdeck.gateway.bootstrap import Deps
+from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.schemas import Health
+from flightdeck.gateway.service_layer.health import HealthChecks, check_health
 
 
 class HealthController(Controller):
@@ -28,28 +27,16 @@ class HealthController(Controller):
             )
         },
     )
-    async def health(self, deps: NamedDependency[Deps]) -> Response[Health]:
-        nats_ok = deps.store.nc.is_connected
-        db_ok = True
-        try:
-            await asyncio.wait_for(deps.database.ping(), 2.0)
-        except Exception:
-            db_ok = False
-        lag: dict[str, int] = {}
-        if deps.projector is not None and nats_ok and db_ok:
-            try:
-                lag = await asyncio.wait_for(deps.projector.lag(), 2.0)
-            except Exception:
-                lag = {}
-        ok = nats_ok and db_ok
+    async def health(self, health_checks: NamedDependency[HealthChecks]) -> Response[Health]:
+        report = await check_health(health_checks)
         body = Health(
-            status="UP" if ok else "DOWN",
-            nats=nats_ok,
-            database=db_ok,
-            projector_lag=lag,
-            connections=deps.connections.counts(),
+            status="UP" if report.up else "DOWN",
+            nats=report.nats,
+            database=report.database,
+            projector_lag=report.projector_lag,
+            connections=report.connections,
         )
-        return Response(body, status_code=200 if ok else 503)
+        return Response(body, status_code=200 if report.up else 503)
 
 
 class MetricsController(Controller):
@@ -62,8 +49,8 @@ class MetricsController(Controller):
         summary="Prometheus metrics (open: no key)",
         media_type=MediaType.TEXT,
     )
-    async def metrics(self, deps: NamedDependency[Deps]) -> Response[bytes]:
+    async def metrics(self, metrics: NamedDependency[Metrics]) -> Response[bytes]:
         return Response(
-            deps.metrics.render(),
+            metrics.render(),
             media_type="text/plain; version=0.0.4; charset=utf-8",
         )

@@ -12,9 +12,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
-from flightdeck.gateway import loghandlers
 from flightdeck.gateway.adapters.streams import StreamSpec
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.domain.logfilter import (
@@ -25,11 +23,13 @@ from flightdeck.gateway.domain.logfilter import (
     parse_time,
     split_values,
 )
-from flightdeck.gateway.entrypoints.controllers.streams import open_sse
-from flightdeck.gateway.entrypoints.history import checked_history, checked_tail
+from flightdeck.gateway.entrypoints.controllers.streams import sse_frame
 from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
-from flightdeck.gateway.entrypoints.sse import SseResponse
+from flightdeck.gateway.entrypoints.sse import SseResponse, SseSetup, respond
 from flightdeck.gateway.schemas import DNS_LABEL, Envelope, LogPage
+from flightdeck.gateway.service_layer import logs as loghandlers
+from flightdeck.gateway.service_layer.logs import LogReading
+from flightdeck.gateway.service_layer.streams import Streaming
 
 ListParam = list[str] | None
 AppPath = Annotated[str, PathParameter(min_length=1, max_length=53, pattern=DNS_LABEL)]
@@ -120,7 +120,9 @@ class LogsController(Controller):
     async def stream(
         self,
         app: AppPath,
-        deps: NamedDependency[Deps],
+        logs: NamedDependency[LogReading],
+        streaming: NamedDependency[Streaming],
+        sse_setup: NamedDependency[SseSetup],
         stream_principal: NamedDependency[Principal],
         wanted: NamedDependency[LogFilter],
         namespace: Annotated[str, _NS] = "default",
@@ -140,22 +142,22 @@ class LogsController(Controller):
         ] = None,
         ticket: Annotated[str | None, QueryParameter(name="ticket", required=False)] = None,
     ) -> SseResponse:
-        checked_tail(deps, tail)
+        loghandlers.checked_tail(logs, tail)
         line_filter = loghandlers.checked_filter(wanted, tail)
         resume = cursor_param("Last-Event-ID", last_event_id_header, last_event_id)
-        await loghandlers.check_app_visible(deps, stream_principal, namespace, app)
+        await loghandlers.check_app_visible(logs, stream_principal, namespace, app)
         start = await loghandlers.stream_start(
-            deps, namespace, app, line_filter, resume=resume, tail=tail
+            logs, namespace, app, line_filter, resume=resume, tail=tail
         )
         by_time = resume is None and tail is None and (wanted.since or wanted.until) is not None
-        await checked_history(deps, app, start, line_filter, by_time=by_time)
+        await loghandlers.checked_history(logs, app, start, line_filter, by_time=by_time)
         spec = StreamSpec(
             subject_filter=start.subject,
             renderer=start.renderer,
             after=start.after,
             client_filter=start.client_filter,
         )
-        return await open_sse(deps, spec, stream_principal)
+        return await respond(sse_setup, streaming.subscribe(spec, sse_frame), stream_principal)
 
     @get(
         "/{app:str}",
@@ -166,7 +168,7 @@ class LogsController(Controller):
     async def page(
         self,
         app: AppPath,
-        deps: NamedDependency[Deps],
+        logs: NamedDependency[LogReading],
         principal: NamedDependency[Principal],
         wanted: NamedDependency[LogFilter],
         namespace: Annotated[str, _NS] = "default",
@@ -181,9 +183,9 @@ class LogsController(Controller):
         line_filter = loghandlers.checked_filter(wanted)
         upper = cursor_param("before", before)
         lower = cursor_param("after", after)
-        await loghandlers.check_app_visible(deps, principal, namespace, app)
+        await loghandlers.check_app_visible(logs, principal, namespace, app)
         found = await loghandlers.history_page(
-            deps, namespace, app, line_filter, limit=limit, before=upper, after=lower
+            logs, namespace, app, line_filter, limit=limit, before=upper, after=lower
         )
         page = LogPage(
             items=found.items,

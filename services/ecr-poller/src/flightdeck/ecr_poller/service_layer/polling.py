@@ -16,8 +16,9 @@ from typing import Any
 
 import structlog
 
-from flightdeck.ecr_poller.adapters.ecr import Ecr, Image, RegistryUnavailable, RepositoryMissing
+from flightdeck.ecr_poller.adapters.ecr import Image, RegistryUnavailable, RepositoryMissing
 from flightdeck.ecr_poller.domain.watches import Book, Watch, sleep_for, watch_key
+from flightdeck.ecr_poller.service_layer.ports import ImageLookup
 from flightdeck.events import Cause, EventStore, Recorded, subjects
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.commands import WatchImage
@@ -33,7 +34,7 @@ class Poller:
     def __init__(
         self,
         store: EventStore,
-        ecr: Ecr,
+        ecr: ImageLookup,
         clock: Callable[[], datetime],
         *,
         interval_s: float = 5.0,

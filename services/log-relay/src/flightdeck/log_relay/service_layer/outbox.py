@@ -21,8 +21,8 @@ import structlog
 
 from flightdeck.events import Cause, subjects
 from flightdeck.events.logs import LogFollowLost, LogLine, LogLinesCaptured
-from flightdeck.log_relay.adapters.kv import NATS_TROUBLE, Cursors
-from flightdeck.log_relay.adapters.publisher import LogPublisher, PublishRefused
+from flightdeck.log_relay.adapters.kv import NATS_TROUBLE
+from flightdeck.log_relay.adapters.publisher import PublishRefused
 from flightdeck.log_relay.domain.batching import (
     BatchPolicy,
     Gap,
@@ -34,6 +34,7 @@ from flightdeck.log_relay.domain.batching import (
 )
 from flightdeck.log_relay.domain.cursor import Cursor, advance, advance_all
 from flightdeck.log_relay.domain.selection import Target
+from flightdeck.log_relay.service_layer.ports import CursorStore, LogSink
 
 log = structlog.get_logger(__name__)
 
@@ -71,8 +72,8 @@ class Outbox:
         self,
         target: Callable[[], Target],
         *,
-        cursors: Cursors,
-        publisher: LogPublisher,
+        cursors: CursorStore,
+        publisher: LogSink,
         window: asyncio.Semaphore,
         policy: BatchPolicy,
         max_backlog: int,

@@ -15,15 +15,15 @@ from flightdeck.events import Cause, EventStore, Recorded, subjects
 from flightdeck.events.commands import VerifyColour
 from flightdeck.events.deployments import Colour, ColourStats
 from flightdeck.events.probes import ProbeCompleted, ProbePurpose, VerificationCompleted
-from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.domain.checks import REFUSED, Result, Target, refusal
 from flightdeck.prober.domain.stats import colour_stats, verdict
+from flightdeck.prober.service_layer.ports import Checker
 
 ACTOR = "service:prober"
 
 
 class Verifier:
-    def __init__(self, store: EventStore, http: HttpProber, interval_scale: float = 1.0) -> None:
+    def __init__(self, store: EventStore, http: Checker, interval_scale: float = 1.0) -> None:
         self._store, self._http, self._scale = store, http, interval_scale
         self._running: dict[tuple[str, Colour], asyncio.Task[None]] = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from flightdeck.ecr_poller.polling import Poller
+from flightdeck.ecr_poller.service_layer.polling import Poller
 from flightdeck.events import Recorded
 from flightdeck.events.commands import WatchImage
 

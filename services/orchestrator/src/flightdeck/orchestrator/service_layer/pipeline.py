@@ -27,16 +27,19 @@ from flightdeck.events.deployments import (
     DeploymentStatus,
     StageFailed,
 )
-from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments, Loaded
-from flightdeck.orchestrator.adapters.effects import EffectRunner
-from flightdeck.orchestrator.adapters.tenancy import TenancyGate
-from flightdeck.orchestrator.adapters.timers import Timers
 from flightdeck.orchestrator.domain.decide import decide
 from flightdeck.orchestrator.domain.effects import effects, observations_wanted, release_app
 from flightdeck.orchestrator.domain.inputs import Busy, Input, Refused, Resume, Start, Tick
 from flightdeck.orchestrator.domain.policy import Policy
-from flightdeck.orchestrator.domain.state import Deployment
+from flightdeck.orchestrator.domain.state import Deployment, Loaded
 from flightdeck.orchestrator.domain.timing import next_wakeup
+from flightdeck.orchestrator.service_layer.ports import (
+    DeploymentRepository,
+    Effects,
+    SlotRepository,
+    TenancyCheck,
+)
+from flightdeck.orchestrator.service_layer.timers import Timers
 
 log = structlog.get_logger(__name__)
 
@@ -52,12 +55,12 @@ class Pipeline:
     def __init__(
         self,
         store: EventStore,
-        deployments: Deployments,
-        slots: AppSlots,
-        runner: EffectRunner,
+        deployments: DeploymentRepository,
+        slots: SlotRepository,
+        runner: Effects,
         policy: Policy,
         clock: Callable[[], datetime],
-        tenancy: TenancyGate,
+        tenancy: TenancyCheck,
     ) -> None:
         self.store = store
         self.tenancy = tenancy

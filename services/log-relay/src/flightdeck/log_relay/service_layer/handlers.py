@@ -15,9 +15,9 @@ import structlog
 from flightdeck.events import Recorded
 from flightdeck.events.cluster import PodObserved, ResourceDeleted
 from flightdeck.events.commands import FollowLogs, UnfollowLogs
-from flightdeck.log_relay.adapters.kv import RulesStore
 from flightdeck.log_relay.domain.selection import InvalidCommand, rule_for
-from flightdeck.log_relay.relay import Relay
+from flightdeck.log_relay.service_layer.ports import RuleBook
+from flightdeck.log_relay.service_layer.relay import Relay
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +43,7 @@ def dispatch_event(relay: Relay, r: Recorded[Any], live: bool) -> None:
         handler(relay, r, live)
 
 
-async def on_follow_command(rules: RulesStore, r: Recorded[FollowLogs | UnfollowLogs]) -> None:
+async def on_follow_command(rules: RuleBook, r: Recorded[FollowLogs | UnfollowLogs]) -> None:
     """Validate, then store the standing order; a rejected command writes nothing."""
     try:
         rule = rule_for(r.event)
@@ -54,13 +54,13 @@ async def on_follow_command(rules: RulesStore, r: Recorded[FollowLogs | Unfollow
     log.info("follow rule set", namespace=rule.namespace, app=rule.app, follow=rule.follow)
 
 
-COMMAND_HANDLERS: dict[type, Callable[[RulesStore, Recorded[Any]], Awaitable[None]]] = {
+COMMAND_HANDLERS: dict[type, Callable[[RuleBook, Recorded[Any]], Awaitable[None]]] = {
     FollowLogs: on_follow_command,
     UnfollowLogs: on_follow_command,
 }
 
 
-async def dispatch_command(rules: RulesStore, r: Recorded[Any]) -> None:
+async def dispatch_command(rules: RuleBook, r: Recorded[Any]) -> None:
     handler = COMMAND_HANDLERS.get(type(r.event))
     if handler is not None:
         await handler(rules, r)

@@ -1,5 +1,6 @@
-"""The log endpoints' handlers (beside :mod:`flightdeck.gateway.handlers`): who may read
-an app's logs, where a stream starts, and one page of history.
+"""The log endpoints' handlers (beside :mod:`~flightdeck.gateway.service_layer.handlers`):
+who may read an app's logs, where a stream starts, how much history it may replay
+(ADR 0016), and one page of history.
 
 Controllers and the WebSocket decode requests and call these; these never see HTTP.
 """
@@ -9,10 +10,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
-from flightdeck.events import subjects
+from flightdeck.events import EventStore, subjects
 from flightdeck.gateway.adapters import loghistory
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import ownership
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
@@ -39,14 +40,28 @@ DEFAULT_TAIL = 1_000
 """History of a stream opened without ``since``, ``tail`` or a resume point."""
 
 
-async def check_app_visible(deps: Deps, who: Principal, namespace: str, app: str) -> None:
+class AppOwners(Protocol):
+    async def app_owner(self, namespace: str, app: str) -> str | None: ...
+
+
+@dataclass
+class LogReading:
+    """What reading an app's logs needs (not frozen: a test narrows the history limit)."""
+
+    store: EventStore
+    owners: AppOwners
+    max_history_lines: int
+    """Most lines a stream or subscription replays (``tail``, or in ``since``/``until``)."""
+
+
+async def check_app_visible(logs: LogReading, who: Principal, namespace: str, app: str) -> None:
     """``APP_NOT_FOUND`` unless ``who``'s tenant claimed the app (ADR 0012).
 
     One direct get of the app's claim, whoever asks: another tenant's app and an
     unknown one cost the same and answer alike. The gateway claims an app before
     it answers the first ``POST /deploy``, so a client may ask right after.
     """
-    if await deps.ownership.app_owner(namespace, app) != who.tenant:
+    if await logs.owners.app_owner(namespace, app) != who.tenant:
         raise ownership.app_not_found(namespace, app)
 
 
@@ -72,7 +87,7 @@ class LogStart:
 
 
 async def stream_start(
-    deps: Deps,
+    logs: LogReading,
     namespace: str,
     app: str,
     f: LineFilter,
@@ -86,7 +101,7 @@ async def stream_start(
     read; with nothing, the last :data:`DEFAULT_TAIL` kept lines.
     """
     subject = subjects.app_logs(namespace, app)
-    store = deps.store
+    store = logs.store
     first: Cursor | None = None
     if resume is not None:
         after, first = resume.after, resume
@@ -132,15 +147,8 @@ class HistoryPage:
     next: str | None
 
 
-def _just_before(c: Cursor) -> Cursor:
-    """The cursor of everything strictly before ``c``."""
-    if c.line is None or c.line == 0:
-        return Cursor(c.position - 1)
-    return Cursor(c.position, c.line - 1)
-
-
 async def history_page(
-    deps: Deps,
+    logs: LogReading,
     namespace: str,
     app: str,
     f: LineFilter,
@@ -156,7 +164,7 @@ async def history_page(
     (default: the end), not older than ``since``.
     """
     subject = subjects.app_logs(namespace, app)
-    store = deps.store
+    store = logs.store
     lower = await loghistory.seek(store, subject, f.since) if f.since is not None else 0
     with _slow_pattern():
         if after is not None or f.since is not None:
@@ -170,7 +178,7 @@ async def history_page(
             top = before or Cursor(await loghistory.end_of(store, subject) + 1)
             scan = await loghistory.scan_back(store, subject, f, limit, before=top, lower=lower)
             first_cursor = scan.resume if scan.more else None
-            last_cursor = _just_before(top)
+            last_cursor = top.just_before()
     items = [p for rec, i in scan.lines for p in line_payloads(rec.event, rec.position, [i])]
     gaps = [gap_payload(g.event, g.position) for g in scan.gaps]
     if items:
@@ -183,3 +191,35 @@ async def history_page(
         prev=str(first_cursor) if first_cursor is not None else None,
         next=str(last_cursor) if last_cursor is not None else None,
     )
+
+
+def checked_tail(logs: LogReading, tail: int | None) -> None:
+    """``tail`` within ``max_history_lines`` (the filter checks the rest)."""
+    limit = logs.max_history_lines
+    if tail is not None and tail > limit:
+        raise ApiError(ErrorCode.INVALID_LOG_FILTER, f"tail: at most {limit} lines")
+
+
+async def checked_history(
+    logs: LogReading, app: str, start: LogStart, f: LineFilter, *, by_time: bool
+) -> None:
+    """A history chosen by time (``since``, or ``until`` alone) holds at most
+    ``max_history_lines`` kept lines, like a ``tail`` (ADR 0016).
+
+    Counted before the stream opens, with the bounded history reader; a longer
+    one is refused, pointing to the paged endpoint. A resume point is not
+    capped: a client that reconnects must get what it missed.
+    """
+    if not by_time:
+        return
+    limit = logs.max_history_lines
+    with _slow_pattern():
+        scan = await loghistory.scan_forward(
+            logs.store, start.subject, f, limit + 1, after=Cursor(start.after)
+        )
+    if len(scan.lines) > limit:
+        raise ApiError(
+            ErrorCode.INVALID_LOG_FILTER,
+            f"since/until: more than {limit} lines in that time range; narrow it or use tail, "
+            f"or page through them with GET /api/v1/logs/{app}",
+        )

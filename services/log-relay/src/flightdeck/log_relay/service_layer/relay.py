@@ -22,8 +22,7 @@ import structlog
 
 from flightdeck.events import Recorded
 from flightdeck.events.cluster import PodObserved
-from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members, RulesStore
-from flightdeck.log_relay.adapters.pods import PodFeed, Seam
+from flightdeck.log_relay.domain.seam import Seam
 from flightdeck.log_relay.domain.selection import (
     ContainerKey,
     FollowRule,
@@ -32,7 +31,14 @@ from flightdeck.log_relay.domain.selection import (
     targets,
 )
 from flightdeck.log_relay.domain.sharing import preferred_owner
-from flightdeck.log_relay.following import ContainerFollower, FollowStats
+from flightdeck.log_relay.service_layer.following import ContainerFollower, FollowStats
+from flightdeck.log_relay.service_layer.ports import (
+    ContainerLeases,
+    CursorStore,
+    Membership,
+    PodSource,
+    RuleBook,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -76,11 +82,11 @@ class Relay:
         self,
         *,
         scope: FollowScope,
-        feed: PodFeed,
-        leases: Leases,
-        members: Members,
-        cursors: Cursors,
-        rules: RulesStore,
+        feed: PodSource,
+        leases: ContainerLeases,
+        members: Membership,
+        cursors: CursorStore,
+        rules: RuleBook,
         make_follower: Callable[[Target], ContainerFollower],
         dispatch: Dispatch,
         timing: RelayTiming,

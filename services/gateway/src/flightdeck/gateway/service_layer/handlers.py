@@ -1,22 +1,24 @@
 """One short function per command: check, call the domain, append the event.
 
-Controllers decode the request and call these; these never see HTTP.
+Controllers decode the request and call these; these never see HTTP. Each
+takes the narrow group of dependencies it uses (:class:`Deploying`,
+:class:`Connecting`, :class:`Ticketing`), built by
+:mod:`flightdeck.gateway.bootstrap` and handed to the controllers by Litestar.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
 
 from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.audit import AwsConnectionCreated, GithubConnectionCreated
-from flightdeck.events.connections import read_connections
-from flightdeck.events.deployments import DeploymentRequested
-from flightdeck.gateway.bootstrap import Deps
 from flightdeck.gateway.domain import deploy as planning
-from flightdeck.gateway.domain import limits, ownership
+from flightdeck.gateway.domain import ownership
 from flightdeck.gateway.domain.auth import Principal, sign_ticket
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.schemas import (
@@ -28,22 +30,75 @@ from flightdeck.gateway.schemas import (
     GithubConnectionCreate,
     StreamTicket,
 )
+from flightdeck.gateway.service_layer.admission import DeployAdmission
+from flightdeck.gateway.service_layer.ports import (
+    Append,
+    Branches,
+    ConnectionRows,
+    ConnectionsOf,
+    Identities,
+    Owners,
+    Sealing,
+)
 from flightdeck.runtime.sealing import connection_binding
 from flightdeck.runtime.tenancy import deploy_refusal
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where deployments may go besides a tenant's own namespaces (ADR 0012)."""
+
+    protected: frozenset[str]
+    """Namespaces nobody may deploy to."""
+    watched: frozenset[str]
+    """Namespaces the k8s-watcher watches: a deployment elsewhere could never finish."""
+
+
+@dataclass(frozen=True)
+class Deploying:
+    """What starting a deployment needs."""
+
+    append: Append
+    owners: Owners
+    targets: Targets
+    connections: ConnectionRows
+    connections_of: ConnectionsOf
+    sealer: Sealing
+    github: Branches
+    admission: DeployAdmission
+
+
+@dataclass(frozen=True)
+class Connecting:
+    """What connecting an AWS account or a GitHub repository needs."""
+
+    append: Append
+    sealer: Sealing
+    sts: Identities
+    github: Branches
+
+
+@dataclass(frozen=True)
+class Ticketing:
+    """What issuing stream tickets needs."""
+
+    key: bytes
+    ttl_s: float
+    clock: Callable[[], float] = time.time
 
 
 def _cause(principal: Principal) -> Cause:
     return Cause.root(principal.actor)
 
 
-async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> DeployAccepted:
+async def request_deploy(deps: Deploying, who: Principal, req: DeployCreate) -> DeployAccepted:
     """Validate, check ownership, resolve the source, then claim the app (the first time)
     and append ``DeploymentRequested``; the pipeline runs it."""
     planning.check_source(req)
     claimed = await _check_target(deps, who, req.namespace, req.app_name)
     aws_account = None
     if req.aws_connection_id is not None:
-        row = await deps.read_model.connection(who.tenant, req.aws_connection_id, "aws")
+        row = await deps.connections.connection(who.tenant, req.aws_connection_id, "aws")
         if row is None:
             raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown awsConnectionId")
         details = row["details"]
@@ -51,8 +106,7 @@ async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> Deplo
     sha, branch = None, None
     if req.github_connection_id is not None:
         sha, branch = await _resolve_branch(deps, who, req.github_connection_id, req.branch)
-    async with deps.admission:
-        limits.admit_deployment(deps.deploy_limit(), *await deps.active_deployments(who.tenant))
+    async with deps.admission.admit(who.tenant) as accepted:
         deployment_id = new_id()
         if not claimed:
             await _claim(deps, who, req.namespace, req.app_name, deployment_id)
@@ -64,10 +118,10 @@ async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> Deplo
             github_branch=branch,
             aws_account=aws_account,
         )
-        await deps.store.append(
+        await deps.append(
             subjects.deployment(deployment_id), [event], cause=_cause(who), expected=0
         )
-        deps.requested[deployment_id] = (time.monotonic(), who.tenant)
+        accepted(deployment_id)
     base = f"/api/v1/deploy/{deployment_id}"
     return DeployAccepted(
         deployment_id=deployment_id,
@@ -78,41 +132,43 @@ async def request_deploy(deps: Deps, who: Principal, req: DeployCreate) -> Deplo
     )
 
 
-async def _check_target(deps: Deps, who: Principal, namespace: str, app: str) -> bool:
+async def _check_target(deps: Deploying, who: Principal, namespace: str, app: str) -> bool:
     """Refuse a namespace or app that is not ``who``'s (ADR 0012); ``True`` if the app is
     already claimed by ``who``.
 
     A foreign, reserved or unknown namespace costs the same one lookup and gets the
     same answer; the app's claim is read only in the caller's own namespace.
     """
-    owner = await deps.ownership.namespace_owner(namespace)
+    owner = await deps.owners.namespace_owner(namespace)
     app_owner = None
     if owner == who.tenant:
-        app_owner = await deps.ownership.app_owner(namespace, app)
+        app_owner = await deps.owners.app_owner(namespace, app)
     refusal = deploy_refusal(
         who.tenant,
         namespace,
         namespace_owner=owner,
         app_owner=app_owner,
-        protected=deps.protected,
-        watched=deps.watched,
+        protected=deps.targets.protected,
+        watched=deps.targets.watched,
     )
     if refusal is not None:
         raise ownership.refused(refusal, namespace)
     return app_owner is not None
 
 
-async def _claim(deps: Deps, who: Principal, namespace: str, app: str, deployment_id: str) -> None:
+async def _claim(
+    deps: Deploying, who: Principal, namespace: str, app: str, deployment_id: str
+) -> None:
     """``AppClaimed`` with ``expected=0``: of two first deployments at once, one claims."""
-    winner = await deps.ownership.claim_app(who.tenant, namespace, app, deployment_id, _cause(who))
+    winner = await deps.owners.claim_app(who.tenant, namespace, app, deployment_id, _cause(who))
     if winner != who.tenant:  # cannot happen while the namespace is ours; refuse all the same
         raise ownership.namespace_not_found(namespace)
 
 
 async def _resolve_branch(
-    deps: Deps, who: Principal, connection_id: str, branch: str | None
+    deps: Deploying, who: Principal, connection_id: str, branch: str | None
 ) -> tuple[str, str]:
-    row = await deps.read_model.connection(who.tenant, connection_id, "github")
+    row = await deps.connections.connection(who.tenant, connection_id, "github")
     if row is None:
         raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown githubConnectionId")
     created = await _github_connection_event(deps, who.tenant, connection_id)
@@ -123,11 +179,11 @@ async def _resolve_branch(
 
 
 async def _github_connection_event(
-    deps: Deps, tenant: str, connection_id: str
+    deps: Deploying, tenant: str, connection_id: str
 ) -> GithubConnectionCreated:
     # The read model keeps no secrets, so the sealed token (its latest sealing, after
     # any key rotation) is read from the audit stream.
-    found = (await read_connections(deps.store, tenant)).get(connection_id)
+    found = (await deps.connections_of(tenant)).get(connection_id)
     if isinstance(found, GithubConnectionCreated):
         return found
     raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown githubConnectionId")
@@ -140,7 +196,7 @@ def _hint(access_key_id: str) -> str:
     return access_key_id[:4] + "…" + access_key_id[-4:]
 
 
-async def connect_aws(deps: Deps, who: Principal, req: AwsConnectionCreate) -> AwsConnection:
+async def connect_aws(deps: Connecting, who: Principal, req: AwsConnectionCreate) -> AwsConnection:
     """Check the keys with STS, then record them sealed; the secret never leaves sealed."""
     identity = await deps.sts.identify(
         req.access_key_id, req.secret_access_key, req.region, req.session_token
@@ -162,7 +218,7 @@ async def connect_aws(deps: Deps, who: Principal, req: AwsConnectionCreate) -> A
         access_key_hint=_hint(req.access_key_id),
         secret=deps.sealer.seal(secret, _binding(who.tenant, connection_id)),
     )
-    await deps.store.append(subjects.connections(who.tenant), [event], cause=_cause(who))
+    await deps.append(subjects.connections(who.tenant), [event], cause=_cause(who))
     return AwsConnection(
         aws_connection_id=connection_id,
         account_id=identity.account_id,
@@ -173,7 +229,7 @@ async def connect_aws(deps: Deps, who: Principal, req: AwsConnectionCreate) -> A
 
 
 async def connect_github(
-    deps: Deps, who: Principal, req: GithubConnectionCreate
+    deps: Connecting, who: Principal, req: GithubConnectionCreate
 ) -> GithubConnection:
     """Check repository, branch and token with GitHub, then record the token sealed."""
     sha = await deps.github.branch_sha(req.owner, req.repo, req.branch, req.token)
@@ -186,7 +242,7 @@ async def connect_github(
         branch=req.branch,
         token=deps.sealer.seal(req.token, _binding(who.tenant, connection_id)),
     )
-    await deps.store.append(subjects.connections(who.tenant), [event], cause=_cause(who))
+    await deps.append(subjects.connections(who.tenant), [event], cause=_cause(who))
     return GithubConnection(
         github_connection_id=connection_id,
         owner=req.owner,
@@ -196,27 +252,14 @@ async def connect_github(
     )
 
 
-def issue_ticket(deps: Deps, who: Principal) -> StreamTicket:
-    """A read-only stream ticket for ``who``'s tenant, valid for ``ticket_ttl_s``."""
-    expires = int(time.time() + deps.config.ticket_ttl_s)
+def issue_ticket(deps: Ticketing, who: Principal) -> StreamTicket:
+    """A read-only stream ticket for ``who``'s tenant, valid for ``ttl_s``."""
+    expires = int(deps.clock() + deps.ttl_s)
     return StreamTicket(
-        ticket=sign_ticket(deps.ticket_key, who, expires),
+        ticket=sign_ticket(deps.key, who, expires),
         expires_at=datetime.fromtimestamp(expires, UTC),
     )
 
 
 def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
-
-
-async def check_deployment_visible(deps: Deps, who: Principal, deployment_id: str) -> None:
-    """``DEPLOYMENT_NOT_FOUND`` unless the deployment exists in ``who``'s tenant.
-
-    Read from the deployment's first event (one direct get), not the read
-    model, so a client may open the stream right after ``POST /deploy``. Never
-    cached: another tenant's deployment and an unknown id cost the same lookup.
-    """
-    first = await deps.store.read_first(subjects.deployment(deployment_id))
-    tenant = first.event.tenant if first and isinstance(first.event, DeploymentRequested) else None
-    if tenant != who.tenant:
-        raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")

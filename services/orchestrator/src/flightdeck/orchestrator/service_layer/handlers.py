@@ -18,7 +18,7 @@ from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.events.probes import ProbeCompleted, VerificationCompleted
 from flightdeck.orchestrator.domain.inputs import Observed
 from flightdeck.orchestrator.domain.manifests import LABEL_DEPLOYMENT
-from flightdeck.orchestrator.pipeline import Pipeline
+from flightdeck.orchestrator.service_layer.pipeline import Pipeline
 
 Handler = Callable[[Pipeline, Recorded[Any]], Awaitable[None]]
 

@@ -5,7 +5,7 @@ lists the kind, and publishes every difference (deletions included); the
 watch then continues from the list's resourceVersion (bookmarks keep that
 version fresh while nothing changes). A resync runs on every start (a restart,
 a new leader term) and after every NATS reconnect (see
-:class:`~flightdeck.k8s_watcher.bootstrap.Watcher`), and when the watch's
+:class:`~flightdeck.k8s_watcher.service_layer.leader.Watcher`), and when the watch's
 version has expired (410). When the watch simply ends (server timeout,
 dropped connection, NATS away for a publish) it resumes from the last version
 published. Nothing already published is published again: the publisher
@@ -18,10 +18,10 @@ import asyncio
 
 import structlog
 
-from flightdeck.k8s_watcher.adapters.kube import TRANSIENT, ClusterReader, Expired, Obj
-from flightdeck.k8s_watcher.adapters.publisher import Publisher
+from flightdeck.k8s_watcher.adapters.kube import TRANSIENT, Expired
 from flightdeck.k8s_watcher.domain.diff import Observation, differences
 from flightdeck.k8s_watcher.domain.observe import OBSERVERS, pod_metrics
+from flightdeck.k8s_watcher.service_layer.ports import ClusterReading, Obj, Publishing
 
 log = structlog.get_logger(__name__)
 
@@ -29,8 +29,8 @@ log = structlog.get_logger(__name__)
 class KindWatcher:
     def __init__(
         self,
-        reader: ClusterReader,
-        publisher: Publisher,
+        reader: ClusterReading,
+        publisher: Publishing,
         kind: str,
         namespace: str,
         *,
@@ -129,7 +129,7 @@ class MetricsPoller:
     """Pod CPU and memory from metrics.k8s.io, polled at its own interval (not watched)."""
 
     def __init__(
-        self, reader: ClusterReader, publisher: Publisher, namespace: str, interval_s: float
+        self, reader: ClusterReading, publisher: Publishing, namespace: str, interval_s: float
     ) -> None:
         self.reader, self.publisher = reader, publisher
         self.namespace, self.interval_s = namespace, interval_s

@@ -7,7 +7,7 @@ from typing import Any
 
 from flightdeck.events import Recorded
 from flightdeck.events.commands import VerifyColour
-from flightdeck.prober.verification import Verifier
+from flightdeck.prober.service_layer.verification import Verifier
 
 Handler = Callable[[Verifier, Recorded[Any]], Awaitable[None]]
 

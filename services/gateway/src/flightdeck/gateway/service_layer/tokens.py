@@ -23,8 +23,15 @@ import structlog
 from flightdeck.events import EventStore, streams, subjects
 from flightdeck.events.audit import ApiTokenRevoked
 from flightdeck.events.envelope import Recorded
-from flightdeck.gateway.adapters.queries import ReadModel
-from flightdeck.gateway.domain.auth import Principal, effective_scopes, hash_token, token_valid
+from flightdeck.gateway.domain.auth import (
+    Principal,
+    effective_scopes,
+    hash_token,
+    token_valid,
+    verify_ticket,
+)
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.service_layer.ports import TokenRows
 
 log = structlog.get_logger(__name__)
 
@@ -32,7 +39,7 @@ log = structlog.get_logger(__name__)
 class TokenDirectory:
     def __init__(
         self,
-        read_model: ReadModel,
+        read_model: TokenRows,
         *,
         ttl_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -88,6 +95,29 @@ class TokenDirectory:
     def apply(self, recorded: Recorded[Any]) -> None:
         if isinstance(recorded.event, ApiTokenRevoked):
             self.revoke(recorded.event.token_id)
+
+
+class Authenticator:
+    """Who an API key or a stream ticket stands for (``UNAUTHORIZED`` when nobody)."""
+
+    def __init__(
+        self, directory: TokenDirectory, ticket_key: bytes, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.directory = directory
+        self.ticket_key = ticket_key
+        self._clock = clock
+
+    async def by_key(self, key: str) -> Principal:
+        principal = await self.directory.principal(key)
+        if principal is None:
+            raise ApiError(ErrorCode.UNAUTHORIZED, "unknown, expired or revoked API key")
+        return principal
+
+    def by_ticket(self, ticket: str) -> Principal:
+        granted = verify_ticket(self.ticket_key, ticket, self._clock())
+        if self.directory.is_revoked(granted.token_id):  # a ticket dies with its key
+            raise ApiError(ErrorCode.UNAUTHORIZED, "unknown, expired or revoked API key")
+        return granted
 
 
 async def catch_up_revocations(store: EventStore, directory: TokenDirectory) -> int:

@@ -24,14 +24,13 @@ from datetime import UTC, datetime
 import structlog
 
 from flightdeck.events.logs import LogLine
-from flightdeck.log_relay.adapters.kube import STREAM_ERRORS, LogRequest, LogUnavailable, PodLogs
-from flightdeck.log_relay.adapters.kv import Cursors
-from flightdeck.log_relay.adapters.publisher import LogPublisher
+from flightdeck.log_relay.adapters.kube import STREAM_ERRORS, LogRequest, LogUnavailable
 from flightdeck.log_relay.domain.batching import BatchPolicy, Gap, RunStarted
 from flightdeck.log_relay.domain.cursor import Cursor, ResumeFilter, advance_all, since_seconds
 from flightdeck.log_relay.domain.lines import LineParser
 from flightdeck.log_relay.domain.selection import Target
-from flightdeck.log_relay.outbox import FollowStats, Outbox
+from flightdeck.log_relay.service_layer.outbox import FollowStats, Outbox
+from flightdeck.log_relay.service_layer.ports import CursorStore, LogSink, LogSource
 
 __all__ = ["ContainerFollower", "FollowConfig", "FollowStats"]
 
@@ -67,9 +66,9 @@ class ContainerFollower:
         self,
         target: Target,
         *,
-        logs: PodLogs,
-        cursors: Cursors,
-        publisher: LogPublisher,
+        logs: LogSource,
+        cursors: CursorStore,
+        publisher: LogSink,
         window: asyncio.Semaphore,
         config: FollowConfig,
         stats: FollowStats,

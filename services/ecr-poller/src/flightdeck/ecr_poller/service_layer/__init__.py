@@ -1,0 +1,1 @@
+"""What the entry point calls: the handler of each command and the poller it drives."""

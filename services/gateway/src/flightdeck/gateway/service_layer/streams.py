@@ -1,0 +1,130 @@
+"""Opening streams: who may follow a deployment, and the subscriptions a stream is made of.
+
+A subscription (hub, history reader, outbox) is an adapter built per client;
+the controllers get it from :attr:`Streaming.subscribe`, which bootstrap
+builds, so no controller constructs one. A deployment stream with its pods'
+error lines (``?include=logs``) needs to know the deployment's app, colour and
+time window: that comes from the read model (CQRS), plus the few events the
+projector has not seen yet, never from folding the deployment's whole stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from flightdeck.events import Recorded, subjects
+from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.gateway.adapters.interleave import Interleaved, first_frame, second_frame
+from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
+from flightdeck.gateway.domain import deploylogs, pipeline
+from flightdeck.gateway.domain.auth import Principal
+from flightdeck.gateway.domain.deploylogs import DeploymentLogScope
+from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.logfilter import Cursor
+from flightdeck.gateway.domain.logrender import ALL_LINES, LogRenderer
+from flightdeck.gateway.domain.rendering import Rendered
+from flightdeck.gateway.service_layer.ports import DeploymentRows
+
+OpenSubscription = Callable[[StreamSpec, Frame], Subscription]
+"""A new client's subscription to ``spec``, each event written with ``frame``."""
+
+SeekLogs = Callable[[str, datetime], Awaitable[int]]
+"""The position to replay a log subject after so that lines from a time on are all read."""
+
+
+class DeploymentHistory(Protocol):
+    """A deployment's stored events (one aggregate)."""
+
+    async def read_first(self, subject: str) -> Recorded[Any] | None: ...
+
+    async def read(self, subject: str, *, after: int = 0) -> list[Recorded[Any]]: ...
+
+
+@dataclass(frozen=True)
+class Streaming:
+    """What opening a stream needs."""
+
+    history: DeploymentHistory
+    rows: DeploymentRows
+    seek_logs: SeekLogs
+    subscribe: OpenSubscription
+
+
+async def check_deployment_visible(s: Streaming, who: Principal, deployment_id: str) -> None:
+    """``DEPLOYMENT_NOT_FOUND`` unless the deployment exists in ``who``'s tenant.
+
+    Read from the deployment's first event (one direct get), not the read
+    model, so a client may open the stream right after ``POST /deploy``. Never
+    cached: another tenant's deployment and an unknown id cost the same lookup.
+    """
+    first = await s.history.read_first(subjects.deployment(deployment_id))
+    tenant = first.event.tenant if first and isinstance(first.event, DeploymentRequested) else None
+    if tenant != who.tenant:
+        raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
+
+
+def deployment_events(s: Streaming, deployment_id: str, after: int, frame: Frame) -> Subscription:
+    """A deployment's events after ``after``, history then live."""
+    spec = StreamSpec(subjects.deployment(deployment_id), pipeline.render, after=after)
+    return s.subscribe(spec, frame)
+
+
+async def log_scope(s: Streaming, tenant: str, deployment_id: str) -> DeploymentLogScope | None:
+    """Which of its pods' lines a deployment's stream carries, as of its latest event.
+
+    The read model's row says it as of the position it has projected; only the
+    events after that position are read. A deployment the projector has not
+    seen yet (just requested) starts from its request: its first event.
+    """
+    subject = subjects.deployment(deployment_id)
+    row = await s.rows.deployment(tenant, deployment_id)
+    if row is not None:
+        scope = DeploymentLogScope(
+            namespace=row["namespace"],
+            app=row["app"],
+            requested_at=row["created_at"],
+            colour=row["colour"],
+            ended_at=row["finished_at"],
+        )
+        after = int(row["last_position"])
+    else:
+        first = await s.history.read_first(subject)
+        found = deploylogs.scope_of([first] if first is not None else [])
+        if found is None or first is None or first.event.tenant != tenant:
+            return None
+        scope, after = found, first.position
+    for rec in await s.history.read(subject, after=after):
+        scope.observe(rec)
+    return scope
+
+
+async def deployment_with_logs(
+    s: Streaming, who: Principal, deployment_id: str, after: int, log_cursor: Cursor | None
+) -> Interleaved:
+    """A deployment's events and its pods' ERROR/FATAL lines, interleaved (ADR 0011)."""
+    scope = await log_scope(s, who.tenant, deployment_id)
+    if scope is None:
+        raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
+    lines = LogRenderer(scope.line_filter(), log_cursor)
+
+    def watch(rec: Recorded[Any]) -> Rendered | None:
+        if scope.observe(rec):
+            lines.line_filter = scope.line_filter()
+        return pipeline.render(rec)
+
+    subject = subjects.deployment(deployment_id)
+    log_subject = subjects.app_logs(scope.namespace, scope.app)
+    if log_cursor is not None:
+        log_after = log_cursor.after
+    else:
+        log_after = await s.seek_logs(log_subject, scope.requested_at)
+    first = s.subscribe(
+        StreamSpec(subject, pipeline.render, after=after, client_filter=watch), first_frame
+    )
+    second = s.subscribe(
+        StreamSpec(log_subject, ALL_LINES, after=log_after, client_filter=lines), second_frame
+    )
+    return Interleaved(first, second, (str(after), str(log_cursor or Cursor(log_after))))

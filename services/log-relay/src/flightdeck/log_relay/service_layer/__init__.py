@@ -1,0 +1,1 @@
+"""What the entry point runs: the handlers, the relay, and each container's follower and outbox."""
