@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from flightdeck.events import EventStore
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.connections import Connections
 from flightdeck.gateway.adapters.github import GitHub

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from flightdeck.events import EventStore, new_id
+from flightdeck.events import new_id
+from flightdeck.eventstore import Buckets, EventStore
 from flightdeck.k8s_watcher.adapters.kube import ClusterReader
 from flightdeck.k8s_watcher.adapters.lease import Lease
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
-from flightdeck.k8s_watcher.adapters.reconnects import Reconnects
 from flightdeck.k8s_watcher.config import WatcherSettings
 from flightdeck.k8s_watcher.domain.diff import resync_order
 from flightdeck.k8s_watcher.watching import KindWatcher, MetricsPoller
@@ -35,7 +35,7 @@ class Watcher:
     lease: Lease
     watchers: list[KindWatcher]
     pollers: list[MetricsPoller]
-    reconnects: Reconnects
+    store: EventStore
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     resyncs: int = 0
 
@@ -43,7 +43,7 @@ class Watcher:
         """Everything a leader does, until cancelled: resync, then follow the cluster;
         after every NATS reconnect, resync again."""
         while True:
-            since = self.reconnects.count()
+            since = self.store.reconnects
             versions = await self.resync()
             try:
                 async with asyncio.TaskGroup() as group:
@@ -66,7 +66,7 @@ class Watcher:
         return versions
 
     async def _reconnected(self, since: int) -> None:
-        await self.reconnects.after(since)
+        await self.store.reconnected(since)
         raise _Reconnected
 
     async def run(self) -> None:
@@ -78,6 +78,7 @@ class Watcher:
 
 async def build(
     store: EventStore,
+    buckets: Buckets,
     k8s: KubernetesSettings | None = None,
     settings: WatcherSettings | None = None,
 ) -> Watcher:
@@ -86,9 +87,7 @@ async def build(
     reader = ClusterReader(await api_client(k8s), k8s.request_timeout_s)
     publisher = Publisher(store)
     holder = f"{socket.gethostname()}-{new_id()[:8]}"
-    lease = Lease(
-        store.nc.jetstream(), settings.lease_bucket, SERVICE, holder, settings.lease_ttl_s
-    )
+    lease = Lease(buckets, settings.lease_bucket, SERVICE, holder, settings.lease_ttl_s)
     namespaces, kinds = k8s.namespace_list(), settings.kind_list()
     watchers = [
         KindWatcher(
@@ -105,4 +104,4 @@ async def build(
     pollers = [
         MetricsPoller(reader, publisher, ns, settings.metrics_interval_s) for ns in namespaces
     ]
-    return Watcher(reader, publisher, lease, watchers, pollers, Reconnects(store.nc))
+    return Watcher(reader, publisher, lease, watchers, pollers, store)

@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from flightdeck.events import Cause, ConcurrencyError, EventStore, Recorded, subjects
+from flightdeck.events import Cause, ConcurrencyError, Recorded, subjects
 from flightdeck.events.apps import AppSlotClaimed
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import (
@@ -27,6 +27,7 @@ from flightdeck.events.deployments import (
     DeploymentStatus,
     StageFailed,
 )
+from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments, Loaded
 from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.tenancy import TenancyGate

@@ -29,7 +29,7 @@ class HealthController(Controller):
         },
     )
     async def health(self, deps: NamedDependency[Deps]) -> Response[Health]:
-        nats_ok = deps.store.nc.is_connected
+        nats_ok = deps.store.connected
         db_ok = True
         try:
             await asyncio.wait_for(deps.database.ping(), 2.0)
