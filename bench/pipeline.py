@@ -107,7 +107,9 @@ def _deployment(name: str, replicas: int) -> dict[str, Any]:
     }
 
 
-async def _pod_latency(store: EventStore, api: client.ApiClient, rounds: int = 4) -> list[float]:
+async def _pod_latency(
+    store: JetStreamEventStore, api: client.ApiClient, rounds: int = 4
+) -> list[float]:
     """Milliseconds from a pod's watch event at the bench to its observation over NATS."""
     seen_k8s: dict[tuple[str, str], float] = {}
     seen_nats: dict[tuple[str, str], float] = {}

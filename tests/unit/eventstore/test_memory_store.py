@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
-from flightdeck.events import Codec
+from flightdeck.events import Cause, Codec, StreamSettings, new_id, subjects
 from flightdeck.eventstore import EventStore
 from flightdeck.eventstore.memory import InMemoryEventStore
 from tests.support.event_store_contract import EventStoreContract, MakeStore
-from tests.support.samples import T0
+from tests.support.samples import T0, progressed
+
+CAUSE = Cause.root("user:ada")
 
 pytestmark = pytest.mark.unit
 
@@ -50,3 +52,14 @@ async def test_a_reconnect_wakes_whoever_waits_for_one() -> None:
     since = store.reconnects
     store.reconnect()
     assert await store.reconnected(since) == since + 1
+
+
+async def test_an_id_is_forgotten_once_its_duplicate_window_has_passed() -> None:
+    clock = Ticking()
+    store = InMemoryEventStore(clock=clock)
+    subject = subjects.deployment(new_id())
+    eid = new_id()
+    first = await store.append(subject, [progressed(0)], cause=CAUSE, ids=[eid])
+    clock.now += timedelta(seconds=StreamSettings().duplicate_window_s)
+    again = await store.append(subject, [progressed(0)], cause=CAUSE, ids=[eid])
+    assert not again.duplicate and again.last_position == first.last_position + 1

@@ -8,24 +8,25 @@ service never learns that NATS is underneath.
 
 - :mod:`.port` — the :class:`EventStore` protocol and what it returns.
 - :mod:`.jetstream` — the adapter on NATS JetStream (ADR 0002, fast paths ADR 0006).
-- :mod:`.memory` — the same semantics in memory; one contract suite
-  (``tests/contract``) runs against both.
-- :mod:`.buckets` — the KV-bucket port (leases, cursors, rules), its JetStream
-  adapter in :mod:`.jetstream.buckets` and its twin in :mod:`.memory_buckets`.
+- :mod:`.memory` — the same semantics in memory. One contract suite
+  (``tests/support/event_store_contract.py``) runs against both adapters.
+- :mod:`.buckets` — the KV-bucket port (leases, cursors, rules); its JetStream
+  adapter is :mod:`.jetstream.buckets`.
 
-Importing this package, or its in-memory adapters, loads no nats-py. Where
+Importing this package, or its in-memory adapter, loads no nats-py. Where
 nats-py may be imported at all, outside tests and benchmarks:
 
-- ``flightdeck.eventstore.jetstream`` — this adapter;
+- ``flightdeck.eventstore.jetstream`` — this adapter (the store, the buckets,
+  and the fast client every process connects with);
 - ``flightdeck.runtime.connection`` and ``flightdeck.runtime.nats_server`` — the
-  connection every process opens (credentials, TLS, reconnects) and the
-  embedded nats-server; ``flightdeck.runtime.service`` registers the NATS
-  micro-service readiness endpoint on that connection and ``wait_ready`` in
-  ``flightdeck.runtime.readiness`` pings it;
+  connection every process opens (credentials, TLS, reconnects, the NATS
+  micro-service readiness endpoint and its ping) and the embedded nats-server;
 - ``flightdeck.runtime.consumers`` — the durable consumers (the FastStream
-  wiring, issue 13 item 4);
-- ``flightdeck.gateway.adapters.hub`` — the gateway's fan-out, on raw nats-py
-  where ADR 0006 measured the gain (today it reads through :meth:`EventStore.tail`).
+  wiring, issue 13 item 4), handed the process's connection.
+
+The gateway's fan-out hub, allowed raw nats-py where ADR 0006 measured the gain,
+needs none of its own: it reads through :meth:`EventStore.tail`, which on
+JetStream is that one raw ordered consumer per stream.
 """
 
 from flightdeck.events.errors import (

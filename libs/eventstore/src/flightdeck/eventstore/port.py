@@ -1,7 +1,7 @@
 """The event store as the rest of Flightdeck sees it: a port, whatever stores the events.
 
 Two adapters implement it and pass one contract suite
-(``tests/contract/test_event_store_contract.py``): JetStream
+(``tests/support/event_store_contract.py``): JetStream
 (:mod:`flightdeck.eventstore.jetstream`), what runs, and an in-memory twin
 (:mod:`flightdeck.eventstore.memory`), for tests that need no server.
 
