@@ -26,7 +26,12 @@ from typing import Any
 from flightdeck.events.base import Message
 from flightdeck.events.codec import Codec, OutgoingMessage, utc_now
 from flightdeck.events.envelope import Cause, Recorded
-from flightdeck.events.errors import AppendError, ConcurrencyError, EventDecodeError
+from flightdeck.events.errors import (
+    AppendError,
+    ConcurrencyError,
+    EventDecodeError,
+    EventStoreError,
+)
 from flightdeck.events.streams import StreamSpec, declare, stream_for_subject
 from flightdeck.eventstore.memory_feeds import MemorySubscription, MemoryTail, Stored
 from flightdeck.eventstore.port import (
@@ -153,10 +158,14 @@ class InMemoryEventStore:
             else:
                 existing.spec = spec
 
-    def _stream(self, name: str) -> _Stream:
+    def _stream(self, name: str, *, writing: bool = False) -> _Stream:
         found = self._streams.get(name)
         if found is None:
-            raise AppendError(name, f"no stream {name}")
+            raise (
+                AppendError(name, "no stream stores it")
+                if writing
+                else EventStoreError(f"no stream {name}")
+            )
         return found
 
     # --------------------------------------------------------------- appends
@@ -203,7 +212,7 @@ class InMemoryEventStore:
         self, subject: str, items: list[tuple[OutgoingMessage, int | None]]
     ) -> AppendResult:
         """Check every expectation, then deduplicate, then store all (as JetStream does)."""
-        stream = self._stream(stream_for_subject(subject))
+        stream = self._stream(stream_for_subject(subject), writing=True)
         now = self._clock()
         ids = tuple(m.id for m, _ in items)
         lasts: dict[str, int] = {}
@@ -235,7 +244,7 @@ class InMemoryEventStore:
 
     def inject(self, subject: str, payload: bytes, headers: dict[str, str] | None = None) -> int:
         """Store a raw message, as any NATS client could (garbage included); its position."""
-        stream = self._stream(stream_for_subject(subject))
+        stream = self._stream(stream_for_subject(subject), writing=True)
         stored = stream.store(subject, payload, dict(headers or {}), self._clock())
         stream.notify([stored])
         return stored.position
