@@ -17,8 +17,10 @@ from nats.aio.client import Client as NATS
 from nats.js.api import Header
 
 from bench.harness import console, private_nats, report
-from flightdeck.events import Cause, Codec, EventStore, declare, new_id, subjects
+from flightdeck.events import Cause, Codec, declare, new_id, subjects
 from flightdeck.events.deployments import Stage, StageProgressed
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime.connection import connect
 
 CAUSE = Cause.root("service:bench")
@@ -91,7 +93,7 @@ async def run(events: int = 20_000, aggregates: int = 500, rounds: int = 3) -> N
         nc = await connect(server.url, "bench")
         stock = await nats.connect(server.url, name="bench-raw")  # unmodified nats-py
         codec = Codec("/flightdeck/bench")
-        store = EventStore(nc, codec)
+        store = JetStreamEventStore(nc, codec)
         await store.ensure_streams(declare())
         await _store_appends(store, 50, 10)  # warm-up
         await _raw_publishes(stock, codec, 50, 10)

@@ -16,8 +16,9 @@ from rich.table import Table
 
 from flightdeck.cli.provisioning import register_dev_token
 from flightdeck.cli.readiness import wait_http
-from flightdeck.events import Codec, EventStore
+from flightdeck.events import Codec
 from flightdeck.events.apikeys import new_api_key
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
@@ -75,7 +76,9 @@ class GatewayProcess:
         token = new_api_key()
         nc = await connect(self.env["FLIGHTDECK_NATS__URL"], "bench-admin")
         try:
-            await register_dev_token(EventStore(nc, Codec("/flightdeck/bench")), token, "dev")
+            await register_dev_token(
+                JetStreamEventStore(nc, Codec("/flightdeck/bench")), token, "dev"
+            )
         finally:
             await nc.close()
         assert self.proc.stderr is not None

@@ -33,9 +33,11 @@ import msgspec
 from kubernetes_asyncio import client, config
 
 from bench.harness import GatewayProcess, console, private_nats, report
-from flightdeck.events import Cause, Codec, EventStore, declare, subjects
+from flightdeck.events import Cause, Codec, declare, subjects
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
 from flightdeck.sandbox import Sandbox, SandboxConfig
@@ -311,8 +313,8 @@ async def run() -> None:
             for level in levels:
                 await core.create_namespace({"metadata": {"name": level.namespace}})
             nc = await connect(server.url, "bench-logs")
-            await EventStore(nc, Codec("/flightdeck/bench")).ensure_streams(declare())
-            store = EventStore(nc, Codec("/flightdeck/bench"))
+            await JetStreamEventStore(nc, Codec("/flightdeck/bench")).ensure_streams(declare())
+            store = JetStreamEventStore(nc, Codec("/flightdeck/bench"))
             tally = Tally()
             sub = await nc.subscribe("fd.evt.log.>", cb=tally.on_message)
             env = {

@@ -32,7 +32,7 @@ import msgspec
 from kubernetes_asyncio import client, config, watch
 
 from bench.harness import console, private_nats, report
-from flightdeck.events import Cause, Codec, EventStore, Recorded, declare, subjects
+from flightdeck.events import Cause, Codec, Recorded, declare, subjects
 from flightdeck.events.cluster import PodObserved
 from flightdeck.events.deployments import (
     DeploymentCancelled,
@@ -41,6 +41,8 @@ from flightdeck.events.deployments import (
     StageFailed,
     StageStarted,
 )
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.orchestrator.entrypoints.sample import start_deployment
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
@@ -105,7 +107,9 @@ def _deployment(name: str, replicas: int) -> dict[str, Any]:
     }
 
 
-async def _pod_latency(store: EventStore, api: client.ApiClient, rounds: int = 4) -> list[float]:
+async def _pod_latency(
+    store: JetStreamEventStore, api: client.ApiClient, rounds: int = 4
+) -> list[float]:
     """Milliseconds from a pod's watch event at the bench to its observation over NATS."""
     seen_k8s: dict[tuple[str, str], float] = {}
     seen_nats: dict[tuple[str, str], float] = {}
@@ -261,7 +265,7 @@ async def run(deployments: int = 100) -> None:
             api = await _kube(sb)
             await client.CoreV1Api(api).create_namespace({"metadata": {"name": NAMESPACE}})
             nc = await connect(server.url, "bench-pipeline")
-            store = EventStore(nc, Codec("/flightdeck/bench"))
+            store = JetStreamEventStore(nc, Codec("/flightdeck/bench"))
             await store.ensure_streams(declare())
             await Ownership(store).record_tenant(  # start_deployment's tenant (ADR 0012)
                 "demo", [NAMESPACE], Cause.root("service:bench"), protected=frozenset()

@@ -17,10 +17,12 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.harness import console, private_nats, report
-from flightdeck.events import Cause, Codec, EventStore, declare, subjects
+from flightdeck.events import Cause, Codec, declare, subjects
 from flightdeck.events.cluster import ContainerPhase, ContainerState, PodObserved
 from flightdeck.events.deployments import Stage, StageProgressed, StageStarted, StageSucceeded
 from flightdeck.events.probes import ProbeCompleted, ProbePurpose
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.readmodel.database import open_database
 from flightdeck.readmodel.projector import rebuild
 from flightdeck.runtime.connection import connect
@@ -138,7 +140,7 @@ async def run(total: int = 100_000) -> None:
     rows: list[tuple[str, str]] = []
     async with private_nats() as server:
         nc = await connect(server.url, "bench")
-        store = EventStore(nc, Codec("/flightdeck/bench"))
+        store = JetStreamEventStore(nc, Codec("/flightdeck/bench"))
         await store.ensure_streams(declare())
         with console.status(f"appending {total:,} mixed events…"):
             written = await _fill(store, total)

@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import GatewayProcess, console, private_nats, report
-from flightdeck.events import Cause, Codec, EventStore, declare, new_id, subjects
+from flightdeck.events import Cause, Codec, declare, new_id, subjects
 from flightdeck.events.deployments import DeploymentRequested, Stage, StageProgressed
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
 
@@ -353,7 +355,7 @@ async def run() -> None:
     with tempfile.TemporaryDirectory(prefix="fd-bench-sse-") as tmp:
         async with private_nats() as server:
             nc = await connect(server.url, "bench-sse")
-            store = EventStore(nc, Codec("/flightdeck/bench"))
+            store = JetStreamEventStore(nc, Codec("/flightdeck/bench"))
             await store.ensure_streams(declare())
             gw = _Gateway(server.url, Path(tmp))
             loader = _Loader()

@@ -13,7 +13,8 @@ from nats.aio.client import Client as NATS
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from flightdeck.events import Codec, EventStore, declare
+from flightdeck.events import Codec, declare
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.readmodel.database import Database, open_database
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
@@ -65,8 +66,8 @@ async def nc(nats_server: NatsServer) -> AsyncIterator[NATS]:
 
 
 @pytest.fixture(scope="session")
-async def store(nc: NATS) -> EventStore:
-    event_store = EventStore(nc, Codec("/flightdeck/tests"))
+async def store(nc: NATS) -> JetStreamEventStore:
+    event_store = JetStreamEventStore(nc, Codec("/flightdeck/tests"))
     await event_store.ensure_streams(declare())
     return event_store
 

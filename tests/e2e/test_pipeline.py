@@ -12,7 +12,9 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from flightdeck.events import Codec, EventStore, subjects
+from flightdeck.events import Codec, subjects
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.readmodel.database import open_database
 from flightdeck.readmodel.projector import PROJECTED, rebuild
 from flightdeck.runtime.connection import connect
@@ -31,7 +33,7 @@ OnEvent = Callable[[str, dict[str, Any]], Awaitable[None]]
 @pytest.fixture(scope="module")
 async def store(system: System) -> AsyncIterator[EventStore]:
     nc = await connect(system.nats_config(ADMIN), "e2e-tests", user=ADMIN)
-    yield EventStore(nc, Codec("/flightdeck/e2e"))
+    yield JetStreamEventStore(nc, Codec("/flightdeck/e2e"))
     await nc.close()
 
 

@@ -19,8 +19,10 @@ import pytest
 
 from flightdeck.cli.readiness import wait_ready
 from flightdeck.cli.services import SERVICES
-from flightdeck.events import Codec, EventStore, subjects
+from flightdeck.events import Codec, subjects
 from flightdeck.events.deployments import StageStarted
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime.connection import connect
 from tests.e2e.conftest import assert_stop_reported
 from tests.e2e.system import System
@@ -55,7 +57,7 @@ async def supervised(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 @pytest.fixture(scope="module")
 async def events(supervised: System) -> AsyncIterator[EventStore]:
     nc = await connect(supervised.nats_config("admin"), "e2e-chaos", user="admin")
-    yield EventStore(nc, Codec("/flightdeck/e2e"))
+    yield JetStreamEventStore(nc, Codec("/flightdeck/e2e"))
     await nc.close()
 
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flightdeck.events import EventStore, subjects
+from flightdeck.events import subjects
 from flightdeck.events.audit import ApiTokenCreated, ApiTokenRevoked
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.nats_server import NatsServer
 from tests.support.cli import Result, flightdeck
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.deployments import Stage, StageStarted, StageSucceeded
+from flightdeck.eventstore import EventStore
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projector import Projector
 from tests.integration.readmodel.support import snapshot

@@ -17,11 +17,12 @@ import pytest
 
 from flightdeck.ecr_poller.adapters.ecr import Ecr
 from flightdeck.ecr_poller.service_layer.polling import Poller
-from flightdeck.events import EventStore, Recorded, new_id, subjects
+from flightdeck.events import Recorded, new_id, subjects
 from flightdeck.events.artifacts import ImageMissing
 from flightdeck.events.commands import VerifyColour, WatchImage
 from flightdeck.events.deployments import Colour
 from flightdeck.events.probes import VerificationCompleted
+from flightdeck.eventstore import EventStore
 from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.service_layer.verification import Verifier
 from flightdeck.runtime.aws import AwsSettings

@@ -17,8 +17,11 @@ import pytest
 from nats.js import api
 
 from flightdeck.cli.provisioning import nats_users, provision, service_buckets
-from flightdeck.events import Codec, EventStore, streams
-from flightdeck.events.wire import Client
+from flightdeck.events import Codec, streams
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
+from flightdeck.eventstore.jetstream.buckets import JetStreamBuckets
+from flightdeck.eventstore.jetstream.wire import Client
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_credentials import NatsCredentials, new_seed, write_private
 from flightdeck.runtime.nats_permissions import ADMIN, CLI, PROJECTOR, SERVICES
@@ -62,8 +65,8 @@ async def secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sec
     nc = await connect(
         NatsConfig(url=server.url, creds=credentials.admin), "test-admin", user=ADMIN
     )
-    admin = EventStore(nc, Codec("/flightdeck/tests"))
-    await provision(admin, load_settings(), service_buckets())
+    admin = JetStreamEventStore(nc, Codec("/flightdeck/tests"))
+    await provision(admin, JetStreamBuckets(nc), load_settings(), service_buckets())
     try:
         yield Secured(server, credentials, admin)
     finally:

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from kubernetes_asyncio import client
 
-from flightdeck.events import Cause, EventStore, Recorded, new_id, streams, subjects
+from flightdeck.events import Cause, Recorded, new_id, streams, subjects
 from flightdeck.events.apps import AppReleased
 from flightdeck.events.cluster import IngressObserved
 from flightdeck.events.deadletters import MessageDeadLettered
 from flightdeck.events.deployments import DeploymentFailed, Stage, StageProgressed, StageStarted
+from flightdeck.eventstore import EventStore
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
 from flightdeck.orchestrator.adapters.effects import EffectRunner
@@ -200,7 +201,7 @@ async def test_a_message_too_large_to_copy_is_still_dead_lettered(store: EventSt
         start="new",
     )
     ready = asyncio.Event()
-    task = asyncio.create_task(Consumers(store, service).run([spec], ready))
+    task = asyncio.create_task(Consumers(store, service, store.nc).run([spec], ready))
     try:
         await ready.wait()
         huge = bytes(range(128, 256)) * 6000  # 768 KB, every byte invalid UTF-8

@@ -17,8 +17,9 @@ import pytest
 from rich.console import Console
 
 from flightdeck.cli.supervisor import Supervisor
-from flightdeck.events import Cause, Codec, EventStore, declare, subjects
+from flightdeck.events import Cause, Codec, declare, subjects
 from flightdeck.events.cluster import ResourceDeleted
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
 from tests.support.waiting import eventually
@@ -34,7 +35,7 @@ async def test_a_killed_nats_server_is_restarted_on_the_same_port_and_store(
     output = io.StringIO()
     supervisor = Supervisor(Console(file=output, width=200), echo=False)
     nc = await connect(server.url, "supervision-test")
-    store = EventStore(nc, Codec("/flightdeck/tests"))
+    store = JetStreamEventStore(nc, Codec("/flightdeck/tests"))
     try:
         await store.ensure_streams(declare())
         subject = subjects.cluster_object("default", "Service", "kept")

@@ -9,8 +9,9 @@ import msgspec
 import pytest
 
 from flightdeck.ecr_poller.adapters.connections import AwsConnections, ConnectionUnusable
-from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.audit import AwsConnectionCreated
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.sealing import Sealer, SecretsSettings, connection_binding
 
 pytestmark = pytest.mark.integration

@@ -23,10 +23,11 @@ import msgspec
 import pytest
 import uvicorn
 
-from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.audit import ApiTokenCreated
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway import bootstrap
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token, new_token

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from flightdeck.events import EventStore
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway import bootstrap
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.entrypoints.app import create_app

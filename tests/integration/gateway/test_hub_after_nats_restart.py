@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from flightdeck.events import Cause, Codec, EventStore, Recorded, declare, new_id, streams, subjects
+from flightdeck.events import Cause, Codec, Recorded, declare, new_id, streams, subjects
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.domain.outbox import Outbox
@@ -54,7 +55,7 @@ async def test_after_a_nats_restart_the_hub_hands_out_new_events_only(tmp_path: 
     # arrange: a stream with history, a hub following it, one client of one deployment
     server = await NatsServer(tmp_path / "nats").start()
     nc = await connect(server.url, "hub-test")
-    store = EventStore(nc, Codec("/flightdeck/tests"))
+    store = JetStreamEventStore(nc, Codec("/flightdeck/tests"))
     hub = Hub(store, Metrics())
     try:
         await store.ensure_streams(declare())

@@ -21,8 +21,10 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from flightdeck.ecr_poller.adapters.connections import AwsConnections, ConnectionUnusable
-from flightdeck.events import Cause, Codec, EventStore, declare, new_id, streams, subjects
+from flightdeck.events import Cause, Codec, declare, new_id, streams, subjects
 from flightdeck.events.audit import AwsConnectionCreated, ConnectionResealed
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.connection import connect
@@ -46,7 +48,7 @@ async def own(tmp_path: Path) -> AsyncIterator[tuple[NatsServer, NATS, EventStor
     """A NATS of this test's own: rotation re-seals every connection there is."""
     server = await NatsServer(tmp_path / "nats").start()
     nc = await connect(server.url, "rotation-tests")
-    store = EventStore(nc, Codec("/flightdeck/tests"))
+    store = JetStreamEventStore(nc, Codec("/flightdeck/tests"))
     await store.ensure_streams(declare())
     # the rotating tenant deploys into a namespace of its own (ADR 0012)
     await Ownership(store).record_tenant(

@@ -16,8 +16,9 @@ import nats.errors
 import pytest
 from kubernetes_asyncio import client, config
 
-from flightdeck.events import EventStore, subjects
+from flightdeck.events import subjects
 from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime import processes
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.ownership import Ownership

@@ -17,8 +17,9 @@ from typing import Any
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from flightdeck.events import EventStore, Recorded, streams
+from flightdeck.events import Recorded, streams
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
+from flightdeck.eventstore import EventStore
 from flightdeck.log_relay.domain.lines import split_timestamp
 from tests.support.service_process import ServiceProcess
 from tests.support.waiting import eventually

@@ -20,7 +20,7 @@ import nats.errors
 import pytest
 from kubernetes_asyncio import client, config
 
-from flightdeck.events import EventStore
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime import processes
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings

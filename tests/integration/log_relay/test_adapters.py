@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
-from flightdeck.events import Cause, EventStore, subjects
+from flightdeck.events import Cause, subjects
 from flightdeck.events.logs import LogFollowLost, LogLevel, LogLine, LogLinesCaptured, LogSource
-from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members, open_bucket
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
+from flightdeck.eventstore.jetstream.buckets import JetStreamBuckets
+from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members
 from flightdeck.log_relay.adapters.publisher import LogPublisher
 from flightdeck.log_relay.domain.cursor import Cursor
 from flightdeck.log_relay.domain.selection import ContainerKey
@@ -51,10 +54,10 @@ def captured(pod: str, *texts: str) -> LogLinesCaptured:
 
 
 @pytest.fixture
-async def kv_bucket(store: EventStore) -> AsyncIterator[Any]:
+async def kv_bucket(store: JetStreamEventStore) -> AsyncIterator[Any]:
     """A bucket of this test's own (TTL 1 s, for the leases), deleted afterwards."""
     js, name = store.nc.jetstream(), bucket()
-    yield await open_bucket(js, name, ttl_s=1.0)
+    yield await JetStreamBuckets(store.nc).open(name, ttl_s=1.0)
     await js.delete_key_value(name)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes_asyncio import client
 
-from flightdeck.events import EventStore
+from flightdeck.eventstore import EventStore
 from flightdeck.log_relay.adapters.kv import container_token
 from flightdeck.log_relay.domain.selection import ContainerKey
 from flightdeck.log_relay.domain.sharing import preferred_owner

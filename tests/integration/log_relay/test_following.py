@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 from kubernetes_asyncio import client
 
-from flightdeck.events import EventStore
 from flightdeck.events.logs import LogLevel, LogLinesCaptured, LogSource
+from flightdeck.eventstore import EventStore
 from flightdeck.sandbox import Sandbox
 from tests.integration.log_relay.cluster import (
     Relays,

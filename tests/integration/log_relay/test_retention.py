@@ -10,8 +10,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from flightdeck.events import Cause, Codec, EventStore, declare, streams, subjects
+from flightdeck.events import Cause, Codec, declare, streams, subjects
 from flightdeck.events.logs import LogLevel, LogLine, LogLinesCaptured, LogSource
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.log_relay.adapters.publisher import LogPublisher
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
@@ -28,7 +30,7 @@ async def private_store(tmp_path: Path) -> AsyncIterator[EventStore]:
     """A nats-server of this test's own: the shared one must keep its real limits."""
     async with NatsServer(tmp_path / "nats") as server:
         nc = await connect(server.url, "retention-test")
-        yield EventStore(nc, Codec("/flightdeck/tests"))
+        yield JetStreamEventStore(nc, Codec("/flightdeck/tests"))
         await nc.close()
 
 

@@ -7,8 +7,9 @@ import pytest
 from kubernetes_asyncio import client
 from nats.js.errors import KeyNotFoundError
 
-from flightdeck.events import Cause, EventStore, subjects
+from flightdeck.events import Cause, subjects
 from flightdeck.events.commands import FollowLogs, UnfollowLogs
+from flightdeck.eventstore import EventStore
 from flightdeck.log_relay.adapters.kv import container_token
 from flightdeck.log_relay.domain.selection import ContainerKey
 from tests.integration.log_relay.cluster import (

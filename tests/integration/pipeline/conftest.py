@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client, config
 
-from flightdeck.events import Cause, EventStore
+from flightdeck.events import Cause
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.tenancy import protected_namespaces

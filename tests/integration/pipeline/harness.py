@@ -10,13 +10,14 @@ from typing import Any
 import nats.errors
 from nats.js.errors import NotFoundError
 
-from flightdeck.events import EventStore, Recorded, streams, subjects
+from flightdeck.events import Recorded, streams, subjects
 from flightdeck.events.deployments import (
     DeploymentCancelled,
     DeploymentCompleted,
     DeploymentFailed,
     StageProgressed,
 )
+from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.entrypoints.sample import start_deployment
 from flightdeck.sandbox import Sandbox
 from tests.support.service_process import ServiceProcess

@@ -12,9 +12,11 @@ from kubernetes_asyncio import client
 
 from flightdeck.ecr_poller.adapters.ecr import Ecr
 from flightdeck.ecr_poller.service_layer.polling import Poller
-from flightdeck.events import EventStore, Recorded, new_id, subjects
+from flightdeck.events import Recorded, new_id, subjects
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.commands import WatchImage
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream.buckets import JetStreamBuckets
 from flightdeck.k8s_watcher.adapters.kube import ClusterReader
 from flightdeck.k8s_watcher.adapters.lease import Lease
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
@@ -62,10 +64,10 @@ async def test_a_relist_or_a_restart_publishes_nothing_already_known(
 
 
 async def test_one_leader_at_a_time_and_a_successor_after_expiry(store: EventStore) -> None:
-    js = store.nc.jetstream()
+    buckets = JetStreamBuckets(store.nc)
     bucket, key = f"leases_{new_id()[:8]}", "watcher"
-    first = Lease(js, bucket, key, "first", ttl_s=1.0)
-    second = Lease(js, bucket, key, "second", ttl_s=1.0)
+    first = Lease(buckets, bucket, key, "first", ttl_s=1.0)
+    second = Lease(buckets, bucket, key, "second", ttl_s=1.0)
     assert await first.acquire()
     assert not await second.acquire()
     assert await first.renew()

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from flightdeck.events import Cause, EventStore, Recorded, new_id, streams, subjects
+from flightdeck.events import Cause, Recorded, new_id, streams, subjects
 from flightdeck.events.commands import CancelDeployment
 from flightdeck.events.deadletters import MessageDeadLettered
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.consumers import Consumers, ConsumerSpec
 from tests.support.waiting import eventually
 
@@ -49,7 +50,7 @@ async def test_poison_messages_are_dead_lettered_and_the_consumer_moves_on(
         retry_delays_s=(0.05,),
         start="new",
     )
-    consumers = Consumers(store, service)
+    consumers = Consumers(store, service, store.nc)
     ready = asyncio.Event()
     task = asyncio.create_task(consumers.run([spec], ready))
     try:
@@ -96,7 +97,7 @@ async def test_a_long_handler_keeps_its_message_past_ack_wait(store: EventStore)
         start="new",
     )
     ready = asyncio.Event()
-    task = asyncio.create_task(Consumers(store, service).run([spec], ready))
+    task = asyncio.create_task(Consumers(store, service, store.nc).run([spec], ready))
     try:
         await ready.wait()
         await store.append(subject, [cancel(1)], cause=Cause.root("user:ada"))

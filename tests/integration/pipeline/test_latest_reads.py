@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.cluster import ResourceDeleted
+from flightdeck.eventstore import EventStore
 
 pytestmark = pytest.mark.integration
 

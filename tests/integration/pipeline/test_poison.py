@@ -26,9 +26,10 @@ import msgspec
 import pytest
 from httpx_sse import aconnect_sse
 
-from flightdeck.events import EventStore, streams, subjects
 from flightdeck.events import envelope as ce
+from flightdeck.events import streams, subjects
 from flightdeck.events.apps import AppReleased
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway import bootstrap
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.pipeline import render

@@ -17,9 +17,12 @@ from typing import Any
 import pytest
 from kubernetes_asyncio import client
 
-from flightdeck.events import Cause, Codec, EventStore, Recorded, new_id, subjects
+from flightdeck.events import Cause, Codec, Recorded, new_id, subjects
 from flightdeck.events.cluster import PodObserved, ResourceDeleted, ServiceObserved
 from flightdeck.events.deployments import StageProgressed
+from flightdeck.eventstore import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
+from flightdeck.eventstore.jetstream.buckets import JetStreamBuckets
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
 from flightdeck.k8s_watcher.bootstrap import build
 from flightdeck.k8s_watcher.config import WatcherSettings
@@ -99,7 +102,8 @@ async def test_after_a_nats_reconnect_the_watcher_resyncs_with_what_the_stream_s
     proxy = await LossyNatsProxy(nats_server.host, nats_server.port).start()
     nc = await connect(proxy.url, "watcher-under-test")
     watcher = await build(
-        EventStore(nc, Codec("/flightdeck/k8s-watcher")),
+        JetStreamEventStore(nc, Codec("/flightdeck/k8s-watcher")),
+        JetStreamBuckets(nc),
         KubernetesSettings(kubeconfig=pipeline_sandbox.kubeconfig, namespaces=namespace),
         WatcherSettings(kinds="Service", metrics_interval_s=3600),
     )

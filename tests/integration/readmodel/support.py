@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flightdeck.events import EventStore
+from flightdeck.eventstore import EventStore
 from flightdeck.readmodel.database import Database, table_rows
 from flightdeck.readmodel.projector import PROJECTED, Projector
 from flightdeck.readmodel.schema import PROJECTED as TABLES

@@ -7,8 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy import inspect
 
-from flightdeck.events import Cause, EventStore, new_id, streams, subjects
+from flightdeck.events import Cause, new_id, streams, subjects
 from flightdeck.events.deployments import Stage, StageStarted
+from flightdeck.eventstore import EventStore
 from flightdeck.readmodel.database import Database, open_database
 from flightdeck.readmodel.projector import Projector, rebuild
 from flightdeck.readmodel.schema import metadata

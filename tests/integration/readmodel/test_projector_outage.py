@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from flightdeck.events import Cause, Codec, EventStore, declare, new_id, streams, subjects
+from flightdeck.events import Cause, Codec, declare, new_id, streams, subjects
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projector import Projector
 from flightdeck.runtime.connection import connect
@@ -31,7 +32,7 @@ async def test_a_projector_that_fails_while_nats_is_down_resumes_once_it_is_back
     # arrange: NATS down as the projector starts (a gateway restarted in an outage)
     server = await NatsServer(tmp_path / "nats").start()
     nc = await connect(server.url, "projector-outage")
-    store = EventStore(nc, Codec("/flightdeck/tests"), timeout=0.5, attempts=1)
+    store = JetStreamEventStore(nc, Codec("/flightdeck/tests"), timeout=0.5, attempts=1)
     await store.ensure_streams(declare())
     first, second = new_id(), new_id()
     await store.append(subjects.deployment(first), [requested(first)], cause=cause, expected=0)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flightdeck.events import Cause, Codec, EventStore, declare, new_id, streams, subjects
+from flightdeck.events import Cause, Codec, declare, new_id, streams, subjects
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.readmodel import sqlrows
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projector import NAME, rebuild
@@ -48,7 +49,7 @@ async def test_sigkill_mid_catch_up_then_restart_gives_the_same_rows(
     server = await NatsServer(tmp_path / "nats").start()  # its own: this test fills a stream
     nc = await connect(server.url, "sigkill-test")
     try:
-        store = EventStore(nc, Codec("/flightdeck/tests"))
+        store = JetStreamEventStore(nc, Codec("/flightdeck/tests"))
         await store.ensure_streams(declare())
         cause = Cause.root("user:ada")
 

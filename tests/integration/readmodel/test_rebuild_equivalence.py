@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.audit import ApiTokenCreated, ApiTokenRevoked
 from flightdeck.events.cluster import ResourceDeleted
 from flightdeck.events.deployments import (
@@ -30,6 +30,7 @@ from flightdeck.events.deployments import (
 )
 from flightdeck.events.monitors import IncidentOpened, IncidentResolved, MonitorCreated
 from flightdeck.events.tenancy import AppClaimed, NamespaceAssigned, TenantCreated
+from flightdeck.eventstore import EventStore
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projector import Projector, rebuild
 from tests.integration.readmodel.support import caught_up, snapshot

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
-from flightdeck.events import Cause, ConcurrencyError, EventStore, subjects
+from flightdeck.events import Cause, ConcurrencyError, subjects
 from flightdeck.events.tenancy import NamespaceAssigned, TenantCreated, TenantNamespacesAdded
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.tenancy import TenancyError, protected_namespaces
 

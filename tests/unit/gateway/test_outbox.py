@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from flightdeck.events import Cause, Codec, Recorded
+from flightdeck.events import Cause, Recorded, streams
 from flightdeck.events.deployments import Colour, DeploymentCompleted
+from flightdeck.eventstore.memory import InMemoryEventStore
 from flightdeck.gateway.adapters.hub import Feed, Hub
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
@@ -296,7 +297,7 @@ def test_the_uvicorn_writer_refuses_whatever_uvicorns_send_would_wait_for_or_dro
 
 # ----------------------------------------------------------------- the hub's flushes
 
-CODEC = Codec("/flightdeck/tests")
+CAUSE = Cause.root("user:t")
 
 
 class SlowTransport(FakeTransport):
@@ -313,21 +314,12 @@ class SlowTransport(FakeTransport):
         return super().write(chunk)
 
 
-class Stream:
-    """Messages as the hub's consumer hands them over."""
-
-    def __init__(self) -> None:
-        self.position = 0
-
-    def msg(self, subject: str, n: int) -> Any:
-        self.position += 1
-        out = CODEC.encode(subject, progressed(n), Cause.root("user:t"))
-        return SimpleNamespace(
-            metadata=SimpleNamespace(sequence=SimpleNamespace(stream=self.position)),
-            subject=subject,
-            data=out.payload,
-            headers=out.headers,
-        )
+async def following(**options: Any) -> tuple[Hub, InMemoryEventStore]:
+    """A hub fed by an in-memory store: each append reaches it as from JetStream."""
+    store = InMemoryEventStore()
+    hub = Hub(store, Metrics(), **options)
+    await hub.follow(streams.DEPLOYMENTS)
+    return hub, store
 
 
 async def attached(hub: Hub, subject: str, transport: FakeTransport) -> Subscription:
@@ -339,13 +331,12 @@ async def attached(hub: Hub, subject: str, transport: FakeTransport) -> Subscrip
 
 
 async def test_events_of_one_iteration_go_out_in_one_write_in_the_next() -> None:
-    hub = Hub(SimpleNamespace(codec=CODEC), Metrics())  # type: ignore[arg-type]
+    hub, store = await following()
     transport = FakeTransport()
     sub = await attached(hub, SUBJECT, transport)
-    stream = Stream()
-    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 1))
-    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 2))
-    assert transport.chunks == []  # not in the consumer's callback
+    await store.append(SUBJECT, [progressed(1)], cause=CAUSE)
+    await store.append(SUBJECT, [progressed(2)], cause=CAUSE)
+    assert transport.chunks == []  # not in the feed's callback
     await asyncio.sleep(0)
     assert len(transport.chunks) == 1
     assert transport.chunks[0].count(b"id: ") == 2
@@ -353,23 +344,20 @@ async def test_events_of_one_iteration_go_out_in_one_write_in_the_next() -> None
 
 
 async def test_after_a_long_flush_a_feed_coalesces_and_other_feeds_do_not_wait() -> None:
-    hub = Hub(  # type: ignore[arg-type]
-        SimpleNamespace(codec=CODEC), Metrics(), coalesce=1.0, coalesce_max=0.5
-    )
+    hub, store = await following(coalesce=1.0, coalesce_max=0.5)
     slow, quick = SlowTransport(0.05), FakeTransport()
     await attached(hub, SUBJECT, slow)
     other = "fd.evt.deploy.d2"
     await attached(hub, other, quick)
-    stream = Stream()
-    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 1))
+    await store.append(SUBJECT, [progressed(1)], cause=CAUSE)
     await asyncio.sleep(0)
     assert len(slow.chunks) == 1  # the first flush is never delayed; it took 50 ms
-    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 2))
-    hub._dispatch("FD_DEPLOYMENTS", stream.msg(other, 3))
+    await store.append(SUBJECT, [progressed(2)], cause=CAUSE)
+    await store.append(other, [progressed(3)], cause=CAUSE)
     await asyncio.sleep(0)
     assert len(quick.chunks) == 1  # another feed goes at once
     assert len(slow.chunks) == 1  # the busy feed waits about as long as it took
-    hub._dispatch("FD_DEPLOYMENTS", stream.msg(SUBJECT, 4))
+    await store.append(SUBJECT, [progressed(4)], cause=CAUSE)
     await asyncio.sleep(0.1)
     assert len(slow.chunks) == 2  # events 2 and 4 in one write
     assert slow.chunks[1].count(b"id: ") == 2

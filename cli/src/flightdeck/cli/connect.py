@@ -1,4 +1,4 @@
-"""What CLI commands that talk to Flightdeck share: settings and an event store.
+"""What CLI commands that talk to Flightdeck share: settings, an event store, KV buckets.
 
 A command connects as the NATS user its work needs (ADR 0013): reading (replay,
 projection rebuild) as ``cli``, writing what only an operator may (API tokens,
@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator
 import structlog
 
 from flightdeck.cli.output import fail
-from flightdeck.events import Codec, EventStore, declare
+from flightdeck.events import Codec, declare
 from flightdeck.events.errors import AppendError, EventDecodeError
-from flightdeck.runtime.connection import connect
+from flightdeck.eventstore import Buckets, EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
+from flightdeck.eventstore.jetstream.buckets import JetStreamBuckets
+from flightdeck.runtime.connection import connect, micro_name
 from flightdeck.runtime.nats_permissions import ADMIN
-from flightdeck.runtime.service import micro_name
 from flightdeck.runtime.settings import ConfigError, Settings, load_settings
 
 log = structlog.get_logger(__name__)
@@ -48,7 +50,24 @@ async def event_store(
     user: str = ADMIN,
     report_undecodable: bool = False,
 ) -> AsyncIterator[EventStore]:
-    """A connected event store as NATS ``user``; a clear error if NATS is away or refuses.
+    """A connected event store as NATS ``user`` (see :func:`connected`)."""
+    async with connected(settings, actor, user=user, report_undecodable=report_undecodable) as (
+        store,
+        _,
+    ):
+        yield store
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    settings: Settings,
+    actor: str = "cli",
+    *,
+    user: str = ADMIN,
+    report_undecodable: bool = False,
+) -> AsyncIterator[tuple[EventStore, Buckets]]:
+    """The event store and the KV buckets as NATS ``user``; a clear error if NATS is
+    away or refuses.
 
     Operator commands write as ``admin`` (the default), which also creates or
     updates the streams, so a first command on a fresh server finds them; commands
@@ -73,12 +92,12 @@ async def event_store(
     try:
         codec = Codec(f"/flightdeck/{actor}")
         skipped = _log_undecodable if report_undecodable else _skip_quietly
-        store = EventStore(nc, codec, on_undecodable=skipped)
+        store = JetStreamEventStore(nc, codec, on_undecodable=skipped)
         if user == ADMIN:
             # A write NATS refuses only times out: fail within seconds, saying why.
-            store = EventStore(nc, codec, timeout=2.0, attempts=2, on_undecodable=skipped)
+            store = JetStreamEventStore(nc, codec, timeout=2.0, attempts=2, on_undecodable=skipped)
             await store.ensure_streams(declare(settings.streams.to_stream_settings()))
-        yield store
+        yield store, JetStreamBuckets(nc)
     except (AppendError, TimeoutError) as exc:
         if not refusals:
             raise

@@ -23,8 +23,7 @@ async def _rebuild() -> None:
         try:
             total = 0
             for stream in PROJECTED:
-                info = await store.nc.jetstream().stream_info(stream)
-                total += int(info.state.messages)
+                total += (await store.stream_state(stream)).messages
             columns = (
                 TextColumn("rebuilding the read model"),
                 BarColumn(),

@@ -14,14 +14,13 @@ import asyncio
 from collections.abc import Mapping, Sequence
 
 import typer
-from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
-from flightdeck.cli.connect import event_store, settings_or_exit
+from flightdeck.cli.connect import connected, settings_or_exit
 from flightdeck.cli.output import console
-from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.apikeys import hash_api_key
 from flightdeck.events.audit import ApiTokenCreated
+from flightdeck.eventstore import Buckets, EventStore
 from flightdeck.runtime.nats_credentials import NatsCredentials
 from flightdeck.runtime.nats_permissions import ADMIN, BucketSpec, Permissions, users
 from flightdeck.runtime.settings import Settings, load_section
@@ -54,35 +53,21 @@ def embedded_credentials(settings: Settings) -> NatsCredentials:
     return NatsCredentials(settings.nats_credentials_dir).ensure(nats_users())
 
 
-async def ensure_bucket(js: JetStreamContext, bucket: BucketSpec, replicas: int) -> None:
-    """Create the KV bucket, or bring its lifetime and direct reads to ``bucket``."""
-    name = f"KV_{bucket.name}"
-    try:
-        config = (await js.stream_info(name)).config
-    except NotFoundError:
-        await js.create_key_value(
-            bucket=bucket.name, ttl=bucket.ttl_s, history=1, direct=True, replicas=replicas
-        )
-        return
-    ttl = bucket.ttl_s or 0.0
-    if (config.max_age or 0.0) != ttl or not config.allow_direct:
-        window = min(120.0, ttl) if ttl else 120.0
-        await js.update_stream(
-            config.evolve(max_age=ttl, allow_direct=True, duplicate_window=window)
-        )
-
-
 async def provision(
-    store: EventStore, settings: Settings, buckets: Mapping[str, Sequence[BucketSpec]]
+    store: EventStore,
+    buckets: Buckets,
+    settings: Settings,
+    specs: Mapping[str, Sequence[BucketSpec]],
 ) -> None:
-    """Streams, then every service's buckets (``store`` must be connected as admin)."""
+    """Streams, then every service's buckets (both connected as admin)."""
     from flightdeck.events import declare
 
     await store.ensure_streams(declare(settings.streams.to_stream_settings()))
-    js = store.nc.jetstream()
-    for specs in buckets.values():
-        for bucket in specs:
-            await ensure_bucket(js, bucket, settings.streams.replicas)
+    for bucket_specs in specs.values():
+        for bucket in bucket_specs:
+            await buckets.ensure(
+                bucket.name, ttl_s=bucket.ttl_s, replicas=settings.streams.replicas
+            )
 
 
 async def register_dev_token(store: EventStore, token: str, tenant: str) -> None:
@@ -99,8 +84,8 @@ async def register_dev_token(store: EventStore, token: str, tenant: str) -> None
 
 async def _provision() -> None:
     settings = settings_or_exit()
-    async with event_store(settings, user=ADMIN) as store:
-        await provision(store, settings, service_buckets())
+    async with connected(settings, user=ADMIN) as (store, buckets):
+        await provision(store, buckets, settings, service_buckets())
 
 
 def register(app: typer.Typer) -> None:

@@ -8,24 +8,10 @@ import contextlib
 import time
 
 import httpx
-import nats.errors
-from nats.aio.client import Client as NATS
 
-from flightdeck.runtime.service import micro_name
+from flightdeck.runtime.connection import wait_ready
 
-
-async def wait_ready(nc: NATS, service: str, timeout: float = 60.0) -> float:
-    """Seconds until ``service`` answered its ping; ``TimeoutError`` after ``timeout``."""
-    started = time.monotonic()
-    subject = f"$SRV.PING.{micro_name(service)}"
-    while True:
-        try:
-            await nc.request(subject, b"", timeout=0.5)
-            return time.monotonic() - started
-        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{service} did not become ready in {timeout:.0f}s") from None
-            await asyncio.sleep(0.1)
+__all__ = ["wait_http", "wait_ready"]
 
 
 async def wait_http(url: str, timeout: float = 60.0) -> float:

@@ -20,9 +20,10 @@ import typer
 
 from flightdeck.cli.connect import event_store, settings_or_exit
 from flightdeck.cli.output import console, fail
-from flightdeck.events import Cause, EventStore, subjects
+from flightdeck.events import Cause, subjects
 from flightdeck.events.audit import ConnectionResealed
 from flightdeck.events.connections import read_connections, sealed_secret
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime import eventloop
 from flightdeck.runtime.sealing import (
     KEY_VARIABLE,

@@ -33,8 +33,10 @@ from flightdeck.cli.readiness import wait_http, wait_ready
 from flightdeck.cli.services import SERVICES
 from flightdeck.cli.supervisor import Supervisor
 from flightdeck.cli.tenants import record_at_start
-from flightdeck.events import Codec, EventStore
+from flightdeck.events import Codec
 from flightdeck.events.apikeys import new_api_key
+from flightdeck.eventstore.jetstream import JetStreamEventStore
+from flightdeck.eventstore.jetstream.buckets import JetStreamBuckets
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_permissions import ADMIN
 from flightdeck.runtime.nats_server import NatsServer
@@ -186,8 +188,8 @@ async def running_system(
         admin = settings.nats_for(ADMIN).model_copy(update={"url": url})
         nc = await connect(admin, "flightdeck-cli", user=ADMIN)
         stack.push_async_callback(nc.close)
-        store = EventStore(nc, Codec("/flightdeck/cli"))
-        await provision(store, settings, service_buckets())
+        store = JetStreamEventStore(nc, Codec("/flightdeck/cli"))
+        await provision(store, JetStreamBuckets(nc), settings, service_buckets())
         env = service_env(dict(os.environ), state, endpoints)
         tenant = dev_tenant(env)
         await record_at_start(store, console, dev_tenant=tenant)

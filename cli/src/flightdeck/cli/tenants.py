@@ -20,7 +20,8 @@ from rich.table import Table
 
 from flightdeck.cli.connect import event_store, settings_or_exit
 from flightdeck.cli.output import console, fail
-from flightdeck.events import Cause, EventStore
+from flightdeck.events import Cause
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.ownership import Ownership, Tenant
 from flightdeck.runtime.settings import ConfigError, load_section
 from flightdeck.runtime.tenancy import TenancyError, TenantPlan, TenantSettings

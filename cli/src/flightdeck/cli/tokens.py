@@ -21,9 +21,10 @@ from rich.table import Table
 
 from flightdeck.cli.connect import event_store, settings_or_exit
 from flightdeck.cli.output import console, fail
-from flightdeck.events import Cause, EventStore, Recorded, new_id, streams, subjects
+from flightdeck.events import Cause, Recorded, new_id, streams, subjects
 from flightdeck.events.apikeys import hash_api_key, new_api_key
 from flightdeck.events.audit import ApiTokenCreated, ApiTokenRevoked
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime import eventloop
 from flightdeck.runtime.nats_permissions import ADMIN
 

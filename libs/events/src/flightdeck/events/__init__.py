@@ -1,8 +1,9 @@
-"""Flightdeck's shared vocabulary: events, commands, subjects, streams, the event store.
+"""Flightdeck's shared vocabulary: events, commands, subjects, streams, the envelope and codec.
 
 Nothing else in Flightdeck defines the shape of a message. Import event types
-from their modules (``flightdeck.events.deployments`` …); the store and the
-envelope are re-exported here.
+from their modules (``flightdeck.events.deployments`` …); the envelope and the
+codec are re-exported here. This package depends on msgspec only: where events
+are stored is :mod:`flightdeck.eventstore`'s business.
 """
 
 from flightdeck.events.base import Command, Event, Message
@@ -10,31 +11,29 @@ from flightdeck.events.codec import Codec
 from flightdeck.events.envelope import Cause, Recorded, new_id
 from flightdeck.events.errors import (
     AppendError,
+    AppendUnacknowledged,
     ConcurrencyError,
     EventDecodeError,
     EventStoreError,
+    StoreUnavailable,
 )
-from flightdeck.events.store import AppendResult, Chunk, EventStore
 from flightdeck.events.streams import StreamSettings, StreamSpec, declare
-from flightdeck.events.subscription import Subscription
 
 __all__ = [
     "AppendError",
-    "AppendResult",
+    "AppendUnacknowledged",
     "Cause",
-    "Chunk",
     "Codec",
     "Command",
     "ConcurrencyError",
     "Event",
     "EventDecodeError",
-    "EventStore",
     "EventStoreError",
     "Message",
     "Recorded",
+    "StoreUnavailable",
     "StreamSettings",
     "StreamSpec",
-    "Subscription",
     "declare",
     "new_id",
 ]

@@ -10,8 +10,8 @@ which is why the services that must open one read it here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Protocol
 
 import msgspec
 
@@ -23,9 +23,19 @@ from flightdeck.events.audit import (
     SealedSecret,
 )
 from flightdeck.events.envelope import Recorded
-from flightdeck.events.store import EventStore
 
 Connection = AwsConnectionCreated | GithubConnectionCreated
+
+
+class _Events(Protocol):
+    @property
+    def events(self) -> list[Recorded[Any]]: ...
+
+
+class StreamReader(Protocol):
+    """What :func:`read_connections` needs of an event store (any adapter of the port)."""
+
+    def read_chunks(self, stream: str, subject: str = ">") -> AsyncIterator[_Events]: ...
 
 
 def sealed_secret(connection: Connection) -> SealedSecret:
@@ -58,7 +68,7 @@ def current(events: Iterable[Recorded[Any]]) -> dict[str, Connection]:
     return found
 
 
-async def read_connections(store: EventStore, tenant: str | None = None) -> dict[str, Connection]:
+async def read_connections(store: StreamReader, tenant: str | None = None) -> dict[str, Connection]:
     """The stored connections of ``tenant`` (of every tenant if ``None``), by id."""
     if tenant is not None:
         filters = (subjects.access(tenant), subjects.connections(tenant))

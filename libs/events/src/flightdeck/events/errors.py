@@ -20,6 +20,10 @@ class ConcurrencyError(EventStoreError):
         )
 
 
+class StoreUnavailable(EventStoreError):
+    """The store's server did not answer, or refused the request: try again later."""
+
+
 class AppendError(EventStoreError):
     """The server refused or never acknowledged an append; nothing may be assumed stored."""
 
@@ -29,6 +33,11 @@ class AppendError(EventStoreError):
         super().__init__(
             f"append to {subject} failed: {reason}" + (f" (code {code})" if code else "")
         )
+
+
+class AppendUnacknowledged(AppendError):
+    """No acknowledgement came (the store was unreachable): the append may or may not be
+    stored. Sending it again with the same ids is safe: a stored one is a duplicate."""
 
 
 class EventDecodeError(EventStoreError):

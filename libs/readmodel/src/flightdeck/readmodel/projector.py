@@ -20,7 +20,8 @@ from typing import Any
 
 import structlog
 
-from flightdeck.events import EventStore, Recorded, streams
+from flightdeck.events import Recorded, streams
+from flightdeck.eventstore import EventStore
 from flightdeck.readmodel import sqlrows
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projections import PROJECTIONS

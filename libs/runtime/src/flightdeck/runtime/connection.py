@@ -6,26 +6,41 @@ restart. The process proves who it is with the credentials in its settings (a
 ``.creds`` file or an NKey seed) and, where configured, TLS (ADR 0013). Its
 reply inboxes are ``_INBOX.<user>.…``, so a server can let each user read its
 own replies and nobody else's.
+
+The connection also carries the readiness check: each service registers a NATS
+micro-service (:func:`announce`), answering ``$SRV.PING.<name>``, which
+supervisors ping (:func:`wait_ready`); :func:`close` ends it all without ever
+hanging. This module and the event store's JetStream adapter are where a
+connection is handled; everything else gets a port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nats.errors
+import nats.micro
 import structlog
+from nats.micro.service import Service
 
-from flightdeck.events import wire
-from flightdeck.events.wire import Client as NATS
+from flightdeck.eventstore.jetstream import wire
+from flightdeck.eventstore.jetstream.wire import Client as NATS
 from flightdeck.runtime.settings import NatsConfig
 
 log = structlog.get_logger(__name__)
 
 _JWT_MARK = b"BEGIN NATS USER JWT"
+
+
+def micro_name(service: str) -> str:
+    """The NATS micro-service name a service registers, e.g. ``flightdeck-orchestrator``."""
+    return f"flightdeck-{service}"
 
 
 def inbox_prefix(user: str) -> str:
@@ -143,3 +158,40 @@ async def connect(
     finally:
         refusal.cancel()
     return client
+
+
+async def announce(nc: NATS, service: str, version: str) -> Service:
+    """Register ``service``'s readiness endpoint (``$SRV.PING.<micro name>`` and friends)."""
+    return await nats.micro.add_service(
+        nc, name=micro_name(service), version=version, description=f"Flightdeck {service}"
+    )
+
+
+async def close(nc: NATS, endpoint: Service | None = None) -> None:
+    """Stop the endpoint, drain and close: within seconds, even with NATS gone."""
+    try:
+        async with asyncio.timeout(5):
+            if endpoint is not None:
+                await endpoint.stop()
+            if nc.is_connected:
+                await nc.drain()
+    except (TimeoutError, nats.errors.Error) as exc:
+        log.warning("nats did not drain; closing", error=repr(exc))
+    finally:
+        if not nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.close(), 2)
+
+
+async def wait_ready(nc: NATS, service: str, timeout: float = 60.0) -> float:
+    """Seconds until ``service`` answered its ping; ``TimeoutError`` after ``timeout``."""
+    started = time.monotonic()
+    subject = f"$SRV.PING.{micro_name(service)}"
+    while True:
+        try:
+            await nc.request(subject, b"", timeout=0.5)
+            return time.monotonic() - started
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{service} did not become ready in {timeout:.0f}s") from None
+            await asyncio.sleep(0.1)

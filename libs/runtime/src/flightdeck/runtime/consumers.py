@@ -17,11 +17,13 @@ lasts (the ecr-poller holds a watch until the image appears): if the process
 dies, JetStream redelivers the message to another replica after ``ack_wait``.
 The message is the lease.
 
-Messages are decoded by the event store's codec into
-:class:`~flightdeck.events.Recorded`, envelope included, so handlers see the
-correlation and causation ids of what they react to. We use nats-py directly
-rather than FastStream (ADR 0007): FastStream would open a second, stock
-connection and hand handlers only the body.
+Messages are decoded by the codec into :class:`~flightdeck.events.Recorded`,
+envelope included, so handlers see the correlation and causation ids of what
+they react to. We use nats-py directly rather than FastStream (ADR 0007):
+FastStream would open a second, stock connection and hand handlers only the
+body. This module is the one place besides the event store's JetStream adapter
+where consumers touch NATS: it is handed the process's connection; dead
+letters go through the event-store port.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from typing import Any, Literal
 
 import nats.errors
 import structlog
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.errors import BadRequestError
 
-from flightdeck.events import Cause, EventDecodeError, EventStore, Recorded, subjects
+from flightdeck.events import Cause, Codec, EventDecodeError, Recorded, subjects
 from flightdeck.events.deadletters import MessageDeadLettered
+from flightdeck.eventstore import EventStore
 
 log = structlog.get_logger(__name__)
 
@@ -98,13 +102,19 @@ class Consumers:
     """Runs a service's durable consumers until cancelled.
 
     Args:
-        store: the event store (its connection, codec and the dead-letter appends).
+        store: the event store (the dead-letter appends).
         service: the service name, for ``fd.dlq.<service>`` and the actor.
+        nc: the process's NATS connection, the consumers' own.
     """
 
     store: EventStore
     service: str
+    nc: NATS
     stats: dict[str, ConsumerStats] = field(default_factory=dict)
+    codec: Codec = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.codec = Codec(f"/flightdeck/{self.service}")
 
     async def run(self, specs: Sequence[ConsumerSpec], ready: asyncio.Event | None = None) -> None:
         """Create or bind every consumer, set ``ready``, then consume forever."""
@@ -116,7 +126,7 @@ class Consumers:
                 group.create_task(self._consume(spec, sub), name=f"consume {spec.durable}")
 
     async def _bind(self, spec: ConsumerSpec) -> Any:
-        js = self.store.nc.jetstream()
+        js = self.nc.jetstream()
         config = api.ConsumerConfig(
             durable_name=spec.durable,
             ack_policy=api.AckPolicy.EXPLICIT,
@@ -205,7 +215,7 @@ class Consumers:
         meta = msg.metadata
         stats = self.stats[spec.durable]
         try:
-            recorded = self.store.codec.decode(
+            recorded = self.codec.decode(
                 spec.stream, msg.subject, msg.data, msg.headers, meta.sequence.stream
             )
         except EventDecodeError as exc:

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from flightdeck.events import Cause, ConcurrencyError, EventStore, subjects
+from flightdeck.events import Cause, ConcurrencyError, subjects
 from flightdeck.events.tenancy import AppClaimed, NamespaceAssigned, TenantCreated
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.tenancy import TenancyError, TenantPlan, plan_tenant
 
 _ATTEMPTS = 3

@@ -2,7 +2,8 @@
 
 A service's entry point hands :func:`run` its name and an async ``main``. This
 module does what every service needs around it: logs, settings, the NATS
-connection (as its own NATS user, ADR 0013), a NATS micro-service endpoint
+connection (as its own NATS user, ADR 0013), the event store and KV buckets on
+it (the ports a service's ``main`` gets), a NATS micro-service endpoint
 (``$SRV.PING.<name>``) that supervisors use as the readiness check, and a clean
 stop on SIGTERM or SIGINT. Services never create streams: that takes the admin
 credentials (``flightdeck up`` or ``flightdeck nats provision`` does it first).
@@ -11,21 +12,21 @@ credentials (``flightdeck up`` or ``flightdeck nats provision`` does it first).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-import nats.errors
-import nats.micro
 import structlog
-from nats.aio.client import Client as NATS
 
-from flightdeck.events import Codec, EventStore
+from flightdeck.events import Codec
+from flightdeck.eventstore import Buckets, EventStore
+from flightdeck.eventstore.jetstream import Client as NATS
+from flightdeck.eventstore.jetstream import JetStreamEventStore
+from flightdeck.eventstore.jetstream.buckets import JetStreamBuckets
 from flightdeck.runtime import eventloop
-from flightdeck.runtime.connection import connect
+from flightdeck.runtime.connection import announce, close, connect, micro_name
 from flightdeck.runtime.logconfig import configure_logging
 from flightdeck.runtime.settings import ConfigError, Settings, load_settings
 
@@ -34,19 +35,16 @@ log = structlog.get_logger(__name__)
 VERSION = "0.1.0"
 
 
-def micro_name(service: str) -> str:
-    """The NATS micro-service name a service registers, e.g. ``flightdeck-orchestrator``."""
-    return f"flightdeck-{service}"
-
-
 @dataclass(frozen=True)
 class ServiceContext:
-    """What a service's ``main`` gets: its settings and its connections."""
+    """What a service's ``main`` gets: its settings, its ports, and the connection
+    (only for the durable consumers, :mod:`flightdeck.runtime.consumers`)."""
 
     name: str
     settings: Settings
     nc: NATS
     store: EventStore
+    buckets: Buckets
 
 
 ServiceMain = Callable[[ServiceContext], Coroutine[Any, Any, None]]
@@ -68,11 +66,10 @@ async def serve(name: str, main: ServiceMain, settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
 
     nc = await connect(nats_config, micro_name(name), user=name)
-    store = EventStore(nc, Codec(f"/flightdeck/{name}"))
-    endpoint = await nats.micro.add_service(
-        nc, name=micro_name(name), version=VERSION, description=f"Flightdeck {name}"
-    )
-    work = asyncio.create_task(main(ServiceContext(name, settings, nc, store)), name=name)
+    store = JetStreamEventStore(nc, Codec(f"/flightdeck/{name}"))
+    endpoint = await announce(nc, name, VERSION)
+    context = ServiceContext(name, settings, nc, store, JetStreamBuckets(nc))
+    work = asyncio.create_task(main(context), name=name)
     stopping = asyncio.create_task(stop.wait())
     log.info("ready", nats=nats_config.url)
     done, _ = await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -88,18 +85,7 @@ async def serve(name: str, main: ServiceMain, settings: Settings) -> int:
     for task in (work, stopping):
         task.cancel()
     await asyncio.gather(work, stopping, return_exceptions=True)
-    try:
-        # A stop must never hang, even with NATS gone (drain waits for a server).
-        async with asyncio.timeout(5):
-            await endpoint.stop()
-            if nc.is_connected:
-                await nc.drain()
-    except (TimeoutError, nats.errors.Error) as exc:
-        log.warning("nats did not drain; closing", error=repr(exc))
-    finally:
-        if not nc.is_closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(nc.close(), 2)
+    await close(nc, endpoint)  # a stop must never hang, even with NATS gone
     log.info("stopped", code=code)
     return code
 

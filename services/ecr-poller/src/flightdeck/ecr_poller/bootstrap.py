@@ -11,7 +11,8 @@ from flightdeck.ecr_poller.adapters.ecr import Credentials, Ecr
 from flightdeck.ecr_poller.config import PollerSettings
 from flightdeck.ecr_poller.service_layer import handlers
 from flightdeck.ecr_poller.service_layer.polling import Poller
-from flightdeck.events import EventStore, streams, subjects
+from flightdeck.events import streams, subjects
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.sealing import Sealer, SecretsSettings

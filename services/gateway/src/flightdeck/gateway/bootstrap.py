@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from flightdeck.events import EventStore
 from flightdeck.events.connections import read_connections
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.github import GitHub
@@ -188,7 +188,7 @@ def build(
             metrics=metrics,
         ),
         health_checks=HealthChecks(
-            nats_connected=lambda: store.nc.is_connected,
+            nats_connected=lambda: store.connected,
             ping_database=database.ping,
             projector_lag=projector.lag if projector is not None else None,
             connection_counts=connections.counts,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import socket
 
-from flightdeck.events import EventStore, new_id
+from flightdeck.events import new_id
+from flightdeck.eventstore import Buckets, EventStore
 from flightdeck.k8s_watcher.adapters.kube import ClusterReader
 from flightdeck.k8s_watcher.adapters.lease import Lease
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
-from flightdeck.k8s_watcher.adapters.reconnects import Reconnects
 from flightdeck.k8s_watcher.config import WatcherSettings
 from flightdeck.k8s_watcher.service_layer.leader import Watcher
 from flightdeck.k8s_watcher.service_layer.watching import KindWatcher, MetricsPoller
@@ -20,6 +20,7 @@ SERVICE = "k8s-watcher"
 
 async def build(
     store: EventStore,
+    buckets: Buckets,
     k8s: KubernetesSettings | None = None,
     settings: WatcherSettings | None = None,
 ) -> Watcher:
@@ -28,9 +29,7 @@ async def build(
     reader = ClusterReader(await api_client(k8s), k8s.request_timeout_s)
     publisher = Publisher(store)
     holder = f"{socket.gethostname()}-{new_id()[:8]}"
-    lease = Lease(
-        store.nc.jetstream(), settings.lease_bucket, SERVICE, holder, settings.lease_ttl_s
-    )
+    lease = Lease(buckets, settings.lease_bucket, SERVICE, holder, settings.lease_ttl_s)
     namespaces, kinds = k8s.namespace_list(), settings.kind_list()
     watchers = [
         KindWatcher(
@@ -47,4 +46,4 @@ async def build(
     pollers = [
         MetricsPoller(reader, publisher, ns, settings.metrics_interval_s) for ns in namespaces
     ]
-    return Watcher(reader, lease, watchers, pollers, Reconnects(store.nc))
+    return Watcher(reader, lease, watchers, pollers, store)

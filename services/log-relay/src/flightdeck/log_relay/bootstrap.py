@@ -7,9 +7,10 @@ import socket
 from dataclasses import dataclass
 from functools import partial
 
-from flightdeck.events import EventStore, new_id, streams, subjects
+from flightdeck.events import new_id, streams, subjects
+from flightdeck.eventstore import Buckets, EventStore
 from flightdeck.log_relay.adapters.kube import PodLogs
-from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members, RulesStore, open_bucket
+from flightdeck.log_relay.adapters.kv import Cursors, Leases, Members, RulesStore
 from flightdeck.log_relay.adapters.pods import PodFeed
 from flightdeck.log_relay.adapters.publisher import LogPublisher
 from flightdeck.log_relay.config import RelaySettings
@@ -43,16 +44,16 @@ class LogRelay:
 
 async def build(
     store: EventStore,
+    buckets: Buckets,
     k8s: KubernetesSettings | None = None,
     settings: RelaySettings | None = None,
 ) -> LogRelay:
     k8s = k8s or load_section(KubernetesSettings)
     settings = settings or load_section(RelaySettings)
-    js = store.nc.jetstream()
     holder = settings.replica_id or f"{socket.gethostname()}-{new_id()[:8]}"
-    lease_kv = await open_bucket(js, settings.lease_bucket, ttl_s=settings.lease_ttl_s)
-    cursors = Cursors(await open_bucket(js, settings.cursor_bucket))
-    rules = RulesStore(await open_bucket(js, settings.rules_bucket))
+    lease_kv = await buckets.open(settings.lease_bucket, ttl_s=settings.lease_ttl_s)
+    cursors = Cursors(await buckets.open(settings.cursor_bucket))
+    rules = RulesStore(await buckets.open(settings.rules_bucket))
     logs = PodLogs(
         await api_client(k8s, settings.max_follows + 16),
         k8s.request_timeout_s,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from flightdeck.events import EventStore, streams, subjects
+from flightdeck.events import streams, subjects
+from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
 from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from flightdeck.events import EventStore, streams, subjects
+from flightdeck.events import streams, subjects
+from flightdeck.eventstore import EventStore
 from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.config import ProberSettings
 from flightdeck.prober.service_layer import handlers

@@ -13,9 +13,9 @@ from typing import Any
 
 import msgspec
 
-from flightdeck.events import EventStore
 from flightdeck.events.audit import AwsConnectionCreated
 from flightdeck.events.connections import read_connections
+from flightdeck.eventstore import EventStore
 from flightdeck.runtime.sealing import Sealer, SecretError, connection_binding
 
 

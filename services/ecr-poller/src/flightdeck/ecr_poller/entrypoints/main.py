@@ -11,7 +11,7 @@ async def serve(ctx: ServiceContext) -> None:
     """Take image watches from the shared durable consumer and answer them."""
     poller = build(ctx.store)
     try:
-        await Consumers(ctx.store, SERVICE).run([poller.consumer])
+        await Consumers(ctx.store, SERVICE, ctx.nc).run([poller.consumer])
     finally:
         await poller.close()
 

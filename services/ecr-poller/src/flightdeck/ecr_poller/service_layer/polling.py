@@ -19,9 +19,10 @@ import structlog
 from flightdeck.ecr_poller.adapters.ecr import Image, RegistryUnavailable, RepositoryMissing
 from flightdeck.ecr_poller.domain.watches import Book, Watch, sleep_for, watch_key
 from flightdeck.ecr_poller.service_layer.ports import ImageLookup
-from flightdeck.events import Cause, EventStore, Recorded, subjects
+from flightdeck.events import Cause, Recorded, subjects
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.commands import WatchImage
+from flightdeck.eventstore import EventStore
 
 log = structlog.get_logger(__name__)
 

@@ -12,8 +12,9 @@ import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from flightdeck.events import EventStore, Recorded
+from flightdeck.events import Recorded
 from flightdeck.events.streams import stream_for_subject
+from flightdeck.eventstore import EventStore
 
 
 async def read_batches(

@@ -1,7 +1,9 @@
-"""The fan-out: ONE JetStream consumer per stream, shared by every connected client.
+"""The fan-out: ONE feed per stream, shared by every connected client.
 
 Per-client consumers cost three tasks each and ~9 % CPU idle at 1,000 clients
-(STACK-NOTES); here one ordered consumer per stream decodes each event once,
+(STACK-NOTES); here one feed per stream (:meth:`EventStore.tail`: on JetStream
+one ordered consumer whose callback decodes each event once, only when some
+feed wants its subject),
 each *feed* (a subject filter and its renderer) renders it once, and every
 client of the feed gets the same bytes. The hub never waits on a client.
 
@@ -23,12 +25,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
-from nats.aio.msg import Msg
-from nats.js import api
 
-from flightdeck.events import EventDecodeError, EventStore, Recorded, streams
+from flightdeck.events import Recorded
 from flightdeck.events.streams import stream_for_subject
-from flightdeck.events.subscription import resume_after
+from flightdeck.eventstore import EventStore, Tail
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.domain import sse
 from flightdeck.gateway.domain.outbox import Outbox
@@ -155,7 +155,7 @@ class Hub:
     """Routes every event of the streams it follows to the feeds that want it.
 
     Args:
-        store: the event store (its connection and codec are reused).
+        store: the event store, whose :meth:`~EventStore.tail` feeds each stream.
         metrics: where deliveries and latencies are counted.
         clock: wall-clock seconds, for publish→delivery latency.
         coalesce: after a feed's flush took ``t`` seconds (at least ``coalesce_from``),
@@ -185,57 +185,41 @@ class Hub:
         self._feeds: dict[tuple[str, Renderer], Feed] = {}
         self._by_pattern: dict[str, list[Feed]] = {}
         self._wildcards = 0
-        self._consumers: dict[str, Any] = {}
+        self._tails: dict[str, Tail] = {}
+        self._matched: tuple[str, list[Feed]] = ("", [])
         self._starting: dict[str, asyncio.Lock] = {}
-        self.positions: dict[str, int] = {}
         self._dirty: list[Feed] = []
         self._soon = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
 
+    @property
+    def positions(self) -> dict[str, int]:
+        """The last position each followed stream's feed has seen."""
+        return {stream: tail.position for stream, tail in self._tails.items()}
+
     async def follow(self, stream: str) -> None:
-        """Start the stream's one consumer if it is not running (new events only: after
-        the stream's last position now, and after it still if NATS restarts before the
+        """Start the stream's one feed if it is not running (new events only: after the
+        stream's last position now, and after it still if NATS restarts before the
         first new one, instead of from the stream's first event)."""
-        if stream in self._consumers:
+        if stream in self._tails:
             return
         lock = self._starting.setdefault(stream, asyncio.Lock())
         async with lock:
-            if stream in self._consumers:
+            if stream in self._tails:
                 return
-            js = self._store.nc.jetstream()
-
-            async def on_message(msg: Msg) -> None:
-                self._dispatch(stream, msg)
-
-            filters = list(streams.SUBJECTS[stream])
-            last = await self._store.stream_last_position(stream)
-            sub = await js.subscribe(
-                filters[0],
-                stream=stream,
-                cb=on_message,
-                ordered_consumer=True,
-                idle_heartbeat=5.0,
-                config=api.ConsumerConfig(
-                    deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-                    opt_start_seq=last + 1,
-                    filter_subjects=filters if len(filters) > 1 else None,
-                ),
-                pending_msgs_limit=1_000_000,
-                pending_bytes_limit=1 << 30,
-            )
-            resume_after(sub, last)
-            self._consumers[stream] = sub
-            log.info("following stream", stream=stream, after=last)
+            tail = await self._store.tail(stream, self._dispatch, wanted=self._wanted)
+            self._tails[stream] = tail
+            log.info("following stream", stream=stream, after=tail.position)
 
     async def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for sub in self._consumers.values():
+        for tail in self._tails.values():
             with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-        self._consumers.clear()
+                await tail.close()
+        self._tails.clear()
 
     def attach(self, subject_filter: str, renderer: Renderer, sink: Sink) -> Feed:
         key = (subject_filter, renderer)
@@ -261,19 +245,20 @@ class Hub:
         if "*" in feed.subject_filter or ">" in feed.subject_filter:
             self._wildcards -= 1
 
-    def _dispatch(self, stream: str, msg: Msg) -> None:
-        position = msg.metadata.sequence.stream
-        self.positions[stream] = position
-        subject = msg.subject
+    def _feeds_of(self, subject: str) -> list[Feed]:
         patterns = _patterns(subject) if self._wildcards else (subject,)
-        feeds = [f for p in patterns for f in self._by_pattern.get(p, ())]
-        if not feeds:
-            return
-        try:
-            rec = self._store.codec.decode(stream, subject, msg.data, msg.headers, position)
-        except EventDecodeError as exc:
-            log.warning("skipping undecodable event", error=str(exc))
-            return
+        return [f for p in patterns for f in self._by_pattern.get(p, ())]
+
+    def _wanted(self, subject: str) -> bool:
+        """Whether any feed wants ``subject`` (the others are never decoded). The feeds
+        found are kept for :meth:`_dispatch`, which the tail calls right after."""
+        self._matched = (subject, self._feeds_of(subject))
+        return bool(self._matched[1])
+
+    def _dispatch(self, rec: Recorded[Any]) -> None:
+        subject, feeds = self._matched
+        if subject != rec.subject:
+            feeds = self._feeds_of(rec.subject)
         now = time.monotonic()
         for feed in feeds:
             if feed.add(rec):

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flightdeck.events import EventStore, Recorded
+from flightdeck.events import Recorded
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
 from flightdeck.events.streams import stream_for_subject
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway.adapters.history import read_batches
 from flightdeck.gateway.domain.logfilter import Cursor, LineFilter
 

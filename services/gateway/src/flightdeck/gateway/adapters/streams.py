@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flightdeck.events import EventStore, Recorded
+from flightdeck.events import Recorded
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway.adapters.history import read_batches
 from flightdeck.gateway.adapters.hub import DirectWriter, Feed, Hub, stream_of
 from flightdeck.gateway.domain.outbox import Outbox

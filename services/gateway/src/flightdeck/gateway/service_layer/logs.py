@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from flightdeck.events import EventStore, subjects
+from flightdeck.events import subjects
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.domain import ownership
 from flightdeck.gateway.domain.auth import Principal

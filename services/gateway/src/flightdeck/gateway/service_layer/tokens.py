@@ -20,9 +20,10 @@ from typing import Any
 
 import structlog
 
-from flightdeck.events import EventStore, streams, subjects
+from flightdeck.events import streams, subjects
 from flightdeck.events.audit import ApiTokenRevoked
 from flightdeck.events.envelope import Recorded
+from flightdeck.eventstore import EventStore
 from flightdeck.gateway.domain.auth import (
     Principal,
     effective_scopes,

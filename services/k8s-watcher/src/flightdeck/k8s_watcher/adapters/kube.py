@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import nats.errors
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
@@ -32,7 +31,6 @@ TRANSIENT = (
     OSError,
     ApiException,
     EventStoreError,  # NATS away: publish again from the last version published
-    nats.errors.Error,
 )
 
 

@@ -14,42 +14,33 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-import nats.errors
 import structlog
-from nats.js import JetStreamContext
-from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
+
+from flightdeck.eventstore import Bucket, BucketError, Buckets
 
 log = structlog.get_logger(__name__)
 
 
 class Lease:
-    def __init__(
-        self, js: JetStreamContext, bucket: str, key: str, holder: str, ttl_s: float
-    ) -> None:
-        self._js = js
+    def __init__(self, buckets: Buckets, bucket: str, key: str, holder: str, ttl_s: float) -> None:
+        self._buckets = buckets
         self._bucket = bucket
         self.key = key
         self.holder = holder
         self.ttl_s = ttl_s
-        self._kv: KeyValue | None = None
+        self._kv: Bucket | None = None
         self._revision = 0
         self.terms = 0
 
-    async def _store(self) -> KeyValue:
+    async def _store(self) -> Bucket:
         if self._kv is None:
-            try:
-                self._kv = await self._js.key_value(self._bucket)
-            except BucketNotFoundError:
-                self._kv = await self._js.create_key_value(
-                    bucket=self._bucket, ttl=self.ttl_s, history=1
-                )
+            self._kv = await self._buckets.open(self._bucket, ttl_s=self.ttl_s)
         return self._kv
 
     async def acquire(self) -> bool:
         try:
             self._revision = await (await self._store()).create(self.key, self.holder.encode())
-        except (KeyWrongLastSequenceError, nats.errors.Error, TimeoutError):
+        except BucketError:  # someone else holds it, or NATS did not answer
             return False
         return True
 
@@ -57,13 +48,13 @@ class Lease:
         try:
             kv = await self._store()
             self._revision = await kv.update(self.key, self.holder.encode(), last=self._revision)
-        except (KeyWrongLastSequenceError, nats.errors.Error, TimeoutError) as exc:
+        except BucketError as exc:
             log.warning("lease lost", key=self.key, error=repr(exc))
             return False
         return True
 
     async def release(self) -> None:
-        with contextlib.suppress(nats.errors.Error, TimeoutError):  # it expires anyway
+        with contextlib.suppress(BucketError):  # it expires anyway
             await (await self._store()).delete(self.key, last=self._revision)
 
     async def lead(self, work: Callable[[], Awaitable[None]]) -> None:

@@ -10,8 +10,9 @@ publishing twice.
 
 from __future__ import annotations
 
-from flightdeck.events import Cause, ConcurrencyError, EventStore, new_id, subjects
+from flightdeck.events import Cause, ConcurrencyError, new_id, subjects
 from flightdeck.events.cluster import PodMetricsSampled, ResourceDeleted
+from flightdeck.eventstore import EventStore
 from flightdeck.k8s_watcher.domain.diff import Observation, changed
 
 ACTOR = "service:k8s-watcher"

@@ -8,7 +8,7 @@ from flightdeck.runtime.service import ServiceContext, run
 
 async def serve(ctx: ServiceContext) -> None:
     """Watch the configured namespaces while this replica holds the lease."""
-    watcher = await build(ctx.store)
+    watcher = await build(ctx.store, ctx.buckets)
     try:
         await watcher.run()
     finally:

@@ -25,7 +25,7 @@ class Watcher:
     lease: LeaderLease
     watchers: list[KindWatcher]
     pollers: list[MetricsPoller]
-    reconnects: ReconnectCount
+    connection: ReconnectCount
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     resyncs: int = 0
 
@@ -33,7 +33,7 @@ class Watcher:
         """Everything a leader does, until cancelled: resync, then follow the cluster;
         after every NATS reconnect, resync again."""
         while True:
-            since = self.reconnects.count()
+            since = self.connection.reconnects
             versions = await self.resync()
             try:
                 async with asyncio.TaskGroup() as group:
@@ -56,7 +56,7 @@ class Watcher:
         return versions
 
     async def _reconnected(self, since: int) -> None:
-        await self.reconnects.after(since)
+        await self.connection.reconnected(since)
         raise _Reconnected
 
     async def run(self) -> None:

@@ -49,10 +49,13 @@ class LeaderLease(Protocol):
 
 
 class ReconnectCount(Protocol):
-    def count(self) -> int: ...
+    """How often the connection to the event store came back (the store itself)."""
 
-    async def after(self, count: int) -> int:
-        """Return once the connection has reconnected since ``count``."""
+    @property
+    def reconnects(self) -> int: ...
+
+    async def reconnected(self, since: int) -> int:
+        """Return once the connection has reconnected since ``since``."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""The relay's shared state in NATS KV buckets: leases, members, cursors and follow rules.
+"""The relay's shared state in KV buckets (NATS KV): leases, members, cursors and follow rules.
 
 - **Leases** (bucket with a TTL): one key per followed container. Creating it
   (possible only when absent or expired) acquires it, updating it with the
@@ -18,24 +18,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import msgspec
-import nats.errors
 import structlog
-from nats.js import JetStreamContext
-from nats.js.errors import (
-    BadRequestError,
-    BucketNotFoundError,
-    KeyNotFoundError,
-    KeyWrongLastSequenceError,
-)
-from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
+from flightdeck.eventstore import Bucket, BucketError, BucketUnavailable, Entry, WrongRevision
 from flightdeck.log_relay.domain.cursor import Cursor
 from flightdeck.log_relay.domain.selection import ContainerKey, FollowRule
 
 log = structlog.get_logger(__name__)
 
+NATS_TROUBLE = (BucketUnavailable, TimeoutError, OSError)
+"""A bucket that did not answer: the write may be lost, the caller carries on."""
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-NATS_TROUBLE = (nats.errors.Error, TimeoutError, OSError)
 
 
 def key_token(value: str) -> str:
@@ -52,18 +45,6 @@ def container_token(key: ContainerKey) -> str:
     return f"{key_token(key.namespace)}.{key_token(key.pod)}.{key_token(key.container)}"
 
 
-async def open_bucket(js: JetStreamContext, name: str, ttl_s: float | None = None) -> KeyValue:
-    """The bucket ``name``, created (history 1, ``ttl_s`` if given) when missing."""
-    try:
-        return await js.key_value(name)
-    except BucketNotFoundError:
-        pass
-    try:
-        return await js.create_key_value(bucket=name, ttl=ttl_s, history=1)
-    except BadRequestError:  # another replica created it a moment ago
-        return await js.key_value(name)
-
-
 class Leases:
     """Per-container leases held by ``holder``.
 
@@ -72,7 +53,7 @@ class Leases:
         holder: this replica's id, written as the value.
     """
 
-    def __init__(self, kv: KeyValue, holder: str) -> None:
+    def __init__(self, kv: Bucket, holder: str) -> None:
         self._kv = kv
         self.holder = holder
         self._revisions: dict[ContainerKey, int] = {}
@@ -86,15 +67,15 @@ class Leases:
         name, value = self._key(key), self.holder.encode()
         try:
             revision = await self._kv.create(name, value)
-        except KeyWrongLastSequenceError:
+        except WrongRevision:
             try:
                 entry = await self._kv.get(name)
-                if entry.value != value or entry.revision is None:
+                if entry is None or entry.value != value:
                     return False
                 revision = await self._kv.update(name, value, last=entry.revision)
-            except (KeyNotFoundError, KeyWrongLastSequenceError, *NATS_TROUBLE):
+            except BucketError:
                 return False
-        except NATS_TROUBLE:
+        except BucketUnavailable:
             return False
         self._revisions[key] = revision
         return True
@@ -108,10 +89,10 @@ class Leases:
             self._revisions[key] = await self._kv.update(
                 self._key(key), self.holder.encode(), last=revision
             )
-        except KeyWrongLastSequenceError:
+        except WrongRevision:
             self._revisions.pop(key, None)
             return False
-        except NATS_TROUBLE:
+        except BucketUnavailable:
             return None
         return True
 
@@ -119,7 +100,7 @@ class Leases:
         """Give the lease up so another replica can take it at once (it expires anyway)."""
         revision = self._revisions.pop(key, None)
         if revision is not None:
-            with contextlib.suppress(KeyWrongLastSequenceError, *NATS_TROUBLE):
+            with contextlib.suppress(BucketError):
                 await self._kv.delete(self._key(key), last=revision)
 
     def forget(self, key: ContainerKey) -> None:
@@ -139,7 +120,7 @@ class Members:
 
     _PREFIX = "member."
 
-    def __init__(self, kv: KeyValue, me: str, ttl_s: float, group: str = "") -> None:
+    def __init__(self, kv: Bucket, me: str, ttl_s: float, group: str = "") -> None:
         self._kv = kv
         self.me = me
         self._ttl = ttl_s
@@ -149,29 +130,25 @@ class Members:
     async def beat(self, full: bool) -> None:
         """Say this replica is alive (and whether it can take more containers)."""
         value = msgspec.json.encode({"id": self.me, "full": full, "group": self._group})
-        with contextlib.suppress(*NATS_TROUBLE):
+        with contextlib.suppress(BucketUnavailable):
             await self._kv.put(self._PREFIX + key_token(self.me), value)
 
     async def leave(self) -> None:
         """Say this replica is gone, so its share moves at once rather than after the TTL."""
-        with contextlib.suppress(KeyNotFoundError, *NATS_TROUBLE):
+        with contextlib.suppress(BucketUnavailable):
             await self._kv.delete(self._PREFIX + key_token(self.me))
 
     async def watch(self, ready: asyncio.Event) -> None:
         """Follow the members' keys until cancelled; ``ready`` once the current ones are in."""
-        watcher = await self._kv.watch(self._PREFIX + "*")
-        try:
-            async for entry in watcher:
+        async with self._kv.watch(self._PREFIX + "*") as entries:
+            async for entry in entries:
                 if entry is None:
                     ready.set()
                     continue
                 self._note(entry)
-        finally:
-            with contextlib.suppress(*NATS_TROUBLE):
-                await watcher.stop()
 
-    def _note(self, entry: KeyValue.Entry) -> None:
-        if entry.operation in (KV_DEL, KV_PURGE) or not entry.value:
+    def _note(self, entry: Entry) -> None:
+        if entry.deleted or not entry.value:
             self._seen.pop(entry.key[len(self._PREFIX) :], None)
             return
         info = msgspec.json.decode(entry.value)
@@ -180,7 +157,7 @@ class Members:
             self._seen.pop(member, None)
             return
         now = datetime.now(UTC)
-        stamped = entry.created if isinstance(entry.created, datetime) else now
+        stamped = entry.created or now
         last = min(stamped, now)
         first = self._seen[member][0] if member in self._seen else last
         self._seen[member] = (first, last, bool(info.get("full")))
@@ -201,7 +178,7 @@ class Members:
 class Cursors:
     """Resume cursors by container (bucket without TTL)."""
 
-    def __init__(self, kv: KeyValue) -> None:
+    def __init__(self, kv: Bucket) -> None:
         self._kv = kv
         self._decode = msgspec.json.Decoder(Cursor).decode
 
@@ -210,11 +187,8 @@ class Cursors:
         return f"cursor.{container_token(key)}"
 
     async def load(self, key: ContainerKey) -> Cursor | None:
-        try:
-            entry = await self._kv.get(self._key(key))
-        except KeyNotFoundError:
-            return None
-        if not entry.value or entry.operation in (KV_DEL, KV_PURGE):
+        entry = await self._kv.get(self._key(key))
+        if entry is None or not entry.value:
             return None
         try:
             return self._decode(entry.value)
@@ -226,7 +200,7 @@ class Cursors:
         await self._kv.put(self._key(key), msgspec.json.encode(cursor))
 
     async def delete(self, key: ContainerKey) -> None:
-        with contextlib.suppress(KeyNotFoundError, *NATS_TROUBLE):
+        with contextlib.suppress(BucketUnavailable):
             await self._kv.delete(self._key(key))
 
 
@@ -236,7 +210,7 @@ RuleChanged = Callable[[tuple[str, str], FollowRule | None], None]
 class RulesStore:
     """Standing follow orders by (namespace, app), written by the command handlers."""
 
-    def __init__(self, kv: KeyValue) -> None:
+    def __init__(self, kv: Bucket) -> None:
         self._kv = kv
         self._decode = msgspec.json.Decoder(FollowRule).decode
 
@@ -249,19 +223,15 @@ class RulesStore:
 
     async def watch(self, changed: RuleChanged, ready: asyncio.Event) -> None:
         """Report every rule, then every change, until cancelled; ``ready`` after the first."""
-        watcher = await self._kv.watch("rule.>")
-        try:
-            async for entry in watcher:
+        async with self._kv.watch("rule.>") as entries:
+            async for entry in entries:
                 if entry is None:
                     ready.set()
                     continue
                 self._apply(entry, changed)
-        finally:
-            with contextlib.suppress(*NATS_TROUBLE):
-                await watcher.stop()
 
-    def _apply(self, entry: KeyValue.Entry, changed: RuleChanged) -> None:
-        if entry.operation in (KV_DEL, KV_PURGE) or not entry.value:
+    def _apply(self, entry: Entry, changed: RuleChanged) -> None:
+        if entry.deleted or not entry.value:
             return  # rules are overwritten, never deleted; nothing to undo without the value
         try:
             rule = self._decode(entry.value)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flightdeck.events import EventStore, Recorded, Subscription, streams, subjects
+from flightdeck.events import Recorded, streams, subjects
+from flightdeck.eventstore import EventStore, Subscription
 
 ALL_PODS = f"{subjects.EVENTS}.k8s.*.pod.*"
 

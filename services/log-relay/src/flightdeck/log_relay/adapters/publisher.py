@@ -1,9 +1,10 @@
 """Publishing log events under ids we choose, and reading back what a duplicate covered.
 
-Appends go through ``js.publish`` with the codec's CloudEvents headers and our
-deterministic ``Nats-Msg-Id``: the event store's ``append`` draws a fresh id,
-which would defeat JetStream's duplicate window. Logs need no optimistic
-concurrency (one lease holder per container writes), only order and dedup.
+Appends go through the event store with our deterministic event ids
+(``append(..., ids=[...])``), so a batch sent again after a crash or a lost
+acknowledgement is a duplicate within the stream's window, not a second copy.
+Logs need no optimistic concurrency (one lease holder per container writes),
+only order and dedup.
 """
 
 from __future__ import annotations
@@ -11,23 +12,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import nats.errors
 import structlog
-from nats.js.errors import APIError, NotFoundError
 
-from flightdeck.events import Cause, EventDecodeError, EventStore, streams
+from flightdeck.events import AppendError, AppendUnacknowledged, Cause, streams
 from flightdeck.events.logs import LogEvent, LogLinesCaptured
+from flightdeck.eventstore import EventStore
 
 log = structlog.get_logger(__name__)
-
-_TRANSIENT = (
-    nats.errors.TimeoutError,
-    nats.errors.NoRespondersError,
-    nats.errors.ConnectionReconnectingError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.OutboundBufferLimitError,
-    TimeoutError,
-)
 
 
 class PublishRefused(Exception):
@@ -46,15 +37,12 @@ class LogPublisher:
     """Appends log events to ``FD_LOGS``, retrying until acknowledged.
 
     Args:
-        store: the event store (its connection and codec).
-        timeout_s: wait for one acknowledgement.
+        store: the event store (its own acknowledgement time-out applies).
         retry_max_s: longest pause between attempts while NATS does not answer.
     """
 
-    def __init__(self, store: EventStore, timeout_s: float = 5.0, retry_max_s: float = 5.0):
+    def __init__(self, store: EventStore, retry_max_s: float = 5.0):
         self._store = store
-        self._js = store.nc.jetstream(timeout=timeout_s)
-        self._timeout = timeout_s
         self._retry_max = retry_max_s
         self.retries = 0
 
@@ -66,39 +54,23 @@ class LogPublisher:
         Raises:
             PublishRefused: the server refused the message itself.
         """
-        message = self._store.codec.encode(subject, event, cause, event_id=event_id)
         attempt = 0
         while True:
             try:
-                ack = await self._js.publish(
-                    subject,
-                    message.payload,
-                    timeout=self._timeout,
-                    stream=streams.LOGS,
-                    headers=message.headers,
-                )
-            except _TRANSIENT as exc:
+                result = await self._store.append(subject, [event], cause=cause, ids=[event_id])
+            except AppendUnacknowledged as exc:
                 attempt += 1
                 self.retries += 1
                 delay = min(self._retry_max, 0.05 * 2**attempt)
-                log.warning("log append not acknowledged", subject=subject, error=repr(exc))
+                log.warning("log append not acknowledged", subject=subject, error=str(exc))
                 await asyncio.sleep(delay)
                 continue
-            except APIError as exc:
+            except AppendError as exc:
                 raise PublishRefused(str(exc)) from exc
-            return Published(position=ack.seq, duplicate=bool(ack.duplicate))
+            return Published(position=result.last_position, duplicate=result.duplicate)
 
     async def stored_lines(self, position: int) -> LogLinesCaptured | None:
         """The ``LogLinesCaptured`` stored at ``position`` (to see what a duplicate covered)."""
-        try:
-            raw = await self._js.get_msg(streams.LOGS, seq=position, direct=True)
-        except NotFoundError:
-            return None
-        try:
-            recorded = self._store.codec.decode(
-                streams.LOGS, raw.subject or "", raw.data or b"", raw.headers, position
-            )
-        except EventDecodeError:
-            return None
-        event = recorded.event
+        recorded = await self._store.read_at(streams.LOGS, position)
+        event = recorded.event if recorded is not None else None
         return event if isinstance(event, LogLinesCaptured) else None

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import replace
 
-from flightdeck.events import Cause, ConcurrencyError, EventStore, subjects
+from flightdeck.events import Cause, ConcurrencyError, subjects
 from flightdeck.events.deployments import Colour, DeploymentStatus
+from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.domain.slots import Slots, claim, evolve_slots, release
 from flightdeck.orchestrator.domain.state import Loaded, fold
 

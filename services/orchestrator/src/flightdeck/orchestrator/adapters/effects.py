@@ -12,7 +12,8 @@ from typing import Any
 
 import structlog
 
-from flightdeck.events import Cause, EventStore, subjects
+from flightdeck.events import Cause, subjects
+from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.adapters.aggregates import AppSlots
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes, KubeWriteError
 from flightdeck.orchestrator.domain import effects as fx

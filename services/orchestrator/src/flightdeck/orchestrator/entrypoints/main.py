@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import nats.errors
 import structlog
 
 from flightdeck.events import EventStoreError
@@ -15,7 +14,7 @@ from flightdeck.runtime.service import ServiceContext, run
 log = structlog.get_logger(__name__)
 
 # NATS away (restarting): a scan that cannot read is tried again at the next interval.
-_NATS_AWAY = (TimeoutError, OSError, nats.errors.Error, EventStoreError)
+_NATS_AWAY = (TimeoutError, OSError, EventStoreError)
 
 
 async def serve(ctx: ServiceContext) -> None:
@@ -31,7 +30,9 @@ async def serve(ctx: ServiceContext) -> None:
     ready = asyncio.Event()
     try:
         async with asyncio.TaskGroup() as group:
-            group.create_task(Consumers(ctx.store, SERVICE).run(orchestrator.consumers, ready))
+            group.create_task(
+                Consumers(ctx.store, SERVICE, ctx.nc).run(orchestrator.consumers, ready)
+            )
             await ready.wait()
             first = True
             while True:

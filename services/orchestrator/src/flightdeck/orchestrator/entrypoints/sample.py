@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 
-from flightdeck.events import Cause, EventStore, new_id, subjects
+from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.commands import CancelDeployment
 from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.eventstore import EventStore
 
 
 async def start_deployment(

@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from flightdeck.events import Cause, ConcurrencyError, EventStore, Recorded, subjects
+from flightdeck.events import Cause, ConcurrencyError, Recorded, subjects
 from flightdeck.events.apps import AppSlotClaimed
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import (
@@ -27,6 +27,7 @@ from flightdeck.events.deployments import (
     DeploymentStatus,
     StageFailed,
 )
+from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.domain.decide import decide
 from flightdeck.orchestrator.domain.effects import effects, observations_wanted, release_app
 from flightdeck.orchestrator.domain.inputs import Busy, Input, Refused, Resume, Start, Tick

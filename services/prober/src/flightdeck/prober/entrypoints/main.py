@@ -11,7 +11,7 @@ async def serve(ctx: ServiceContext) -> None:
     """Take verification requests from the shared durable consumer and run them."""
     prober = build(ctx.store)
     try:
-        await Consumers(ctx.store, SERVICE).run([prober.consumer])
+        await Consumers(ctx.store, SERVICE, ctx.nc).run([prober.consumer])
     finally:
         await prober.close()
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 
-from flightdeck.events import Cause, EventStore, Recorded, subjects
+from flightdeck.events import Cause, Recorded, subjects
 from flightdeck.events.commands import VerifyColour
 from flightdeck.events.deployments import Colour, ColourStats
 from flightdeck.events.probes import ProbeCompleted, ProbePurpose, VerificationCompleted
+from flightdeck.eventstore import EventStore
 from flightdeck.prober.domain.checks import REFUSED, Result, Target, refusal
 from flightdeck.prober.domain.stats import colour_stats, verdict
 from flightdeck.prober.service_layer.ports import Checker

@@ -1,17 +1,20 @@
-"""The event store: JetStream used as an append-only log of aggregates.
+"""The event store on JetStream: an append-only log of aggregates.
 
 One subject per aggregate. An append names the position it expects the
 aggregate to be at (``Nats-Expected-Last-Subject-Sequence``), so two writers
 can never both advance it; several events go in one atomic batch, so a
 multi-event append is all or nothing. Reads use batched direct gets
-(:mod:`flightdeck.events.directget`): one request, many messages, no consumer
-to create.
+(:mod:`flightdeck.eventstore.jetstream.directget`): one request, many
+messages, no consumer to create. Appends wait for their acknowledgement on
+one shared reply subscription (:mod:`~flightdeck.eventstore.jetstream.acks`)
+and headers go through the fast client (:mod:`~flightdeck.eventstore.jetstream.wire`):
+the measured fast paths of ADR 0006.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,23 +26,37 @@ from nats.js import api
 from nats.js.errors import BadRequestError
 
 from flightdeck.events import envelope as ce
-from flightdeck.events.acks import AckWaiter
 from flightdeck.events.base import Message
 from flightdeck.events.codec import Codec, OutgoingMessage
-from flightdeck.events.directget import MULTI_LAST_SUBJECTS, DirectGet, TooManySubjects, subject_of
 from flightdeck.events.envelope import Cause, Recorded
 from flightdeck.events.errors import (
     AppendError,
+    AppendUnacknowledged,
     ConcurrencyError,
     EventDecodeError,
 )
 from flightdeck.events.streams import StreamSpec, stream_for_subject
-from flightdeck.events.subscription import Subscription
-from flightdeck.events.wire import Client
+from flightdeck.eventstore.jetstream.acks import AckWaiter
+from flightdeck.eventstore.jetstream.directget import (
+    MULTI_LAST_SUBJECTS,
+    DirectGet,
+    TooManySubjects,
+    subject_of,
+)
+from flightdeck.eventstore.jetstream.failures import translated, translating
+from flightdeck.eventstore.jetstream.subscription import Subscription
+from flightdeck.eventstore.jetstream.tail import Tail, start_tail
+from flightdeck.eventstore.jetstream.wire import Client
+from flightdeck.eventstore.port import (
+    MAX_BATCH,
+    AppendResult,
+    Chunk,
+    Deliver,
+    EventStore,
+    StreamState,
+)
+from flightdeck.eventstore.undecodable import Report, Undecodable, log_undecodable
 
-log = logging.getLogger(__name__)
-
-MAX_BATCH = 1000  # the server's limit for one atomic batch
 # The server holds at most 50 open atomic batches per stream (across all clients);
 # past that it drops batch messages and answers "incomplete" (10176). Each client
 # keeps well below, and a batch refused as incomplete stored nothing: send it again.
@@ -54,25 +71,7 @@ _RETRYABLE = (
     nats.errors.ConnectionReconnectingError,
     nats.errors.OutboundBufferLimitError,
 )
-
-
-class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
-    """Where an append landed. ``last_position`` is the next append's ``expected``."""
-
-    subject: str
-    first_position: int
-    last_position: int
-    ids: tuple[str, ...]
-    duplicate: bool = False
-
-
-class Chunk(msgspec.Struct, frozen=True, kw_only=True):
-    """Consecutive stored events, and the position of the last message read
-    (which may be an undecodable one that was skipped)."""
-
-    events: list[Recorded[Any]]
-    last_position: int
-    skipped: int
+_RECONNECT_POLL_S = 0.5
 
 
 class _ApiError(msgspec.Struct):
@@ -98,15 +97,14 @@ def _actual_sequence(description: str) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _log_undecodable(error: EventDecodeError) -> None:
-    log.warning("skipping undecodable event: %s", error)
+class JetStreamEventStore:
+    """The :class:`~flightdeck.eventstore.port.EventStore` on JetStream.
 
-
-class EventStore:
-    """Append, read and subscribe to Flightdeck's events on JetStream.
+    ``nc`` and ``codec`` stay this adapter's own: nothing outside
+    :mod:`flightdeck.eventstore.jetstream` uses them (tests of the adapter aside).
 
     Args:
-        nc: a connected :class:`flightdeck.events.wire.Client` (nats-py, faster).
+        nc: a connected :class:`flightdeck.eventstore.jetstream.wire.Client` (nats-py, faster).
         codec: encodes this process's events (its ``source``) and decodes everyone's.
         timeout: seconds to wait for one acknowledgement or read.
         attempts: how often an unacknowledged append is sent again.
@@ -121,12 +119,12 @@ class EventStore:
         *,
         timeout: float = 5.0,
         attempts: int = 5,
-        on_undecodable: Callable[[EventDecodeError], None] = _log_undecodable,
+        on_undecodable: Report = log_undecodable,
         read_batch: int = 10_000,
     ) -> None:
         if not isinstance(nc, Client):
             raise TypeError(
-                "EventStore needs flightdeck.events.wire.Client "
+                "JetStreamEventStore needs flightdeck.eventstore.jetstream.wire.Client "
                 "(connect with flightdeck.runtime.connection.connect or wire.connect)"
             )
         self.nc = nc
@@ -134,13 +132,34 @@ class EventStore:
         self._acks = AckWaiter(nc)
         self._timeout = timeout
         self._attempts = attempts
-        self._on_undecodable = on_undecodable
+        self._undecodable = Undecodable(on_undecodable)
         self._direct = DirectGet(nc, timeout=timeout, batch=read_batch)
         self._open_batches: dict[str, asyncio.Semaphore] = {}
-        self.undecodable_count = 0
+
+    # ------------------------------------------------------------ connection
+
+    @property
+    def undecodable_count(self) -> int:
+        return self._undecodable.count
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.nc.is_connected)
+
+    @property
+    def reconnects(self) -> int:
+        return int(self.nc.stats["reconnects"])
+
+    async def reconnected(self, since: int) -> int:
+        # nats-py offers no way to add a reconnect callback after connecting, so the
+        # count is polled: a resync a fraction of a second late loses nothing.
+        while (now := self.reconnects) <= since:  # noqa: ASYNC110 (no callback to wait on)
+            await asyncio.sleep(_RECONNECT_POLL_S)
+        return now
 
     # ----------------------------------------------------------------- streams
 
+    @translating
     async def ensure_streams(self, specs: Sequence[StreamSpec]) -> None:
         """Create each stream, or bring an existing one to this configuration."""
         js = self.nc.jetstream(timeout=self._timeout)
@@ -168,6 +187,7 @@ class EventStore:
 
     # ----------------------------------------------------------------- appends
 
+    @translating
     async def append(
         self,
         subject: str,
@@ -175,47 +195,28 @@ class EventStore:
         *,
         cause: Cause,
         expected: int | None = None,
+        ids: Sequence[str] | None = None,
     ) -> AppendResult:
-        """Append ``events`` to the aggregate at ``subject``, all or nothing.
-
-        Args:
-            subject: the aggregate's subject (see :mod:`flightdeck.events.subjects`).
-            events: one or more events, stored consecutively in this order.
-            cause: actor, correlation and causation written on every event.
-            expected: the aggregate's last position as the caller knows it (``0``: it
-                must not exist yet); ``None`` appends without a check.
-
-        Returns:
-            The positions the events were stored at.
-
-        Raises:
-            ConcurrencyError: the aggregate moved past ``expected``; nothing was stored.
-            AppendError: the server refused the append or never acknowledged it.
-        """
+        """See :meth:`flightdeck.eventstore.port.EventStore.append`."""
         if not events:
             raise ValueError("append needs at least one event")
         if len(events) > MAX_BATCH:
             raise ValueError(f"at most {MAX_BATCH} events fit one atomic append")
-        messages = [self.codec.encode(subject, event, cause) for event in events]
+        if ids is not None and len(ids) != len(events):
+            raise ValueError("append needs one id per event")
+        stream_for_subject(subject)  # a foreign subject is refused here, not by a time-out
+        messages = [
+            self.codec.encode(subject, event, cause, event_id=ids[n] if ids else None)
+            for n, event in enumerate(events)
+        ]
         return await self._append_messages(subject, messages, expected)
 
+    @translating
     async def append_together(
         self, appends: Sequence[tuple[str, Message, int | None]], *, cause: Cause
     ) -> AppendResult:
-        """One event on each of several aggregates of one stream, all or nothing.
-
-        Each ``(subject, event, expected)`` is checked against its own subject's
-        last position, in one atomic batch: e.g. a tenant and every namespace it
-        takes, each with ``expected=0``, so no namespace ever gets two tenants.
-
-        Returns:
-            Where the events landed (``subject``: the last one's).
-
-        Raises:
-            ConcurrencyError: one of the subjects moved past its ``expected`` (its
-                ``subject`` lists them all); nothing was stored.
-            AppendError: the server refused the batch or never acknowledged it.
-        """
+        """See :meth:`flightdeck.eventstore.port.EventStore.append_together`; one
+        atomic batch whose messages each carry their own expectation."""
         if not appends:
             raise ValueError("append_together needs at least one event")
         if len(appends) > MAX_BATCH:
@@ -248,6 +249,8 @@ class EventStore:
             except _RETRYABLE as exc:
                 failure = exc
                 continue
+            except nats.errors.ConnectionClosedError as exc:
+                raise AppendUnacknowledged(subject, "the connection is closed") from exc
             if ack.error is not None and ack.error.err_code == _BATCH_INCOMPLETE:
                 failure = AppendError(subject, ack.error.description, _BATCH_INCOMPLETE)
                 continue
@@ -274,7 +277,7 @@ class EventStore:
                     _actual_sequence(ack.error.description),
                 )
             raise AppendError(subject, ack.error.description, code)
-        raise AppendError(
+        raise AppendUnacknowledged(
             subject, f"no acknowledgement after {self._attempts} attempts: {failure!r}"
         )
 
@@ -332,6 +335,7 @@ class EventStore:
 
     # ------------------------------------------------------------------- reads
 
+    @translating
     async def last_position(self, subject: str) -> int:
         """The position of the aggregate's last stored message, decodable or not (the
         ``expected`` of its next append); ``0`` if it has none."""
@@ -342,6 +346,7 @@ class EventStore:
         """Every event of ``subject`` after position ``after``, in order."""
         return (await self.read_aggregate(subject, after=after)).events
 
+    @translating
     async def read_aggregate(self, subject: str, *, after: int = 0) -> Chunk:
         """Every event of one aggregate after ``after``, and the position of its last
         stored message, decodable or not: the ``expected`` of the next append.
@@ -382,17 +387,29 @@ class EventStore:
         request: dict[str, Any] = {"next_by_subj": subject, "batch": batch or self._direct.batch}
         if max_bytes is not None:
             request["max_bytes"] = max_bytes
-        async for messages in self._direct.batches(stream, request, after, upto):
-            events: list[Recorded[Any]] = []
-            position = after
-            for data, headers in messages:
-                position = int(headers["Nats-Sequence"])
-                try:
-                    events.append(decode(stream, headers["Nats-Subject"], data, headers, position))
-                except EventDecodeError as exc:
-                    self._undecodable(exc)
-            yield Chunk(events=events, last_position=position, skipped=len(messages) - len(events))
+        async with contextlib.aclosing(
+            self._direct.batches(stream, request, after, upto)
+        ) as batches:
+            while True:
+                with translated("read_chunks"):
+                    messages = await anext(batches, None)
+                if messages is None:
+                    return
+                events: list[Recorded[Any]] = []
+                position = after
+                for data, headers in messages:
+                    position = int(headers["Nats-Sequence"])
+                    try:
+                        events.append(
+                            decode(stream, headers["Nats-Subject"], data, headers, position)
+                        )
+                    except EventDecodeError as exc:
+                        self._undecodable(exc)
+                yield Chunk(
+                    events=events, last_position=position, skipped=len(messages) - len(events)
+                )
 
+    @translating
     async def read_first(self, subject: str) -> Recorded[Any] | None:
         """The oldest stored event of ``subject`` (one aggregate), or ``None``."""
         stream = stream_for_subject(subject)
@@ -400,6 +417,7 @@ class EventStore:
             stream, await self._direct.one(stream, {"seq": 1, "next_by_subj": subject})
         )
 
+    @translating
     async def position_at(self, subject_filter: str, at: datetime) -> int | None:
         """The position of the first event of ``subject_filter`` stored at or after
         ``at`` (by the server's clock), or ``None`` if none was."""
@@ -412,9 +430,22 @@ class EventStore:
 
     async def stream_last_position(self, stream: str) -> int:
         """The last position stored in ``stream`` (``0`` when empty)."""
-        info = await self.nc.jetstream(timeout=self._timeout).stream_info(stream)
-        return int(info.state.last_seq)
+        return (await self.stream_state(stream)).last_position
 
+    @translating
+    async def stream_state(self, stream: str) -> StreamState:
+        info = await self.nc.jetstream(timeout=self._timeout).stream_info(stream)
+        return StreamState(
+            messages=int(info.state.messages),
+            first_position=int(info.state.first_seq),
+            last_position=int(info.state.last_seq),
+        )
+
+    @translating
+    async def read_at(self, stream: str, position: int) -> Recorded[Any] | None:
+        return self._decoded(stream, await self._direct.one(stream, {"seq": position}))
+
+    @translating
     async def read_last(self, subject: str) -> Recorded[Any] | None:
         """The last event of ``subject`` (one aggregate or object), or ``None``.
 
@@ -445,6 +476,7 @@ class EventStore:
             self._undecodable(exc)
             return None
 
+    @translating
     async def read_latest(self, subject_filter: str) -> list[Recorded[Any]]:
         """The last event of every subject matching ``subject_filter`` (wildcards allowed),
         in stream order: one snapshot of many aggregates, e.g. every app's current claim.
@@ -487,11 +519,22 @@ class EventStore:
         streams = {stream_for_subject(s) for s in filters}
         if len(streams) != 1:
             raise ValueError(f"subjects span several streams: {sorted(streams)}")
-        return Subscription(self, streams.pop(), filters, after)
+        return Subscription(self.nc, self.codec, self._undecodable, streams.pop(), filters, after)
 
-    def _undecodable(self, error: EventDecodeError) -> None:
-        self.undecodable_count += 1
-        self._on_undecodable(error)
+    @translating
+    async def tail(
+        self, stream: str, deliver: Deliver, *, wanted: Callable[[str], bool] | None = None
+    ) -> Tail:
+        """See :meth:`flightdeck.eventstore.port.EventStore.tail`: one ordered push
+        consumer from the stream's end, its messages decoded in its callback."""
+        last = await self.stream_last_position(stream)
+        return await start_tail(
+            self.nc, self.codec, self._undecodable, stream, last, deliver, wanted
+        )
 
     async def _direct_last(self, stream: str, subject: str) -> Msg | None:
         return await self._direct.one(stream, {"last_by_subj": subject})
+
+
+def _implements_the_port(store: JetStreamEventStore) -> EventStore:
+    return store  # checked by mypy: the adapter keeps the port's signatures

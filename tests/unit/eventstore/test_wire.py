@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightdeck.events import wire
+from flightdeck.eventstore.jetstream import wire
 
 pytestmark = pytest.mark.unit
 

@@ -5,13 +5,13 @@ request (``last_by_subj``, ``next_by_subj``, ``start_time``), many per request
 with ``batch`` (ended by a ``204 EOB`` status message), or the last of many
 subjects with ``multi_last`` (nats-server 2.11+). Batched replies go to a raw
 sink with only the headers a reader needs parsed: no per-message objects.
-Nothing here decodes events; :class:`~flightdeck.events.store.EventStore` does.
+Nothing here decodes events; :class:`~flightdeck.eventstore.jetstream.store.JetStreamEventStore` does.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import msgspec
@@ -20,7 +20,7 @@ from nats.aio.msg import Msg
 
 from flightdeck.events import envelope as ce
 from flightdeck.events.errors import EventStoreError
-from flightdeck.events.wire import Client, HeaderParser
+from flightdeck.eventstore.jetstream.wire import Client, HeaderParser
 
 MULTI_LAST_SUBJECTS = 1000  # the server answers 413 past 1024 matching subjects
 _read_headers = HeaderParser(ce.READ_HEADERS)
@@ -71,7 +71,7 @@ class DirectGet:
 
     async def batches(
         self, stream: str, request: dict[str, Any], after: int, upto: int | None
-    ) -> AsyncIterator[list[Stored]]:
+    ) -> AsyncGenerator[list[Stored], None]:
         """Stored messages in positions ``(after, upto]`` as (data, headers), one list per
         batched direct-get ``request``. The replies go to a raw sink: no per-message objects."""
         batch: list[Stored] = []

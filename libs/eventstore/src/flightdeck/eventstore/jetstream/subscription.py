@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import api
+from nats.js.client import JetStreamContext
 
+from flightdeck.events.codec import Codec
 from flightdeck.events.envelope import Recorded
 from flightdeck.events.errors import EventDecodeError
-
-if TYPE_CHECKING:
-    from nats.js.client import JetStreamContext
-
-    from flightdeck.events.store import EventStore
+from flightdeck.eventstore.jetstream.failures import translating
+from flightdeck.eventstore.undecodable import Report
 
 
 def resume_after(sub: JetStreamContext.PushSubscription, position: int) -> None:
@@ -41,10 +41,26 @@ def resume_after(sub: JetStreamContext.PushSubscription, position: int) -> None:
 
 
 class Subscription:
-    """An async iterator of recorded events after ``after``; ``position`` is the last seen."""
+    """An async iterator of recorded events after ``after``; ``position`` is the last seen.
 
-    def __init__(self, store: EventStore, stream: str, subjects: list[str], after: int) -> None:
-        self._store = store
+    Args:
+        nc: the connection its consumer lives on.
+        codec: decodes each delivered message.
+        report: told of each undecodable message, which is then skipped.
+    """
+
+    def __init__(
+        self,
+        nc: NATS,
+        codec: Codec,
+        report: Report,
+        stream: str,
+        subjects: list[str],
+        after: int,
+    ) -> None:
+        self._nc = nc
+        self._codec = codec
+        self._report = report
         self.stream = stream
         self.subjects = subjects
         self.position = after
@@ -52,6 +68,7 @@ class Subscription:
         self._queue: asyncio.Queue[Msg] = asyncio.Queue()
         self._sub: JetStreamContext.PushSubscription | None = None
 
+    @translating
     async def start(self) -> Subscription:
         if self._sub is not None:
             return self
@@ -66,7 +83,7 @@ class Subscription:
         async def enqueue(msg: Msg) -> None:
             self._queue.put_nowait(msg)
 
-        js = self._store.nc.jetstream()
+        js = self._nc.jetstream()
         self._sub = await js.subscribe(
             self.subjects[0],
             stream=self.stream,
@@ -131,10 +148,8 @@ class Subscription:
             return None  # a redelivery after the consumer was recreated
         self.position = position
         try:
-            return self._store.codec.decode(
-                self.stream, msg.subject, msg.data, msg.headers, position
-            )
+            return self._codec.decode(self.stream, msg.subject, msg.data, msg.headers, position)
         except EventDecodeError as exc:
             self.skipped += 1
-            self._store._undecodable(exc)
+            self._report(exc)
             return None
