@@ -65,6 +65,9 @@ def _fuzz_one(
         # A query value None is dropped by the HTTP client: the request that
         # arrives is not the one generated, and may well be valid.
         assume(None not in (case.query or {}).values())
+        # Nor can a query string tell a one-item list from a single value: "became
+        # an array" of one item arrives as the (valid) value itself.
+        assume(not any(isinstance(v, list) and len(v) == 1 for v in (case.query or {}).values()))
         response = case.call(base_url=base_url, headers=headers, timeout=30)
         try:
             case.validate_response(
