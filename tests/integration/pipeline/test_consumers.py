@@ -10,6 +10,7 @@ import pytest
 from flightdeck.events import Cause, EventStore, Recorded, new_id, streams, subjects
 from flightdeck.events.commands import CancelDeployment
 from flightdeck.events.deadletters import MessageDeadLettered
+from flightdeck.runtime import retries
 from flightdeck.runtime.consumers import Consumers, ConsumerSpec
 from tests.support.waiting import eventually
 
@@ -46,7 +47,7 @@ async def test_poison_messages_are_dead_lettered_and_the_consumer_moves_on(
         subjects=(subject,),
         handler=handler,
         max_deliver=3,
-        retry_delays_s=(0.05,),
+        redelivery=retries.Policy("test", wait_initial=0.05, wait_max=0.05, wait_jitter=0),
         start="new",
     )
     consumers = Consumers(store, service)

@@ -8,7 +8,7 @@ concurrency (one lease holder per container writes), only order and dedup.
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 import nats.errors
@@ -17,6 +17,7 @@ from nats.js.errors import APIError, NotFoundError
 
 from flightdeck.events import Cause, EventDecodeError, EventStore, streams
 from flightdeck.events.logs import LogEvent, LogLinesCaptured
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +56,7 @@ class LogPublisher:
         self._store = store
         self._js = store.nc.jetstream(timeout=timeout_s)
         self._timeout = timeout_s
-        self._retry_max = retry_max_s
+        self._backoff = dataclasses.replace(retries.APPEND, wait_max=retry_max_s)
         self.retries = 0
 
     async def publish(
@@ -67,26 +68,28 @@ class LogPublisher:
             PublishRefused: the server refused the message itself.
         """
         message = self._store.codec.encode(subject, event, cause, event_id=event_id)
-        attempt = 0
-        while True:
-            try:
-                ack = await self._js.publish(
-                    subject,
-                    message.payload,
-                    timeout=self._timeout,
-                    stream=streams.LOGS,
-                    headers=message.headers,
-                )
-            except _TRANSIENT as exc:
-                attempt += 1
-                self.retries += 1
-                delay = min(self._retry_max, 0.05 * 2**attempt)
-                log.warning("log append not acknowledged", subject=subject, error=repr(exc))
-                await asyncio.sleep(delay)
-                continue
-            except APIError as exc:
-                raise PublishRefused(str(exc)) from exc
-            return Published(position=ack.seq, duplicate=bool(ack.duplicate))
+
+        def not_acknowledged(exc: Exception, delay: float) -> None:
+            self.retries += 1
+            log.warning(
+                "log append not acknowledged",
+                subject=subject,
+                error=repr(exc),
+                retry_in_s=round(delay, 2),
+            )
+
+        try:
+            ack = await self._backoff.retrying(_TRANSIENT, not_acknowledged).call(
+                self._js.publish,
+                subject,
+                message.payload,
+                timeout=self._timeout,
+                stream=streams.LOGS,
+                headers=message.headers,
+            )
+        except APIError as exc:
+            raise PublishRefused(str(exc)) from exc
+        return Published(position=ack.seq, duplicate=bool(ack.duplicate))
 
     async def stored_lines(self, position: int) -> LogLinesCaptured | None:
         """The ``LogLinesCaptured`` stored at ``position`` (to see what a duplicate covered)."""
