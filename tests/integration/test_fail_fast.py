@@ -8,7 +8,6 @@ that does not exist instead of polling it until the stage deadline.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from flightdeck.events.probes import VerificationCompleted
 from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.verification import Verifier
 from flightdeck.runtime.aws import AwsSettings
+from tests.support.serving import moto_server
 
 pytestmark = pytest.mark.integration
 
@@ -79,21 +79,10 @@ async def test_a_target_the_prober_cannot_use_fails_the_verification_with_a_code
     assert verdict.reason and "\r" not in verdict.reason
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 async def test_a_repository_that_does_not_exist_fails_the_watch_at_once(
