@@ -24,26 +24,14 @@ from flightdeck.events.probes import VerificationCompleted
 from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.verification import Verifier
 from flightdeck.runtime.aws import AwsSettings
+from tests.support.recorded import recorded as recorded_at
 from tests.support.serving import moto_server
 
 pytestmark = pytest.mark.integration
 
 
 def recorded(event: Any, subject: str) -> Recorded[Any]:
-    return Recorded(
-        event=event,
-        id=new_id(),
-        type=event.type_name(),
-        source="/tests",
-        subject=subject,
-        time=datetime.now(UTC),
-        stream="FD_COMMANDS",
-        position=1,
-        correlation_id="corr",
-        causation_id=None,
-        actor="user:tests",
-        schema_version=1,
-    )
+    return recorded_at(subject, event, at=datetime.now(UTC), actor="user:tests")
 
 
 @pytest.mark.parametrize(
