@@ -10,16 +10,17 @@ from kubernetes_asyncio import client, config
 
 
 @contextlib.asynccontextmanager
-async def kube_api(
-    kubeconfig: Path, namespaces: Iterable[str] = ()
-) -> AsyncIterator[client.ApiClient]:
-    """A kubernetes-asyncio client of the cluster in ``kubeconfig``; ``namespaces`` are
-    created first."""
+async def kube_api(kubeconfig: Path) -> AsyncIterator[client.ApiClient]:
+    """A kubernetes-asyncio client of the cluster in ``kubeconfig``."""
     configuration = client.Configuration()
     await config.load_kube_config(str(kubeconfig), client_configuration=configuration)
     async with client.ApiClient(configuration) as api:
-        for name in namespaces:
+        yield api
+
+
+async def create_namespaces(kubeconfig: Path, names: Iterable[str]) -> None:
+    async with kube_api(kubeconfig) as api:
+        for name in names:
             await client.CoreV1Api(api).create_namespace(
                 client.V1Namespace(metadata=client.V1ObjectMeta(name=name))
             )
-        yield api
