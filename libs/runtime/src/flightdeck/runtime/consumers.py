@@ -5,7 +5,8 @@ A consumer is a durable *pull* consumer shared by every replica of a service
 
 - the handler returned: **ack**;
 - the handler raised: **nak with a delay** (``retries.REDELIVER``: growing
-  per delivery, jittered), so a transient failure (NATS or Kubernetes briefly away) is retried later;
+  per delivery, jittered), so a transient failure (NATS or Kubernetes briefly
+  away) is retried later;
 - the message cannot be decoded, or its handler failed ``max_deliver`` times:
   it is a **poison message**: recorded on ``fd.dlq.<service>`` with the error
   (:class:`~flightdeck.events.deadletters.MessageDeadLettered`), then
