@@ -41,6 +41,7 @@ from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
 from flightdeck.sandbox import Sandbox, SandboxConfig
+from tests.support.manifests import deployment
 
 # (pods, lines per second per pod): the load asked for is pods times rate.
 LEVELS = ((4, 500), (10, 2000), (20, 3000))
@@ -96,25 +97,6 @@ def _percentiles(values: list[float]) -> str:
     ordered = sorted(values)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     return f"p50 {statistics.median(ordered):.0f} / p99 {p99:.0f} / max {ordered[-1]:.0f}"
-
-
-def _deployment(name: str, pods: int, rate: float) -> dict[str, Any]:
-    labels = {"app": name}
-    container = {
-        "name": "app",
-        "image": f"registry.local/{name}:v1",
-        "env": [{"name": "SANDBOX_LOG_RATE", "value": str(rate)}],
-    }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "replicas": pods,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
-        },
-    }
 
 
 class Tally:
@@ -270,7 +252,8 @@ async def _window(
 ) -> None:
     name = f"talk{level.pods}"
     await apps.create_namespaced_deployment(
-        level.namespace, _deployment(name, level.pods, level.rate)
+        level.namespace,
+        deployment(name, f"registry.local/{name}:v1", replicas=level.pods, log_rate=level.rate),
     )
     deadline = time.monotonic() + 60
     while sum(1 for p in tally.pods if p.startswith(name + "-")) < level.pods:

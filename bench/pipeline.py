@@ -48,6 +48,7 @@ from flightdeck.runtime import processes
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.ownership import Ownership
 from flightdeck.sandbox import Sandbox, SandboxConfig
+from tests.support.manifests import deployment
 
 NAMESPACE = "bench"
 SERVICES = {
@@ -90,23 +91,6 @@ async def _kube(sb: Sandbox) -> client.ApiClient:
     return client.ApiClient(configuration)
 
 
-def _deployment(name: str, replicas: int) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "app", "image": f"registry.local/{name}:v1"}]},
-            },
-        },
-    }
-
-
 async def _pod_latency(
     store: JetStreamEventStore, api: client.ApiClient, rounds: int = 4
 ) -> list[float]:
@@ -138,7 +122,10 @@ async def _pod_latency(
     await asyncio.sleep(0.5)
     names = [f"lat{n}" for n in range(10)]
     for name in names:
-        await apps.create_namespaced_deployment(NAMESPACE, _deployment(name, 2))
+        await apps.create_namespaced_deployment(
+            NAMESPACE,
+            deployment(name, f"registry.local/{name}:v1", replicas=2, namespace=NAMESPACE),
+        )
     for r in range(rounds):
         await asyncio.sleep(2.0)
         for name in names:

@@ -19,6 +19,9 @@ from flightdeck.readmodel.database import Database, open_database
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_server import NatsServer
 from tests.support.processes import processes_mentioning
+from tests.support.runs import fail_if_nothing_passed, refuse_servers_in_unit_tests
+
+pytest_plugins = ["pytester"]  # tests/unit/test_run_rules.py runs pytest itself
 
 RUN_MARKER = "FLIGHTDECK_TEST_RUN"
 
@@ -116,3 +119,14 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await db.reset()
     yield db
     await db.close()
+
+
+# ----------------------------------------------------------------- run rules
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    refuse_servers_in_unit_tests(items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    fail_if_nothing_passed(session)

@@ -8,7 +8,6 @@ that does not exist instead of polling it until the stage deadline.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,25 +25,14 @@ from flightdeck.eventstore import EventStore
 from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.service_layer.verification import Verifier
 from flightdeck.runtime.aws import AwsSettings
+from tests.support.recorded import recorded as recorded_at
+from tests.support.serving import moto_server
 
 pytestmark = pytest.mark.integration
 
 
 def recorded(event: Any, subject: str) -> Recorded[Any]:
-    return Recorded(
-        event=event,
-        id=new_id(),
-        type=event.type_name(),
-        source="/tests",
-        subject=subject,
-        time=datetime.now(UTC),
-        stream="FD_COMMANDS",
-        position=1,
-        correlation_id="corr",
-        causation_id=None,
-        actor="user:tests",
-        schema_version=1,
-    )
+    return recorded_at(subject, event, at=datetime.now(UTC), actor="user:tests")
 
 
 @pytest.mark.parametrize(
@@ -80,21 +68,10 @@ async def test_a_target_the_prober_cannot_use_fails_the_verification_with_a_code
     assert verdict.reason and "\r" not in verdict.reason
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 async def test_a_repository_that_does_not_exist_fails_the_watch_at_once(

@@ -14,8 +14,10 @@ from typing import Any
 
 import nats.errors
 import pytest
+import stamina
 from rich.console import Console
 
+from flightdeck.cli.services import ServiceSpec
 from flightdeck.cli.supervisor import Supervisor
 from flightdeck.events import Cause, Codec, declare, subjects
 from flightdeck.events.cluster import ResourceDeleted
@@ -41,17 +43,18 @@ async def test_a_killed_nats_server_is_restarted_on_the_same_port_and_store(
         subject = subjects.cluster_object("default", "Service", "kept")
         gone = ResourceDeleted(kind="Service", namespace="default", name="kept", uid="u")
         await store.append(subject, [gone], cause=Cause(actor="test", correlation_id="c"))
-        supervisor.supervise_nats(server)
         port, killed = server.port, server.pid
         assert killed is not None
+        with stamina.set_testing(True, attempts=3):  # restarted without the backoff's wait
+            supervisor.supervise_nats(server)
 
-        # act: SIGKILL from outside, as a crash or an operator would
-        os.kill(killed, signal.SIGKILL)
+            # act: SIGKILL from outside, as a crash or an operator would
+            os.kill(killed, signal.SIGKILL)
 
-        # assert: a new process on the same port, the same store; the client is back
-        await eventually(
-            lambda: server.running and server.pid != killed, within=30, what="a new nats-server"
-        )
+            # assert: a new process on the same port, the same store; the client is back
+            await eventually(
+                lambda: server.running and server.pid != killed, within=30, what="a new nats-server"
+            )
         assert server.port == port
         assert reaped(killed), "the dead one is not left a zombie"
 
@@ -64,13 +67,33 @@ async def test_a_killed_nats_server_is_restarted_on_the_same_port_and_store(
         found = await eventually(read, within=30, what="the event")
         assert found.event == gone
         assert supervisor.outcome().restarts == {"nats-server": 1}
-        assert "nats-server exited with code -9" in output.getvalue()
+        assert "nats-server exited with code -9; restarting in 0s" in output.getvalue()
     finally:
         await supervisor.stop_all()
         await nc.close()
         server.stop()
     assert not supervisor.outcome().clean
     assert supervisor.outcome().summary() == "stopped; restarted nats-server once"
+
+
+async def test_a_service_that_dies_is_reported_and_restarted_each_time(tmp_path: Path) -> None:
+    # arrange: a "service" that exits with code 3 as soon as it starts; no backoff waits
+    output = io.StringIO()
+    supervisor = Supervisor(Console(file=output, width=200), echo=False)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    # (testing mode ends the loop at the 4th death; running for real it restarts that too)
+    with stamina.set_testing(True, attempts=4):
+        # act
+        await supervisor.start(ServiceSpec("flaky", "tests.support.dies"), env)
+
+        # assert: each death reported with its code, the wait and its last lines; restarted
+        def deaths() -> int:
+            return output.getvalue().count("✗ flaky exited with code 3; restarting in 0s.")
+
+        await eventually(lambda: deaths() == 4, within=60, what="four deaths")
+        await supervisor.stop_all()
+    assert "Its last lines:\n    bye" in output.getvalue()
+    assert supervisor.outcome().summary() == "stopped; restarted flaky 4 times"
 
 
 def reaped(pid: int) -> bool:

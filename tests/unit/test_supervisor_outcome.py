@@ -2,7 +2,7 @@
 
 import pytest
 
-from flightdeck.cli.supervisor import Outcome, restart_delay
+from flightdeck.cli.supervisor import Outcome
 
 pytestmark = pytest.mark.unit
 
@@ -24,7 +24,3 @@ def test_a_service_killed_at_stop_is_not_a_clean_stop() -> None:
     outcome = Outcome(unclean_stops={"prober": "killed (still running 10s after SIGTERM)"})
     assert not outcome.clean
     assert outcome.summary() == "stopped; prober killed (still running 10s after SIGTERM)"
-
-
-def test_the_backoff_grows_and_is_capped() -> None:
-    assert [restart_delay(n) for n in (1, 2, 3, 4, 10)] == [1.0, 2.0, 4.0, 8.0, 30.0]

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import socket
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-import uvicorn
+import websockets
 
 from flightdeck.events import Cause, new_id, subjects
 from flightdeck.events.audit import ApiTokenCreated
@@ -32,13 +30,13 @@ from flightdeck.gateway import bootstrap
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token, new_token
 from flightdeck.gateway.entrypoints.app import create_app
-from flightdeck.gateway.entrypoints.main import server_config
 from flightdeck.readmodel.database import open_database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings
 from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.sealing import SecretsSettings
 from flightdeck.runtime.tenancy import TenantSettings
+from tests.support.serving import free_port, moto_server, serve
 from tests.support.waiting import eventually
 
 GITHUB_TOKEN = "ghp_good_token"
@@ -53,12 +51,6 @@ TENANTS = {
     "ticketed": ["ticketed"],
 }
 WATCHED = "default,gw-logs,globex"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def github_stand_in(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -84,36 +76,6 @@ async def github_stand_in(scope: dict[str, Any], receive: Any, send: Any) -> Non
     await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
 
 
-async def serve(
-    app: Any, port: int, config: GatewayConfig | None = None
-) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    """Serve ``app`` as the gateway process would (its uvicorn settings), on ``port``."""
-    server = uvicorn.Server(
-        server_config(
-            app, config or GatewayConfig(), host="127.0.0.1", port=port, log_level="error"
-        )
-    )
-    server.capture_signals = _no_signals  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        await asyncio.sleep(0.01)
-    return server, task
-
-
-class _NoSignals:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _no_signals() -> _NoSignals:
-    return _NoSignals()
-
-
 @pytest.fixture(scope="session")
 async def github_url() -> AsyncIterator[str]:
     port = free_port()
@@ -124,14 +86,9 @@ async def github_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def moto_url() -> Any:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
 
 
 @dataclass
@@ -149,6 +106,11 @@ class Gateway:
 
     def auth(self, who: str = "acme-admin") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def websocket(self, who: str = "acme-read", **kw: Any) -> Any:
+        """``async with gateway.websocket() as ws``: the gateway's WebSocket, as ``who``."""
+        url = self.url.replace("http://", "ws://") + "/api/v1/ws"
+        return websockets.connect(url, additional_headers=self.auth(who), **kw)
 
 
 async def create_token(

@@ -14,7 +14,7 @@ from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import SecretsSettings
-from tests.integration.gateway.conftest import free_port, serve
+from tests.support.serving import free_port, serve
 
 
 @contextlib.asynccontextmanager

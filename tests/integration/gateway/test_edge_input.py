@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-import websockets
 
 from tests.integration.gateway.conftest import Gateway, new_deployment
 from tests.integration.gateway.test_rest import IMAGE_DEPLOY, assert_error
@@ -161,11 +160,6 @@ async def test_last_event_ids_past_any_position_are_400(gateway: Gateway, digits
                 assert_error(response, 400, "VALIDATION_ERROR")
 
 
-def _ws(gateway: Gateway, who: str = "acme-read") -> Any:
-    url = gateway.url.replace("http://", "ws://") + "/api/v1/ws"
-    return websockets.connect(url, additional_headers=gateway.auth(who), max_size=None)
-
-
 async def _next_error(ws: Any) -> dict[str, Any]:
     while True:
         message: dict[str, Any] = msgspec.json.decode(await asyncio.wait_for(ws.recv(), 20))
@@ -174,7 +168,7 @@ async def _next_error(ws: Any) -> dict[str, Any]:
 
 
 async def test_websocket_messages_are_checked_like_bodies(gateway: Gateway) -> None:
-    async with _ws(gateway) as ws:
+    async with gateway.websocket(max_size=None) as ws:
         await ws.send("[" * 100_000)
         assert "deeper than 32" in (await _next_error(ws))["message"]
         for bad in (

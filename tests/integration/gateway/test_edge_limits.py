@@ -139,11 +139,6 @@ async def test_the_global_connection_limit_reveals_nothing(gateway: Gateway) -> 
     assert not any(ch.isdigit() for ch in body["message"]), body["message"]
 
 
-def _ws(gateway: Gateway) -> Any:
-    url = gateway.url.replace("http://", "ws://") + "/api/v1/ws"
-    return websockets.connect(url, additional_headers=gateway.auth("acme-read"), max_size=None)
-
-
 async def _messages(ws: Any) -> AsyncIterator[dict[str, Any]]:
     while True:
         yield msgspec.json.decode(await asyncio.wait_for(ws.recv(), 20))
@@ -159,7 +154,7 @@ async def _next(ws: Any, kind: str) -> dict[str, Any]:
 async def test_a_websocket_message_past_the_limit_closes_the_socket_with_1009(
     gateway: Gateway,
 ) -> None:
-    async with _ws(gateway) as ws:
+    async with gateway.websocket(max_size=None) as ws:
         await ws.send(
             json.dumps({"type": "unsubscribe", "subscriptionId": "x" * (2 * 1024 * 1024)})
         )
@@ -171,7 +166,7 @@ async def test_a_websocket_message_past_the_limit_closes_the_socket_with_1009(
 async def test_a_socket_holds_at_most_its_subscriptions(gateway: Gateway) -> None:
     dep, _ = await new_deployment(gateway.store)
     limit = gateway.built.config.ws_max_subscriptions
-    async with _ws(gateway) as ws:
+    async with gateway.websocket(max_size=None) as ws:
         for i in range(limit):
             subscribe = {
                 "type": "subscribe-to-pipeline",
@@ -196,7 +191,7 @@ async def test_a_socket_holds_at_most_its_subscriptions(gateway: Gateway) -> Non
 
 async def test_history_per_subscription_is_capped(gateway: Gateway) -> None:
     with history_limit(gateway, 50):
-        async with _ws(gateway) as ws:
+        async with gateway.websocket(max_size=None) as ws:
             await ws.send(json.dumps({"type": "subscribe-to-logs", "app": "web", "tail": 51}))
             error = await _next(ws, "error")
         assert error["code"] == "INVALID_LOG_FILTER" and "at most 50" in error["message"]
@@ -219,7 +214,7 @@ async def test_history_by_time_is_capped_like_a_tail(gateway: Gateway) -> None:
             narrowed = {"since": hour_ago, "keywords": "line 1"}  # 11 lines: "line 1", "line 1x"
             async with client.stream("GET", f"/api/v1/logs/{app}/stream", params=narrowed) as ok:
                 assert ok.status_code == 200
-        async with _ws(gateway) as ws:
+        async with gateway.websocket(max_size=None) as ws:
             subscribe = {"type": "subscribe-to-logs", "app": app, "filter": {"since": hour_ago}}
             await ws.send(json.dumps(subscribe))
             error = await _next(ws, "error")

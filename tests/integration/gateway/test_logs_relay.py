@@ -7,19 +7,15 @@ sandbox serves it), in order, with nothing repeated.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import nats.errors
 import pytest
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 
 from flightdeck.events import subjects
 from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.eventstore import EventStore
-from flightdeck.runtime import processes
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.ownership import Ownership
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
@@ -29,10 +25,12 @@ from tests.integration.log_relay.cluster import (
     Relays,
     base_env,
     contiguous_in,
-    deployment,
     direct_lines,
 )
+from tests.support.kube import create_namespaces, kube_api
+from tests.support.manifests import deployment
 from tests.support.waiting import eventually
+from tests.support.watcher import leading_watcher
 
 pytestmark = pytest.mark.integration
 
@@ -52,12 +50,8 @@ async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[San
 
 @pytest.fixture(scope="module")
 async def kube(sandbox: Sandbox) -> AsyncIterator[client.ApiClient]:
-    configuration = client.Configuration()
-    await config.load_kube_config(str(sandbox.kubeconfig), client_configuration=configuration)
-    async with client.ApiClient(configuration) as api:
-        await client.CoreV1Api(api).create_namespace(
-            client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
-        )
+    await create_namespaces(sandbox.kubeconfig, [NAMESPACE])
+    async with kube_api(sandbox.kubeconfig) as api:
         yield api
 
 
@@ -79,30 +73,13 @@ async def relay(
         "FLIGHTDECK_K8S_WATCHER__LEASE_TTL_S": "5",
         "FLIGHTDECK_K8S_WATCHER__METRICS_INTERVAL_S": "3600",
     }
-    with (logs / "k8s-watcher.log").open("ab") as out:
-        watcher = processes.spawn(
-            [sys.executable, "-m", "flightdeck.k8s_watcher"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def leading() -> bool:
-        assert watcher.poll() is None, (logs / "k8s-watcher.log").read_text()[-3000:]
-        try:
-            await (await store.nc.jetstream().key_value(LEASES)).get("k8s-watcher")
-        except (nats.errors.Error, Exception):
-            return False
-        return True
-
     relays = Relays(base_env(nats_server.url, sandbox.kubeconfig), logs)
-    try:
-        await eventually(leading, within=60, what="the k8s-watcher to lead")
-        await relays.start("gw-relay-1", NAMESPACE)
-        yield relays
-    finally:
-        relays.stop_all()
-        processes.stop(watcher, timeout=10)
+    async with leading_watcher(store, env, logs / "k8s-watcher.log"):
+        try:
+            await relays.start("gw-relay-1", NAMESPACE)
+            yield relays
+        finally:
+            relays.stop_all()
 
 
 def key(m: Message) -> tuple[str, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +22,7 @@ from tests.integration.gateway.test_logs_world import (
     publish,
     unique_app,
 )
+from tests.support.slow_clients import read_to_close, silent_get, slow_consumer_cuts
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -210,33 +209,16 @@ async def test_a_browser_uses_a_stream_ticket(gateway: Gateway) -> None:
         assert await reader.wait_lines(1) == ["hello 0"]
 
 
-def _raw_get(gateway: Gateway, path: str) -> socket.socket:
-    """A client that sends its request and then reads nothing, with a tiny receive window."""
-    host, port = gateway.url.removeprefix("http://").split(":")
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
-    token = gateway.tokens["acme-read"]
-    sock.sendall(
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
-    )
-    return sock
-
-
-def _slow_cuts(gateway: Gateway) -> float:
-    return float(
-        gateway.built.dependencies.metrics.errors.labels(code="SLOW_CONSUMER")._value.get()
-    )
-
-
 async def test_a_slow_client_is_dropped_with_a_reason_while_a_fast_one_keeps_up(
     gateway: Gateway,
 ) -> None:
     # arrange: one client that never reads (with a filter, so it takes the buffered path)
     app = unique_app("slow")
     await make_app(gateway, app)
-    before = _slow_cuts(gateway)
-    slow = _raw_get(gateway, f"/api/v1/logs/{app}/stream?keywords=line&tail=0")
+    before = slow_consumer_cuts(gateway.deps.metrics)
+    slow = silent_get(
+        gateway.url, f"/api/v1/logs/{app}/stream?keywords=line&tail=0", gateway.tokens["acme-read"]
+    )
     try:
         async with LogReader(gateway, f"/api/v1/logs/{app}/stream", {"tail": "0"}) as fast:
             # act: big batches until the slow one is cut off
@@ -244,31 +226,20 @@ async def test_a_slow_client_is_dropped_with_a_reason_while_a_fast_one_keeps_up(
             for _ in range(400):
                 await publish(gateway, app, many(app, "web-a", 50, f"line{'x' * 2000} {sent}"))
                 sent += 1
-                if _slow_cuts(gateway) > before:
+                if slow_consumer_cuts(gateway.deps.metrics) > before:
                     break
 
             async def cut() -> bool:
-                return _slow_cuts(gateway) > before
+                return slow_consumer_cuts(gateway.deps.metrics) > before
 
             await eventually(cut)
             await publish(gateway, app, many(app, "web-a", 1, "done"))
             got = await fast.wait_for("done 0")
         # assert: the fast client got every line; the slow one was told why, if it reads
         assert len(got) == sent * 50 + 1
-        slow.setblocking(False)
-        received = await _drain(slow)
+        received = await read_to_close(slow)
         assert received.startswith(b"HTTP/1.1 200")
         if b"event: error" in received:
             assert b"SLOW_CONSUMER" in received and b"resumeFrom" in received
     finally:
         slow.close()
-
-
-async def _drain(sock: socket.socket) -> bytes:
-    loop = asyncio.get_running_loop()
-    out = b""
-    while True:
-        chunk = await asyncio.wait_for(loop.sock_recv(sock, 1 << 20), 30)
-        if not chunk:
-            return out
-        out += chunk

@@ -24,14 +24,14 @@ from tests.integration.gateway.test_logs_world import (
     publish,
     unique_app,
 )
+from tests.support.slow_clients import slow_consumer_cuts
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 
 def connect(gateway: Gateway, who: str = "acme-read", **kw: Any) -> Any:
-    url = gateway.url.replace("http://", "ws://") + "/api/v1/ws"
-    return websockets.connect(url, additional_headers=gateway.auth(who), **kw)
+    return gateway.websocket(who, **kw)
 
 
 async def send(ws: Any, **message: Any) -> None:
@@ -173,29 +173,23 @@ async def test_refusals_are_messages_and_the_socket_stays_open(gateway: Gateway)
         assert texts([(await until(ws, type="event"))[1]]) == ["ok 0"]
 
 
-def _slow_cuts(gateway: Gateway) -> float:
-    return float(
-        gateway.built.dependencies.metrics.errors.labels(code="SLOW_CONSUMER")._value.get()
-    )
-
-
 async def test_a_slow_socket_is_dropped_with_a_reason(gateway: Gateway) -> None:
     # arrange: a socket that stops reading after it subscribed (uncompressed: the
     # repetitive lines would otherwise shrink a thousand-fold on the wire)
     app = unique_app("wsslow")
     await make_app(gateway, app)
-    cuts = _slow_cuts(gateway)
+    cuts = slow_consumer_cuts(gateway.deps.metrics)
     async with connect(gateway, max_queue=1, compression=None) as ws:
         await send(ws, type="subscribe-to-logs", app=app, tail=0)
         await until(ws, type="subscribed")
         # act: big batches until the gateway gives up on it
         for n in range(400):
             await publish(gateway, app, many(app, "web-a", 50, f"{'y' * 2000} {n}"))
-            if _slow_cuts(gateway) > cuts:
+            if slow_consumer_cuts(gateway.deps.metrics) > cuts:
                 break
 
         async def cut() -> bool:
-            return _slow_cuts(gateway) > cuts
+            return slow_consumer_cuts(gateway.deps.metrics) > cuts
 
         await eventually(cut)
         # assert: it then reads what was sent; the last word is SLOW_CONSUMER, then 4008

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from flightdeck.events.deployments import Colour, DeploymentCompleted
 from flightdeck.gateway.entrypoints import sse as sse_entrypoint
 from tests.integration.gateway.conftest import CAUSE, Gateway, new_deployment
 from tests.support.samples import progressed
+from tests.support.slow_clients import read_to_close, silent_get, slow_consumer_cuts
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -224,26 +224,13 @@ async def test_two_hundred_clients_receive_every_event_in_order(
     writes.check()
 
 
-def _raw_get(gateway: Gateway, path: str) -> socket.socket:
-    """A client that sends its request and then reads nothing, with a tiny receive window."""
-    host, port = gateway.url.removeprefix("http://").split(":")
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
-    token = gateway.tokens["acme-admin"]
-    sock.sendall(
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
-    )
-    return sock
-
-
 async def test_a_slow_client_is_cut_off_while_fast_ones_keep_up(
     gateway: Gateway, writes: DirectWrites
 ) -> None:
     # arrange: one client that never reads, two that do; big events fill buffers fast
     dep, positions = await new_deployment(gateway.store)
-    cut_before = _slow_cuts(gateway)
-    slow = _raw_get(gateway, f"/api/v1/deploy/{dep}/events")
+    cut_before = slow_consumer_cuts(gateway.deps.metrics)
+    slow = silent_get(gateway.url, f"/api/v1/deploy/{dep}/events", gateway.tokens["acme-admin"])
     try:
         async with (
             Reader(gateway, f"/api/v1/deploy/{dep}/events") as fast1,
@@ -258,7 +245,7 @@ async def test_a_slow_client_is_cut_off_while_fast_ones_keep_up(
                 live += await append(gateway, dep, event)
 
                 async def cut() -> bool:
-                    return _slow_cuts(gateway) > cut_before
+                    return slow_consumer_cuts(gateway.deps.metrics) > cut_before
 
                 if await cut():
                     break
@@ -267,27 +254,10 @@ async def test_a_slow_client_is_cut_off_while_fast_ones_keep_up(
             expected = positions + live
             assert await fast1.wait_for(len(expected)) == expected
             assert await fast2.wait_for(len(expected)) == expected
-        slow.setblocking(False)
-        received = await _drain(slow)
+        received = await read_to_close(slow)
         assert received.startswith(b"HTTP/1.1 200")
     finally:
         slow.close()
-
-
-def _slow_cuts(gateway: Gateway) -> float:
-    counter = gateway.built.dependencies.metrics.errors.labels(code="SLOW_CONSUMER")
-    return float(counter._value.get())
-
-
-async def _drain(sock: socket.socket) -> bytes:
-    """Read until the server closes (it must, having cut the client off)."""
-    loop = asyncio.get_running_loop()
-    out = b""
-    while True:
-        chunk = await asyncio.wait_for(loop.sock_recv(sock, 1 << 20), 30)
-        if not chunk:
-            return out
-        out += chunk
 
 
 async def test_a_live_done_event_closes_the_stream(gateway: Gateway, writes: DirectWrites) -> None:
@@ -337,8 +307,8 @@ async def test_a_cut_off_client_resumes_from_its_position_without_gap_or_duplica
 ) -> None:
     # arrange: a client that reads nothing until it has been cut off
     dep, positions = await new_deployment(gateway.store)
-    cut_before = _slow_cuts(gateway)
-    slow = _raw_get(gateway, f"/api/v1/deploy/{dep}/events")
+    cut_before = slow_consumer_cuts(gateway.deps.metrics)
+    slow = silent_get(gateway.url, f"/api/v1/deploy/{dep}/events", gateway.tokens["acme-admin"])
     try:
         async with Reader(gateway, f"/api/v1/deploy/{dep}/events") as fast:
             await fast.wait_for(1)
@@ -347,15 +317,14 @@ async def test_a_cut_off_client_resumes_from_its_position_without_gap_or_duplica
             for n in range(400):
                 event = msgspec.structs.replace(progressed(n), message=big)
                 live += await append(gateway, dep, event)
-                if _slow_cuts(gateway) > cut_before:
+                if slow_consumer_cuts(gateway.deps.metrics) > cut_before:
                     break
-            assert _slow_cuts(gateway) > cut_before
+            assert slow_consumer_cuts(gateway.deps.metrics) > cut_before
             more = await append(gateway, dep, progressed(1000), progressed(1001))
             expected = positions + live + more
             assert await fast.wait_for(len(expected)) == expected
         # act: read everything the cut-off client was sent, then resume where it says
-        slow.setblocking(False)
-        seen, resume_from = _sse_ids(await _drain(slow))
+        seen, resume_from = _sse_ids(await read_to_close(slow))
         assert seen == expected[: len(seen)]  # a prefix: in order, no gap, no duplicate
         if resume_from is not None:  # the final SLOW_CONSUMER event arrived
             assert resume_from == (seen[-1] if seen else 0)

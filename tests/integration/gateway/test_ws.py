@@ -41,8 +41,7 @@ class Socket:
 
 
 def connect(gateway: Gateway, who: str = "acme-read") -> Any:
-    url = gateway.url.replace("http://", "ws://") + "/api/v1/ws"
-    return websockets.connect(url, additional_headers=gateway.auth(who))
+    return gateway.websocket(who)
 
 
 async def test_two_pipeline_subscriptions_history_then_live(gateway: Gateway) -> None:

@@ -28,33 +28,6 @@ Line = tuple[datetime, str]
 Obj = dict[str, Any]
 
 
-def deployment(
-    name: str,
-    image: str,
-    *,
-    replicas: int = 1,
-    containers: tuple[str, ...] = ("app",),
-    log_rate: float | None = None,
-) -> Any:
-    labels = {"app": name}
-    env = [{"name": "SANDBOX_LOG_RATE", "value": str(log_rate)}] if log_rate is not None else []
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [{"name": c, "image": image, "env": env} for c in containers]
-                },
-            },
-        },
-    }
-
-
 async def pods_of(core: client.CoreV1Api, namespace: str, app: str) -> list[Any]:
     found = await core.list_namespaced_pod(namespace, label_selector=f"app={app}")
     return sorted(found.items, key=lambda p: p.metadata.name)

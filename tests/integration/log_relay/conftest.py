@@ -12,19 +12,18 @@ namespaces (one per test, so tests never see each other's pods or cursors).
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import nats.errors
 import pytest
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 
 from flightdeck.eventstore import EventStore
-from flightdeck.runtime import processes
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
-from tests.integration.log_relay.cluster import Relays, base_env, eventually
+from tests.integration.log_relay.cluster import Relays, base_env
+from tests.support.kube import create_namespaces, kube_api
+from tests.support.watcher import leading_watcher
 
 NAMESPACES = ("lr-order", "lr-replace", "lr-restart", "lr-kill", "lr-replicas", "lr-rules")
 WATCHER_LEASES = "fd_leases_log_relay_tests"
@@ -38,21 +37,13 @@ SANDBOX = SandboxConfig(
 @pytest.fixture(scope="package")
 async def log_sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandbox]:
     async with Sandbox(Path(tmp_path_factory.mktemp("log-sandbox")), config=SANDBOX) as sb:
-        configuration = client.Configuration()
-        await config.load_kube_config(str(sb.kubeconfig), client_configuration=configuration)
-        async with client.ApiClient(configuration) as api:
-            for name in NAMESPACES:
-                await client.CoreV1Api(api).create_namespace(
-                    client.V1Namespace(metadata=client.V1ObjectMeta(name=name))
-                )
+        await create_namespaces(sb.kubeconfig, NAMESPACES)
         yield sb
 
 
 @pytest.fixture(scope="package")
 async def kube(log_sandbox: Sandbox) -> AsyncIterator[client.ApiClient]:
-    configuration = client.Configuration()
-    await config.load_kube_config(str(log_sandbox.kubeconfig), client_configuration=configuration)
-    async with client.ApiClient(configuration) as api:
+    async with kube_api(log_sandbox.kubeconfig) as api:
         yield api
 
 
@@ -83,28 +74,8 @@ async def pod_watcher(
         "FLIGHTDECK_K8S_WATCHER__METRICS_INTERVAL_S": "3600",
     }
     log = Path(tmp_path_factory.mktemp("log-watcher")) / "k8s-watcher.log"
-    with log.open("ab") as out:
-        proc = processes.spawn(
-            [sys.executable, "-m", "flightdeck.k8s_watcher"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def leading() -> bool:
-        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-        try:
-            kv = await store.nc.jetstream().key_value(WATCHER_LEASES)
-            await kv.get("k8s-watcher")
-        except (nats.errors.Error, Exception):
-            return False
-        return True
-
-    try:
-        await eventually(leading, within=60, what="the k8s-watcher to lead")
+    async with leading_watcher(store, env, log) as proc:
         yield proc
-    finally:
-        processes.stop(proc, timeout=10)
 
 
 @pytest.fixture

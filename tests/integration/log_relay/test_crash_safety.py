@@ -11,11 +11,11 @@ from flightdeck.log_relay.domain.selection import ContainerKey
 from flightdeck.log_relay.domain.sharing import preferred_owner
 from tests.integration.log_relay.cluster import (
     Relays,
-    deployment,
     direct_lines,
     losses,
     relayed,
 )
+from tests.support.manifests import deployment
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,10 @@ async def test_a_killed_relay_resumes_without_duplicate_or_missing_lines(
     ns = "lr-kill"
     first = await relays.start("kill-1", ns)
     await apps.create_namespaced_deployment(
-        ns, deployment("orders", "shop/orders:v1", containers=("app", "sidecar"), log_rate=50)
+        ns,
+        deployment(
+            "orders", "shop/orders:v1", replicas=1, containers=("app", "sidecar"), log_rate=50
+        ),
     )
 
     async def both_containers_relayed() -> dict | None:

@@ -14,13 +14,13 @@ from flightdeck.sandbox import Sandbox
 from tests.integration.log_relay.cluster import (
     Relays,
     contiguous_in,
-    deployment,
     direct_lines,
     log_events,
     losses,
     pods_of,
     relayed,
 )
+from tests.support.manifests import deployment
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration

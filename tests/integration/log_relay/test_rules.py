@@ -14,10 +14,10 @@ from flightdeck.log_relay.adapters.kv import container_token
 from flightdeck.log_relay.domain.selection import ContainerKey
 from tests.integration.log_relay.cluster import (
     Relays,
-    deployment,
     log_events,
     pods_of,
 )
+from tests.support.manifests import deployment
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -28,8 +28,8 @@ async def test_follow_and_unfollow_commands_choose_the_pods(
 ) -> None:
     ns = "lr-rules"
     relay = await relays.start("rules-1", ns, follow_all="false")
-    await apps.create_namespaced_deployment(ns, deployment("api", "shop/api:v1"))
-    await apps.create_namespaced_deployment(ns, deployment("worker", "shop/worker:v1"))
+    await apps.create_namespaced_deployment(ns, deployment("api", "shop/api:v1", replicas=1))
+    await apps.create_namespaced_deployment(ns, deployment("worker", "shop/worker:v1", replicas=1))
     cause = Cause.root("user:tests")
     await store.append(
         subjects.command("log-relay", "follow-logs"),

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 
 from flightdeck.events import Cause
 from flightdeck.eventstore import EventStore
@@ -21,6 +21,7 @@ from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.tenancy import protected_namespaces
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
 from tests.integration.pipeline.harness import NAMESPACE, TENANT, Pipeline
+from tests.support.kube import create_namespaces, kube_api
 
 SANDBOX = SandboxConfig(speed=20.0, timings=Timings(bookmark_interval=20.0))
 # Who owns what (ADR 0012): the orchestrator refuses a namespace its tenant does not own.
@@ -32,22 +33,13 @@ TENANTS = {TENANT: [NAMESPACE, UNWATCHED], "others": [OTHERS]}
 @pytest.fixture(scope="package")
 async def pipeline_sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandbox]:
     async with Sandbox(Path(tmp_path_factory.mktemp("pipeline-sandbox")), config=SANDBOX) as sb:
-        configuration = client.Configuration()
-        await config.load_kube_config(str(sb.kubeconfig), client_configuration=configuration)
-        async with client.ApiClient(configuration) as api:
-            await client.CoreV1Api(api).create_namespace(
-                client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
-            )
+        await create_namespaces(sb.kubeconfig, [NAMESPACE])
         yield sb
 
 
 @pytest.fixture(scope="package")
 async def kube(pipeline_sandbox: Sandbox) -> AsyncIterator[client.ApiClient]:
-    configuration = client.Configuration()
-    await config.load_kube_config(
-        str(pipeline_sandbox.kubeconfig), client_configuration=configuration
-    )
-    async with client.ApiClient(configuration) as api:
+    async with kube_api(pipeline_sandbox.kubeconfig) as api:
         yield api
 
 

@@ -24,6 +24,7 @@ from flightdeck.k8s_watcher.service_layer.watching import KindWatcher
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.sandbox import Sandbox
+from tests.support.recorded import recorded
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -121,17 +122,4 @@ async def test_one_poll_per_repository_answers_every_watch_on_it(
 
 
 def _recorded(event: Any) -> Recorded[Any]:
-    return Recorded(
-        event=event,
-        id=new_id(),
-        type=event.type_name(),
-        source="/t",
-        subject="fd.cmd.ecr-poller.watch-image",
-        time=datetime.now(UTC),
-        stream="FD_COMMANDS",
-        position=1,
-        correlation_id="corr",
-        causation_id=None,
-        actor="user:ada",
-        schema_version=1,
-    )
+    return recorded("fd.cmd.ecr-poller.watch-image", event, at=datetime.now(UTC))

@@ -11,6 +11,7 @@ from flightdeck.events import Cause, Recorded, new_id, streams, subjects
 from flightdeck.events.commands import CancelDeployment
 from flightdeck.events.deadletters import MessageDeadLettered
 from flightdeck.eventstore import EventStore
+from flightdeck.runtime import retries
 from flightdeck.runtime.consumers import Consumers, ConsumerSpec
 from tests.support.waiting import eventually
 
@@ -47,7 +48,7 @@ async def test_poison_messages_are_dead_lettered_and_the_consumer_moves_on(
         subjects=(subject,),
         handler=handler,
         max_deliver=3,
-        retry_delays_s=(0.05,),
+        redelivery=retries.Policy("test", wait_initial=0.05, wait_max=0.05, wait_jitter=0),
         start="new",
     )
     consumers = Consumers(store, service, store.nc)

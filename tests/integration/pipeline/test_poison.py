@@ -37,8 +37,9 @@ from flightdeck.gateway.entrypoints.app import create_app
 from flightdeck.readmodel.database import open_database
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.sealing import SecretsSettings
-from tests.integration.gateway.conftest import create_token, free_port, serve
+from tests.integration.gateway.conftest import create_token
 from tests.integration.pipeline.harness import NAMESPACE, TENANT, Pipeline, summary
+from tests.support.serving import free_port, serve
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration

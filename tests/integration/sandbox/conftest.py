@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 
 from flightdeck.sandbox import Sandbox, SandboxConfig, Timings
 from tests.integration.sandbox.kubectl import Kubectl
+from tests.support.kube import kube_api
 
 # 20 simulated seconds per real second: a pod is Ready in about a quarter of a second,
 # a CrashLoopBackOff back-off of 10 s takes half a second.
@@ -29,11 +30,7 @@ async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[San
 @pytest.fixture(scope="session")
 async def api_client(sandbox: Sandbox) -> AsyncIterator[client.ApiClient]:
     """A kubernetes-asyncio client configured from the sandbox's kubeconfig, as production does."""
-    configuration = client.Configuration()
-    await config.load_kube_config(
-        config_file=str(sandbox.kubeconfig), client_configuration=configuration
-    )
-    async with client.ApiClient(configuration) as api:
+    async with kube_api(sandbox.kubeconfig) as api:
         yield api
 
 

@@ -13,8 +13,8 @@ from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from flightdeck.sandbox import Sandbox
-from tests.integration.sandbox import manifests
 from tests.integration.sandbox.informer import PodInformer, pod_state
+from tests.support import manifests
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration

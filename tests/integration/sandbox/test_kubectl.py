@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from tests.integration.sandbox import manifests
 from tests.integration.sandbox.kubectl import Kubectl
+from tests.support import manifests
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration

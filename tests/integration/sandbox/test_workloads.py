@@ -11,7 +11,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from flightdeck.sandbox import Sandbox
-from tests.integration.sandbox import manifests
+from tests.support import manifests
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration

@@ -37,6 +37,7 @@ from flightdeck.gateway.domain.logrender import (
     encode_lines,
     line_payloads,
 )
+from tests.support.recorded import recorded as recorded_at
 
 pytestmark = pytest.mark.unit
 
@@ -44,20 +45,7 @@ T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 def recorded(event: Any, position: int = 41, at: datetime = T0) -> Recorded[Any]:
-    return Recorded(
-        event=event,
-        id="e",
-        type=event.type_name(),
-        source="/t",
-        subject="fd.evt.log.default.web.web-a",
-        time=at,
-        stream="S",
-        position=position,
-        correlation_id=None,
-        causation_id=None,
-        actor=None,
-        schema_version=1,
-    )
+    return recorded_at("fd.evt.log.default.web.web-a", event, position=position, at=at, id="e")
 
 
 def line(level: str, text: str, source: str = "stdout", age: int = 0) -> LogLine:

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from flightdeck.events import Cause, Recorded, streams
+from flightdeck.events import Recorded
 from flightdeck.events.deployments import Colour, DeploymentCompleted
-from flightdeck.eventstore.memory import InMemoryEventStore
-from flightdeck.gateway.adapters.hub import Feed, Hub
+from flightdeck.gateway.adapters.hub import Feed
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import StreamSpec, Subscription
 from flightdeck.gateway.domain import pipeline, sse
@@ -22,6 +21,7 @@ from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.sse import UvicornWriter, direct_writer
 from flightdeck.gateway.service_layer import connections as connections_module
 from flightdeck.gateway.service_layer.connections import Connections
+from tests.support.fanout import FakeTransport, parked, sse_frame
 from tests.support.recorded import recorded
 from tests.support.samples import progressed
 
@@ -101,35 +101,9 @@ def test_idle_after_and_sent_let_a_live_client_bypass_its_buffer() -> None:
 SUBJECT = "fd.evt.deploy.d1"
 
 
-class FakeTransport:
-    """A direct writer that takes chunks (or refuses them, like a paused transport)."""
-
-    def __init__(self, accept: bool = True) -> None:
-        self.accept = accept
-        self.chunks: list[bytes] = []
-
-    def write(self, chunk: bytes) -> bool:
-        if self.accept:
-            self.chunks.append(chunk)
-        return self.accept
-
-
-def sse_frame(rendered: Rendered) -> bytes:
-    return rendered.sse
-
-
 def subscription(*, after: int = 0, client_filter: Any = None) -> Subscription:
     spec = StreamSpec(SUBJECT, pipeline.render, after=after, client_filter=client_filter)
     return Subscription(None, None, spec, limit=8, frame=sse_frame)  # type: ignore[arg-type]
-
-
-async def parked(sub: Subscription, transport: FakeTransport | None) -> asyncio.Task[None]:
-    """A live subscription whose writer sleeps, as after its replay."""
-    sub.outbox.go_live(sub.spec.after)
-    sub.direct = transport
-    task = asyncio.create_task(sub.wait())
-    await asyncio.sleep(0)
-    return task
 
 
 def events(*numbers: int) -> list[Recorded[Any]]:
@@ -293,75 +267,6 @@ def test_the_uvicorn_writer_refuses_whatever_uvicorns_send_would_wait_for_or_dro
     transport.closing = True
     assert writer.write(b"d") is False
     assert transport.written == [b"a"]
-
-
-# ----------------------------------------------------------------- the hub's flushes
-
-CAUSE = Cause.root("user:t")
-
-
-class SlowTransport(FakeTransport):
-    """Takes chunks, each after ``delay`` seconds (a broadcast to many clients)."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self.delay = delay
-
-    def write(self, chunk: bytes) -> bool:
-        import time
-
-        time.sleep(self.delay)
-        return super().write(chunk)
-
-
-async def following(**options: Any) -> tuple[Hub, InMemoryEventStore]:
-    """A hub fed by an in-memory store: each append reaches it as from JetStream."""
-    store = InMemoryEventStore()
-    hub = Hub(store, Metrics(), **options)
-    await hub.follow(streams.DEPLOYMENTS)
-    return hub, store
-
-
-async def attached(hub: Hub, subject: str, transport: FakeTransport) -> Subscription:
-    spec = StreamSpec(subject, pipeline.render)
-    sub = Subscription(hub, None, spec, limit=8, frame=sse_frame)  # type: ignore[arg-type]
-    hub.attach(subject, pipeline.render, sub)
-    await parked(sub, transport)
-    return sub
-
-
-async def test_events_of_one_iteration_go_out_in_one_write_in_the_next() -> None:
-    hub, store = await following()
-    transport = FakeTransport()
-    sub = await attached(hub, SUBJECT, transport)
-    await store.append(SUBJECT, [progressed(1)], cause=CAUSE)
-    await store.append(SUBJECT, [progressed(2)], cause=CAUSE)
-    assert transport.chunks == []  # not in the feed's callback
-    await asyncio.sleep(0)
-    assert len(transport.chunks) == 1
-    assert transport.chunks[0].count(b"id: ") == 2
-    assert sub.outbox.resume_from == 2
-
-
-async def test_after_a_long_flush_a_feed_coalesces_and_other_feeds_do_not_wait() -> None:
-    hub, store = await following(coalesce=1.0, coalesce_max=0.5)
-    slow, quick = SlowTransport(0.05), FakeTransport()
-    await attached(hub, SUBJECT, slow)
-    other = "fd.evt.deploy.d2"
-    await attached(hub, other, quick)
-    await store.append(SUBJECT, [progressed(1)], cause=CAUSE)
-    await asyncio.sleep(0)
-    assert len(slow.chunks) == 1  # the first flush is never delayed; it took 50 ms
-    await store.append(SUBJECT, [progressed(2)], cause=CAUSE)
-    await store.append(other, [progressed(3)], cause=CAUSE)
-    await asyncio.sleep(0)
-    assert len(quick.chunks) == 1  # another feed goes at once
-    assert len(slow.chunks) == 1  # the busy feed waits about as long as it took
-    await store.append(SUBJECT, [progressed(4)], cause=CAUSE)
-    await asyncio.sleep(0.1)
-    assert len(slow.chunks) == 2  # events 2 and 4 in one write
-    assert slow.chunks[1].count(b"id: ") == 2
-    await hub.close()
 
 
 # ----------------------------------------------------------------- GC freezing

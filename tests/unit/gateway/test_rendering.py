@@ -20,6 +20,7 @@ from flightdeck.gateway.domain import pipeline, sse
 from flightdeck.gateway.domain.deploy import plan
 from flightdeck.gateway.domain.errors import ApiError
 from flightdeck.gateway.schemas import DeployCreate
+from tests.support.recorded import recorded as recorded_at
 
 pytestmark = pytest.mark.unit
 
@@ -27,20 +28,7 @@ T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 def recorded(event: Any, position: int = 7, subject: str = "fd.evt.deploy.d1") -> Recorded[Any]:
-    return Recorded(
-        event=event,
-        id="e",
-        type=event.type_name(),
-        source="/t",
-        subject=subject,
-        time=T0,
-        stream="S",
-        position=position,
-        correlation_id=None,
-        causation_id=None,
-        actor=None,
-        schema_version=1,
-    )
+    return recorded_at(subject, event, position=position, at=T0, id="e")
 
 
 def test_frame_and_resume_point() -> None:

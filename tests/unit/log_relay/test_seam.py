@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from flightdeck.events import Recorded
+from flightdeck.events import Recorded, subjects
+from flightdeck.events.cluster import ResourceDeleted
 from flightdeck.log_relay.domain.seam import Seam
+from tests.support.recorded import recorded
 
 pytestmark = pytest.mark.unit
 
+GONE = ResourceDeleted(kind="Pod", namespace="default", name="a", uid="u")
+
 
 def test_the_seam_between_snapshot_and_subscription_applies_each_event_once() -> None:
-    def rec(subject: str, position: int) -> Recorded[object]:
-        return Recorded(
-            event=object(),
-            id=str(position),
-            type="k8s.pod_observed",
-            source="/flightdeck/k8s-watcher",
-            subject=subject,
-            time=datetime(2026, 11, 25, tzinfo=UTC),
-            stream="FD_CLUSTER",
-            position=position,
-            correlation_id=None,
-            causation_id=None,
-            actor=None,
-            schema_version=1,
-        )
+    def rec(pod: str, position: int) -> Recorded[Any]:
+        return recorded(subjects.cluster_object("default", "Pod", pod), GONE, position=position)
 
     seam = Seam([rec("a", 12), rec("b", 15)])
     live = [rec("a", 11), rec("b", 13), rec("a", 12), rec("c", 14), rec("b", 15), rec("a", 16)]

@@ -21,6 +21,7 @@ from flightdeck.orchestrator.domain.effects import Effect, effects
 from flightdeck.orchestrator.domain.inputs import Input
 from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.domain.state import Deployment, fold
+from tests.support.recorded import recorded
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 POLICY = Policy(switch_delay_s=5.0, resume_after_s=10.0, retry_after_s=1.0)
@@ -62,20 +63,7 @@ class Story:
         for event in events:
             n = len(self.records) + 1
             self.records.append(
-                Recorded(
-                    event=event,
-                    id=f"e{n}",
-                    type=event.type_name(),
-                    source="/flightdeck/tests",
-                    subject=f"fd.evt.deploy.{DEP}",
-                    time=self.now,
-                    stream="FD_DEPLOYMENTS",
-                    position=n * 10,
-                    correlation_id="corr",
-                    causation_id=None,
-                    actor="user:ada",
-                    schema_version=1,
-                )
+                recorded(f"fd.evt.deploy.{DEP}", event, position=n * 10, at=self.now, id=f"e{n}")
             )
         return self
 

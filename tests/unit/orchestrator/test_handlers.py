@@ -14,6 +14,7 @@ from flightdeck.events.commands import CancelDeployment
 from flightdeck.events.deployments import Stage, StageProgressed
 from flightdeck.orchestrator.domain.inputs import Observed
 from flightdeck.orchestrator.service_layer import handlers
+from tests.support.recorded import recorded as recorded_at
 from tests.unit.orchestrator.story import T0, pod, request
 
 pytestmark = pytest.mark.unit
@@ -31,20 +32,7 @@ class FakePipeline:
 
 
 def recorded(event: Event, position: int = 7) -> Recorded[Any]:
-    return Recorded(
-        event=event,
-        id="m1",
-        type=event.type_name(),
-        source="/t",
-        subject="fd.evt.x",
-        time=T0,
-        stream="X",
-        position=position,
-        correlation_id="c",
-        causation_id=None,
-        actor=None,
-        schema_version=1,
-    )
+    return recorded_at("fd.evt.deploy.dep-1", event, position=position, at=T0, id="m1")
 
 
 async def dispatch(event: Event) -> list[tuple[str, Any, str | None]]:

@@ -11,6 +11,7 @@ from flightdeck.events.apps import AppReleased, AppSlotClaimed
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import Colour, DeploymentStatus
 from flightdeck.orchestrator.domain.slots import claim, fold_slots, release
+from tests.support.recorded import recorded as recorded_at
 from tests.unit.orchestrator.story import T0
 
 pytestmark = pytest.mark.unit
@@ -18,20 +19,7 @@ pytestmark = pytest.mark.unit
 
 def recorded(*events: Event) -> list[Recorded[Any]]:
     return [
-        Recorded(
-            event=e,
-            id=f"a{n}",
-            type=e.type_name(),
-            source="/t",
-            subject="fd.evt.app.apps.web",
-            time=T0,
-            stream="FD_DEPLOYMENTS",
-            position=n,
-            correlation_id=None,
-            causation_id=None,
-            actor=None,
-            schema_version=1,
-        )
+        recorded_at("fd.evt.app.apps.web", e, position=n, at=T0, id=f"a{n}")
         for n, e in enumerate(events, start=1)
     ]
 

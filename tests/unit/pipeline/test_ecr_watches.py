@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flightdeck.ecr_poller.domain.watches import Book, Watch, poll_delay, sleep_for
+from flightdeck.ecr_poller.domain.watches import Book, Watch, sleep_for
 
 pytestmark = pytest.mark.unit
 
@@ -47,11 +47,7 @@ def test_expired_watches_leave_the_book() -> None:
     assert book.next_deadline((None, "web")) == T0 + timedelta(seconds=30)
 
 
-def test_backoff_doubles_per_failure_up_to_the_cap() -> None:
-    assert [poll_delay(5, n, 60) for n in range(5)] == [5, 10, 20, 40, 60]
-
-
 def test_a_near_deadline_shortens_the_sleep() -> None:
-    assert sleep_for(5, 0, 60, T0, T0 + timedelta(seconds=2)) == 2.0
-    assert sleep_for(5, 0, 60, T0, T0 - timedelta(seconds=2)) == 0.0
-    assert sleep_for(5, 0, 60, T0, None) == 5.0
+    assert sleep_for(5, T0, T0 + timedelta(seconds=2)) == 2.0
+    assert sleep_for(5, T0, T0 - timedelta(seconds=2)) == 0.0
+    assert sleep_for(5, T0, None) == 5.0

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from flightdeck.events import subjects
-from flightdeck.events.audit import ApiTokenCreated, ApiTokenRevoked, OpsAction, OpsActionFailed
+from flightdeck.events import streams, subjects
+from flightdeck.events.audit import (
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    ConnectionResealed,
+    OpsAction,
+    OpsActionFailed,
+)
 from flightdeck.events.cluster import (
     ContainerPhase,
     ContainerState,
@@ -36,11 +43,39 @@ from flightdeck.events.tenancy import (
     TenantNamespacesAdded,
 )
 from flightdeck.readmodel.projections import PROJECTIONS
+from flightdeck.readmodel.projector import PROJECTED
 from flightdeck.readmodel.rows import RowSet
 from tests.support.recorded import recorded
 from tests.support.samples import T0, one_of_each, requested
 
 pytestmark = pytest.mark.unit
+
+# Event types of the projected streams that change no row, each with its reason.
+NOT_PROJECTED: dict[type, str] = {
+    ConnectionResealed: "only the sealed secret changes, and the read model holds no secret",
+}
+
+
+def members(union: Any) -> set[type]:
+    """The event types of a stream's tagged union (unions of unions flattened)."""
+    args = typing.get_args(union)
+    return set().union(*(members(a) for a in args)) if args else {union}
+
+
+def test_every_event_type_of_a_projected_stream_is_projected_or_excused() -> None:
+    unhandled = {
+        f"{stream}: {t.__name__}"
+        for stream in PROJECTED
+        for t in members(streams.UNIONS[stream])
+        if t not in PROJECTIONS and t not in NOT_PROJECTED
+    }
+    assert unhandled == set(), "add a projection, or a reason to NOT_PROJECTED"
+
+
+def test_every_projection_is_of_an_event_type_the_projector_reads() -> None:
+    read = set().union(*(members(streams.UNIONS[stream]) for stream in PROJECTED))
+    assert set(PROJECTIONS) - read == set()
+    assert set(NOT_PROJECTED) & set(PROJECTIONS) == set()  # a stale excuse
 
 
 def project(*events: Any, rows: RowSet | None = None) -> RowSet:

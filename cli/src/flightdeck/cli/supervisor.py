@@ -1,11 +1,12 @@
 """Runs nats-server and the services as child processes: restarts with backoff, a report.
 
 A child that dies (kill -9 included) is reported with its last log lines and
-started again after a growing delay (1 s, 2 s, 4 s … capped at 30 s); the
-embedded nats-server is restarted the same way, on the same port and store, so
-the services (which reconnect forever) pick up where they were. Stopping sends
-SIGTERM to every service and SIGKILL to any still alive after the grace
-period. :meth:`Supervisor.outcome` says afterwards what had to be done.
+started again after a growing, jittered delay (``retries.RESTART``: 1-2 s,
+2-3 s, 4-5 s … 30 s, "restarting in 2s"); the embedded nats-server is restarted
+the same way, on the same port and store, so the services (which reconnect
+forever) pick up where they were. Stopping sends SIGTERM to every service and
+SIGKILL to any still alive after the grace period. :meth:`Supervisor.outcome`
+says afterwards what had to be done.
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ from rich.markup import escape
 from flightdeck.cli.services import ServiceSpec
 from flightdeck.runtime.nats_server import NatsServer, NatsServerError
 from flightdeck.runtime.processes import spawn_async, until_exited
+from flightdeck.runtime.retries import RESTART
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
-MAX_BACKOFF_S = 30.0
 HEALTHY_AFTER_S = 60.0  # a child that ran this long starts its backoff over
 NATS = "nats-server"
+_FAILED_START = (NatsServerError, OSError, subprocess.SubprocessError)
 
 
-def restart_delay(restarts: int) -> float:
-    """Seconds to wait before the ``restarts``-th restart."""
-    return min(MAX_BACKOFF_S, 2.0 ** max(0, restarts - 1))
+class Exited(Exception):
+    """A supervised process ended (while nobody asked it to): the failure we retry."""
+
+    def __init__(self, code: int | None) -> None:
+        super().__init__(f"exited with code {code}")
+        self.code = code
 
 
 def times(n: int) -> str:
@@ -71,7 +76,6 @@ class Child:
     colour: str
     env: dict[str, str]
     proc: asyncio.subprocess.Process | None = None
-    restarts: int = 0  # for the backoff: since it last ran fine for a while
     last_lines: deque[str] = field(default_factory=lambda: deque(maxlen=15))
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -108,39 +112,36 @@ class Supervisor:
         self._watchers.append(asyncio.create_task(self._watch_nats(server), name="watch nats"))
 
     async def _watch_nats(self, server: NatsServer) -> None:
-        backoff = 0
-        while True:
-            started = time.monotonic()
-            if server.pid is not None:
-                await until_exited(server.pid, lambda: server.running)
-            if self._stopping:
-                return
-            backoff = 0 if time.monotonic() - started > HEALTHY_AFTER_S else backoff
-            backoff += 1
-            delay = restart_delay(backoff)
-            self._report_death(
-                NATS, server.returncode, delay, _tail(server.log_file), "same port and store"
-            )
-            while True:
-                await asyncio.sleep(delay)
+        def report(exc: Exception, delay: float) -> None:
+            if isinstance(exc, Exited):
+                where = "same port and store"
+                self._report_death(NATS, exc.code, delay, _tail(server.log_file), where)
+            else:
+                self._console.print(
+                    f"[bold red]✗ {NATS} did not start again[/] ({exc}); "
+                    f"trying again in {delay:.0f}s"
+                )
+
+        restarts = RESTART.retrying((Exited, *_FAILED_START), report)
+        async for attempt in restarts:
+            with attempt:
+                if attempt.num > 1:  # it died, or did not start: the backoff was slept
+                    if self._stopping:
+                        return
+                    self._restarts[NATS] += 1
+                    await server.start()
+                    self._console.print(
+                        f"[green]✔[/] {NATS} restarted at [bold]{server.url}[/] "
+                        "(same store; the services reconnect)"
+                    )
+                started = time.monotonic()
+                if server.pid is not None:
+                    await until_exited(server.pid, lambda: server.running)
                 if self._stopping:
                     return
-                self._restarts[NATS] += 1
-                try:
-                    await server.start()
-                except (NatsServerError, OSError, subprocess.SubprocessError) as exc:
-                    backoff += 1
-                    delay = restart_delay(backoff)
-                    self._console.print(
-                        f"[bold red]✗ {NATS} did not start again[/] ({exc}); "
-                        f"trying again in {delay:.0f}s"
-                    )
-                    continue
-                self._console.print(
-                    f"[green]✔[/] {NATS} restarted at [bold]{server.url}[/] "
-                    "(same store; the services reconnect)"
-                )
-                break
+                if time.monotonic() - started > HEALTHY_AFTER_S:
+                    restarts.reset()
+                raise Exited(server.returncode)
 
     # -------------------------------------------------------------- services
 
@@ -164,22 +165,26 @@ class Supervisor:
                 self._console.print(prefix + escape(line), highlight=False, soft_wrap=True)
 
     async def _watch(self, child: Child) -> None:
-        while True:
-            assert child.proc is not None
-            started = time.monotonic()
-            code = await child.proc.wait()
-            if self._stopping:
-                return
-            if time.monotonic() - started > HEALTHY_AFTER_S:
-                child.restarts = 0  # it ran fine for a while: start the backoff over
-            child.restarts += 1
-            self._restarts[child.spec.name] += 1
-            delay = restart_delay(child.restarts)
+        def report(exc: Exception, delay: float) -> None:
+            code = exc.code if isinstance(exc, Exited) else None
             self._report_death(child.spec.name, code, delay, list(child.last_lines))
-            await asyncio.sleep(delay)
-            if self._stopping:
-                return
-            await self._launch(child)
+
+        restarts = RESTART.retrying(Exited, report)
+        async for attempt in restarts:
+            with attempt:
+                if attempt.num > 1:  # it died and the backoff was slept
+                    if self._stopping:
+                        return
+                    await self._launch(child)
+                assert child.proc is not None
+                started = time.monotonic()
+                code = await child.proc.wait()
+                if self._stopping:
+                    return
+                if time.monotonic() - started > HEALTHY_AFTER_S:
+                    restarts.reset()  # it ran fine for a while: start the backoff over
+                self._restarts[child.spec.name] += 1
+                raise Exited(code)
 
     def _report_death(
         self, name: str, code: int | None, delay: float, lines: list[str], where: str = ""

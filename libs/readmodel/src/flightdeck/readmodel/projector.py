@@ -7,7 +7,8 @@ large chunks with direct gets and applies each chunk in one transaction;
 live, it follows an ordered consumer and applies whatever has arrived, which
 is usually one event. If reading or writing fails (NATS restarting, the
 database away) a stream's projection starts over from its checkpoint after a
-growing delay, instead of ending: the read model must outlive any outage.
+growing, jittered delay (``retries.RECONNECT``), instead of ending: the read
+model must outlive any outage.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from flightdeck.eventstore import EventStore
 from flightdeck.readmodel import sqlrows
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projections import PROJECTIONS
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
 
-RETRY_MAX_S = 10.0
 PROJECTED = (streams.DEPLOYMENTS, streams.CLUSTER, streams.PROBES, streams.MONITORS, streams.AUDIT)
 NAME = "readmodel"
 
@@ -96,26 +97,26 @@ class Projector:
 
     async def _follow(self, stream: str) -> None:
         """Project ``stream`` forever; after a failure, again from its checkpoint."""
-        failures = 0
-        while True:
-            try:
-                await self._follow_once(stream)
-            except Exception as exc:
-                state = self.state.setdefault(stream, StreamState())
-                failures = 1 if state.caught_up else failures + 1  # live for a while: anew
-                state.interruptions += 1
-                state.caught_up = False
-                delay = min(RETRY_MAX_S, 0.25 * 2**failures)
-                log.warning(
-                    "projection interrupted; resuming from the checkpoint",
-                    stream=stream,
-                    error=repr(exc),
-                    retry_in_s=delay,
-                )
-                await asyncio.sleep(delay)
 
-    async def _follow_once(self, stream: str) -> None:
-        await self._catch_up(stream, None)
+        def interrupted(exc: Exception, delay: float) -> None:
+            state = self.state.setdefault(stream, StreamState())
+            state.interruptions += 1
+            state.caught_up = False
+            log.warning(
+                "projection interrupted; resuming from the checkpoint",
+                stream=stream,
+                error=repr(exc),
+                retry_in_s=round(delay, 2),
+            )
+
+        retrying = retries.RECONNECT.retrying(Exception, interrupted)
+        async for attempt in retrying:
+            with attempt:
+                await self._catch_up(stream, None)
+                retrying.reset()  # live: a failure from here on starts the backoff over
+                await self._follow_live(stream)
+
+    async def _follow_live(self, stream: str) -> None:
         state = self.state[stream]
         subjects = streams.SUBJECTS[stream]
         async with self.store.subscribe(subjects, after=state.position) as sub:

@@ -4,8 +4,9 @@ A consumer is a durable *pull* consumer shared by every replica of a service
 (JetStream hands each message to one of them), with explicit acks:
 
 - the handler returned: **ack**;
-- the handler raised: **nak with a delay** (growing per delivery), so a
-  transient failure (NATS or Kubernetes briefly away) is retried later;
+- the handler raised: **nak with a delay** (``retries.REDELIVER``: growing
+  per delivery, jittered), so a transient failure (NATS or Kubernetes briefly
+  away) is retried later;
 - the message cannot be decoded, or its handler failed ``max_deliver`` times:
   it is a **poison message**: recorded on ``fd.dlq.<service>`` with the error
   (:class:`~flightdeck.events.deadletters.MessageDeadLettered`), then
@@ -44,6 +45,7 @@ from nats.js.errors import BadRequestError
 from flightdeck.events import Cause, Codec, EventDecodeError, Recorded, subjects
 from flightdeck.events.deadletters import MessageDeadLettered
 from flightdeck.eventstore import EventStore
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +75,7 @@ class ConsumerSpec:
         concurrency: most handlers running at once (a held message counts).
         start: where a consumer created for the first time starts: the whole
             stream (``all``) or only what arrives from now on (``new``).
-        retry_delays_s: nak delay after the 1st, 2nd, … failed delivery (the last repeats).
+        redelivery: the nak delay after each failed delivery.
     """
 
     durable: str
@@ -85,7 +87,7 @@ class ConsumerSpec:
     batch: int = 64
     concurrency: int = 64
     start: Literal["all", "new"] = "all"
-    retry_delays_s: tuple[float, ...] = (0.2, 1.0, 3.0, 10.0)
+    redelivery: retries.Policy = retries.REDELIVER
 
 
 @dataclass
@@ -251,15 +253,14 @@ class Consumers:
             )
             await self._dead_letter(spec, msg, error)
             return
-        delays = spec.retry_delays_s
-        delay = delays[min(deliveries, len(delays)) - 1] if delays else 0.0
+        delay = spec.redelivery.delay(deliveries)
         log.warning(
             "handler failed, retrying",
             consumer=spec.durable,
             position=recorded.position,
             type=recorded.type,
             delivery=deliveries,
-            retry_in_s=delay,
+            retry_in_s=round(delay, 2),
             error=error,
             exc_info=exc,
         )

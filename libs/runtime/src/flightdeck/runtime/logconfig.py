@@ -10,6 +10,7 @@ import logging
 import sys
 from typing import Any
 
+import stamina.instrumentation
 import structlog
 
 
@@ -53,3 +54,6 @@ def configure_logging(service: str, level: str = "info", fmt: str = "console") -
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     structlog.contextvars.bind_contextvars(service=service)
+    # Each retry loop logs its own line, naming what it retries (flightdeck.runtime.retries);
+    # stamina's would repeat it as "<context block>".
+    stamina.instrumentation.set_on_retry_hooks(())

@@ -77,16 +77,8 @@ class Book:
         return min((w.deadline for w in self.group(group)), default=None)
 
 
-def poll_delay(interval_s: float, failures: int, max_s: float) -> float:
-    """Seconds until the next poll: the interval, doubled per consecutive failure, capped."""
-    return float(min(max_s, interval_s * 2 ** max(0, failures)))
-
-
-def sleep_for(
-    interval_s: float, failures: int, max_s: float, now: datetime, deadline: datetime | None
-) -> float:
-    """Wait for the next poll, but wake up for the earliest deadline."""
-    delay = poll_delay(interval_s, failures, max_s)
+def sleep_for(delay_s: float, now: datetime, deadline: datetime | None) -> float:
+    """Wait ``delay_s`` for the next poll, but wake up for the earliest deadline."""
     if deadline is not None:
-        delay = min(delay, max(0.0, (deadline - now).total_seconds()))
-    return delay
+        return min(delay_s, max(0.0, (deadline - now).total_seconds()))
+    return delay_s

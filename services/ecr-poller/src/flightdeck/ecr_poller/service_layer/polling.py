@@ -23,6 +23,7 @@ from flightdeck.events import Cause, Recorded, subjects
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.commands import WatchImage
 from flightdeck.eventstore import EventStore
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +44,7 @@ class Poller:
         missing_repository_grace_s: float = 60.0,
     ) -> None:
         self._store, self._ecr, self._clock = store, ecr, clock
-        self._interval, self._backoff_max = interval_s, backoff_max_s
+        self._pace = retries.poll(interval_s, backoff_max_s)
         self._grace = missing_repository_grace_s
         self._book = Book()
         self._waiting: dict[str, asyncio.Future[None]] = {}
@@ -98,10 +99,8 @@ class Poller:
                 await self._expire(self._book.given_up(group, now, self._grace), now, True)
             if not self._book.group(group):
                 break
-            deadline = self._book.next_deadline(group)
-            await asyncio.sleep(
-                sleep_for(self._interval, max(failures, 0), self._backoff_max, now, deadline)
-            )
+            delay = self._pace.delay(max(failures, 0) + 1)  # jittered; grows while failing
+            await asyncio.sleep(sleep_for(delay, now, self._book.next_deadline(group)))
         self._loops.pop(group, None)
 
     async def _poll_once(self, group: Group, failures: int) -> int:

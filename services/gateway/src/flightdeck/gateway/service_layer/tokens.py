@@ -12,7 +12,6 @@ gateway within the time an event takes to travel (ADR 0015).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from flightdeck.gateway.domain.auth import (
 )
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.service_layer.ports import TokenRows
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
 
@@ -131,26 +131,24 @@ async def catch_up_revocations(store: EventStore, directory: TokenDirectory) -> 
     return position
 
 
-async def follow_revocations(
-    store: EventStore, directory: TokenDirectory, after: int, *, retry_s: float = 1.0
-) -> None:
+async def follow_revocations(store: EventStore, directory: TokenDirectory, after: int) -> None:
     """Apply revocations as they are appended, after position ``after``, until cancelled.
 
     The ordered consumer recreates itself across NATS reconnects; should it fail
-    anyway, it is opened again from the last position seen, so none is missed.
+    anyway, it is opened again (``retries.FEED``: within a second) from the last
+    position seen, so none is missed.
     """
     position = after
-    while True:
-        try:
-            async with store.subscribe(subjects.ALL_ACCESS, after=position) as sub:
-                async for recorded in sub:
-                    directory.apply(recorded)
-                    position = recorded.position
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("revocation feed interrupted; reopening", error=repr(exc))
-            await asyncio.sleep(retry_s)
+    report = retries.logged(log, "revocation feed interrupted; reopening")
+    retrying = retries.FEED.retrying(Exception, report)
+    async for attempt in retrying:
+        with attempt:
+            while True:  # a feed that simply ends is opened again at once
+                async with store.subscribe(subjects.ALL_ACCESS, after=position) as sub:
+                    async for recorded in sub:
+                        directory.apply(recorded)
+                        position = recorded.position
+                        retrying.reset()
 
 
 def _aware(value: datetime | None) -> datetime | None:

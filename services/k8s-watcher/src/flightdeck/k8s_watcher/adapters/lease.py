@@ -4,8 +4,10 @@ The bucket keeps each key for ``ttl`` seconds after its last write. A replica
 becomes leader by *creating* the key (only possible when it is absent or
 expired) and stays leader by *updating* it with the revision it last wrote,
 every third of the TTL. A failed update (someone else took over, or NATS is
-unreachable) ends its term at once. We chose this over a Kubernetes Lease: it
-needs no RBAC on leases, and NATS is what we already depend on (ADR 0007).
+unreachable) ends its term at once. A standby tries to take the key every
+quarter to third of the TTL (``retries.lease_standby``: jittered, so standbys
+do not ask together). We chose this over a Kubernetes Lease: it needs no RBAC
+on leases, and NATS is what we already depend on (ADR 0007).
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from flightdeck.eventstore import Bucket, BucketError, Buckets
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
+
+
+class NotLeader(Exception):
+    """Another replica holds the lease (or NATS did not answer)."""
 
 
 class Lease:
@@ -28,6 +35,7 @@ class Lease:
         self.key = key
         self.holder = holder
         self.ttl_s = ttl_s
+        self._standby = retries.lease_standby(ttl_s)
         self._kv: Bucket | None = None
         self._revision = 0
         self.terms = 0
@@ -57,12 +65,14 @@ class Lease:
         with contextlib.suppress(BucketError):  # it expires anyway
             await (await self._store()).delete(self.key, last=self._revision)
 
+    async def _take(self) -> None:
+        if not await self.acquire():
+            raise NotLeader(self.key)
+
     async def lead(self, work: Callable[[], Awaitable[None]]) -> None:
         """Forever: wait to become leader, run ``work`` while leader, stop it when not."""
         while True:
-            if not await self.acquire():
-                await asyncio.sleep(self.ttl_s / 3)
-                continue
+            await self._standby.retrying(NotLeader).call(self._take)
             self.terms += 1
             log.info("became leader", key=self.key, holder=self.holder)
             task = asyncio.ensure_future(work())

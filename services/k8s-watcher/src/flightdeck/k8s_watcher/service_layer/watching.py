@@ -8,13 +8,15 @@ a new leader term) and after every NATS reconnect (see
 :class:`~flightdeck.k8s_watcher.service_layer.leader.Watcher`), and when the watch's
 version has expired (410). When the watch simply ends (server timeout,
 dropped connection, NATS away for a publish) it resumes from the last version
-published. Nothing already published is published again: the publisher
+published, after ``retries.RECONNECT``'s jittered backoff (anew after any
+progress). Nothing already published is published again: the publisher
 compares with the stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import structlog
 
@@ -22,6 +24,7 @@ from flightdeck.k8s_watcher.adapters.kube import TRANSIENT, Expired
 from flightdeck.k8s_watcher.domain.diff import Observation, differences
 from flightdeck.k8s_watcher.domain.observe import OBSERVERS, pod_metrics
 from flightdeck.k8s_watcher.service_layer.ports import ClusterReading, Obj, Publishing
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +42,8 @@ class KindWatcher:
     ) -> None:
         self.reader, self.publisher = reader, publisher
         self.kind, self.namespace = kind, namespace
-        self.timeout_s, self.retry_max_s = timeout_s, retry_max_s
+        self.timeout_s = timeout_s
+        self.backoff = dataclasses.replace(retries.RECONNECT, wait_max=retry_max_s)
         self.relists = 0
         self.rewatches = 0
 
@@ -48,29 +52,30 @@ class KindWatcher:
 
     async def follow(self, version: str) -> None:
         """Watch from ``version`` forever, publishing each change."""
-        failures = 0
-        while True:
-            try:
-                changes = 0
-                async for kind_of_change, obj in self.reader.watch(
-                    self.kind, self.namespace, version, self.timeout_s
-                ):
-                    await self.apply(kind_of_change, obj)
-                    # Only once published: a failed publish resumes from before this change.
-                    version = obj.get("metadata", {}).get("resourceVersion") or version
-                    changes += 1
-                    failures = 0
-                self.rewatches += 1
-                if not changes:
-                    await asyncio.sleep(0.1)  # a watch closed at once must not spin
-            except Expired:
-                log.info("watch expired, listing again", kind=self.kind, namespace=self.namespace)
-                version = await self.resync()
-            except TRANSIENT as exc:
-                failures += 1
-                delay = min(self.retry_max_s, 0.2 * 2**failures)
-                log.warning("watch failed", kind=self.kind, error=repr(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
+        retrying = self.backoff.retrying(
+            TRANSIENT, retries.logged(log, "watch failed", kind=self.kind)
+        )
+        async for attempt in retrying:
+            with attempt:
+                while True:
+                    try:
+                        changes = 0
+                        async for kind_of_change, obj in self.reader.watch(
+                            self.kind, self.namespace, version, self.timeout_s
+                        ):
+                            await self.apply(kind_of_change, obj)
+                            # Only once published: a failed publish resumes from before it.
+                            version = obj.get("metadata", {}).get("resourceVersion") or version
+                            changes += 1
+                            retrying.reset()
+                        self.rewatches += 1
+                        if not changes:
+                            await asyncio.sleep(0.1)  # a watch closed at once must not spin
+                    except Expired:
+                        log.info(
+                            "watch expired, listing again", kind=self.kind, namespace=self.namespace
+                        )
+                        version = await self.resync()
 
     async def relist(self) -> str:
         """Publish the difference between the cluster and what was last published;
@@ -113,16 +118,12 @@ class KindWatcher:
     async def resync(self) -> str:
         """Learn from the stream what was published, list, publish the difference;
         again (with a growing delay) until it succeeds. Returns the list's version."""
-        failures = 0
-        while True:
-            try:
-                await self.publisher.seed(self.namespace, self.kind)
-                return await self.relist()
-            except TRANSIENT as exc:
-                failures += 1
-                delay = min(self.retry_max_s, 0.2 * 2**failures)
-                log.warning("resync failed", kind=self.kind, error=repr(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
+        report = retries.logged(log, "resync failed", kind=self.kind)
+        return await self.backoff.retrying(TRANSIENT, report).call(self._resync_once)
+
+    async def _resync_once(self) -> str:
+        await self.publisher.seed(self.namespace, self.kind)
+        return await self.relist()
 
 
 class MetricsPoller:

@@ -9,7 +9,7 @@ only order and dedup.
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 import structlog
@@ -17,6 +17,7 @@ import structlog
 from flightdeck.events import AppendError, AppendUnacknowledged, Cause, streams
 from flightdeck.events.logs import LogEvent, LogLinesCaptured
 from flightdeck.eventstore import EventStore
+from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +44,7 @@ class LogPublisher:
 
     def __init__(self, store: EventStore, retry_max_s: float = 5.0):
         self._store = store
-        self._retry_max = retry_max_s
+        self._backoff = dataclasses.replace(retries.APPEND, wait_max=retry_max_s)
         self.retries = 0
 
     async def publish(
@@ -54,20 +55,24 @@ class LogPublisher:
         Raises:
             PublishRefused: the server refused the message itself.
         """
-        attempt = 0
-        while True:
-            try:
-                result = await self._store.append(subject, [event], cause=cause, ids=[event_id])
-            except AppendUnacknowledged as exc:
-                attempt += 1
-                self.retries += 1
-                delay = min(self._retry_max, 0.05 * 2**attempt)
-                log.warning("log append not acknowledged", subject=subject, error=str(exc))
-                await asyncio.sleep(delay)
-                continue
-            except AppendError as exc:
-                raise PublishRefused(str(exc)) from exc
-            return Published(position=result.last_position, duplicate=result.duplicate)
+
+        def not_acknowledged(exc: Exception, delay: float) -> None:
+            self.retries += 1
+            log.warning(
+                "log append not acknowledged",
+                subject=subject,
+                error=repr(exc),
+                retry_in_s=round(delay, 2),
+            )
+
+        retrying = self._backoff.retrying(AppendUnacknowledged, not_acknowledged)
+        try:
+            result = await retrying.call(
+                self._store.append, subject, [event], cause=cause, ids=[event_id]
+            )
+        except AppendError as exc:
+            raise PublishRefused(str(exc)) from exc
+        return Published(position=result.last_position, duplicate=result.duplicate)
 
     async def stored_lines(self, position: int) -> LogLinesCaptured | None:
         """The ``LogLinesCaptured`` stored at ``position`` (to see what a duplicate covered)."""
