@@ -8,14 +8,14 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from flightdeck.events import EventStore
+from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime import processes
 from tests.support.waiting import eventually
 
 
 @contextlib.asynccontextmanager
 async def leading_watcher(
-    store: EventStore, env: dict[str, str], log: Path
+    store: JetStreamEventStore, env: dict[str, str], log: Path
 ) -> AsyncIterator[subprocess.Popen[bytes]]:
     """Start ``python -m flightdeck.k8s_watcher`` with ``env`` (which names its own lease
     bucket, so it never competes with another test's watcher), logging to ``log``;
