@@ -215,7 +215,7 @@ async def test_a_slow_client_is_dropped_with_a_reason_while_a_fast_one_keeps_up(
     # arrange: one client that never reads (with a filter, so it takes the buffered path)
     app = unique_app("slow")
     await make_app(gateway, app)
-    before = slow_consumer_cuts(gateway.deps.metrics)
+    before = slow_consumer_cuts(gateway.built.dependencies.metrics)
     slow = silent_get(
         gateway.url, f"/api/v1/logs/{app}/stream?keywords=line&tail=0", gateway.tokens["acme-read"]
     )
@@ -226,11 +226,11 @@ async def test_a_slow_client_is_dropped_with_a_reason_while_a_fast_one_keeps_up(
             for _ in range(400):
                 await publish(gateway, app, many(app, "web-a", 50, f"line{'x' * 2000} {sent}"))
                 sent += 1
-                if slow_consumer_cuts(gateway.deps.metrics) > before:
+                if slow_consumer_cuts(gateway.built.dependencies.metrics) > before:
                     break
 
             async def cut() -> bool:
-                return slow_consumer_cuts(gateway.deps.metrics) > before
+                return slow_consumer_cuts(gateway.built.dependencies.metrics) > before
 
             await eventually(cut)
             await publish(gateway, app, many(app, "web-a", 1, "done"))

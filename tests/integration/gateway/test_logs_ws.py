@@ -178,18 +178,18 @@ async def test_a_slow_socket_is_dropped_with_a_reason(gateway: Gateway) -> None:
     # repetitive lines would otherwise shrink a thousand-fold on the wire)
     app = unique_app("wsslow")
     await make_app(gateway, app)
-    cuts = slow_consumer_cuts(gateway.deps.metrics)
+    cuts = slow_consumer_cuts(gateway.built.dependencies.metrics)
     async with connect(gateway, max_queue=1, compression=None) as ws:
         await send(ws, type="subscribe-to-logs", app=app, tail=0)
         await until(ws, type="subscribed")
         # act: big batches until the gateway gives up on it
         for n in range(400):
             await publish(gateway, app, many(app, "web-a", 50, f"{'y' * 2000} {n}"))
-            if slow_consumer_cuts(gateway.deps.metrics) > cuts:
+            if slow_consumer_cuts(gateway.built.dependencies.metrics) > cuts:
                 break
 
         async def cut() -> bool:
-            return slow_consumer_cuts(gateway.deps.metrics) > cuts
+            return slow_consumer_cuts(gateway.built.dependencies.metrics) > cuts
 
         await eventually(cut)
         # assert: it then reads what was sent; the last word is SLOW_CONSUMER, then 4008

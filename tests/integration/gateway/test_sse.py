@@ -229,7 +229,7 @@ async def test_a_slow_client_is_cut_off_while_fast_ones_keep_up(
 ) -> None:
     # arrange: one client that never reads, two that do; big events fill buffers fast
     dep, positions = await new_deployment(gateway.store)
-    cut_before = slow_consumer_cuts(gateway.deps.metrics)
+    cut_before = slow_consumer_cuts(gateway.built.dependencies.metrics)
     slow = silent_get(gateway.url, f"/api/v1/deploy/{dep}/events", gateway.tokens["acme-admin"])
     try:
         async with (
@@ -245,7 +245,7 @@ async def test_a_slow_client_is_cut_off_while_fast_ones_keep_up(
                 live += await append(gateway, dep, event)
 
                 async def cut() -> bool:
-                    return slow_consumer_cuts(gateway.deps.metrics) > cut_before
+                    return slow_consumer_cuts(gateway.built.dependencies.metrics) > cut_before
 
                 if await cut():
                     break
@@ -307,7 +307,7 @@ async def test_a_cut_off_client_resumes_from_its_position_without_gap_or_duplica
 ) -> None:
     # arrange: a client that reads nothing until it has been cut off
     dep, positions = await new_deployment(gateway.store)
-    cut_before = slow_consumer_cuts(gateway.deps.metrics)
+    cut_before = slow_consumer_cuts(gateway.built.dependencies.metrics)
     slow = silent_get(gateway.url, f"/api/v1/deploy/{dep}/events", gateway.tokens["acme-admin"])
     try:
         async with Reader(gateway, f"/api/v1/deploy/{dep}/events") as fast:
@@ -317,9 +317,9 @@ async def test_a_cut_off_client_resumes_from_its_position_without_gap_or_duplica
             for n in range(400):
                 event = msgspec.structs.replace(progressed(n), message=big)
                 live += await append(gateway, dep, event)
-                if slow_consumer_cuts(gateway.deps.metrics) > cut_before:
+                if slow_consumer_cuts(gateway.built.dependencies.metrics) > cut_before:
                     break
-            assert slow_consumer_cuts(gateway.deps.metrics) > cut_before
+            assert slow_consumer_cuts(gateway.built.dependencies.metrics) > cut_before
             more = await append(gateway, dep, progressed(1000), progressed(1001))
             expected = positions + live + more
             assert await fast.wait_for(len(expected)) == expected

@@ -25,6 +25,14 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _quiet_libraries() -> None:
+    """Flightdeck: follow every deployment from registry to traffic."""
+    # Before every command, however it is invoked (the console script or in-process):
+    # library chatter stays out of command output, on stderr and at warning level.
+    configure_logging("cli", "warning")
+
+
 @app.command()
 def version() -> None:
     """Print Flightdeck's version."""
@@ -39,5 +47,4 @@ for module in (up, replay, projection, tokens, provisioning, tenants, rotation, 
 
 
 def main() -> None:
-    configure_logging("cli", "warning")  # library chatter stays out of command output
     app()
