@@ -136,6 +136,10 @@ WRONG = {
     "runtime.zz_service": ("from flightdeck.gateway import config", {"libraries-below-services"}),
     "cli.zz_sandbox": ("import flightdeck.sandbox", {"sandbox-only-embedded"}),
     "cli.zz_embedded": ("from flightdeck.cli import system", {"embedded-mode-only-from-up"}),
+    "cli.zz_service": (
+        "from flightdeck.prober import bootstrap",
+        {"cli-knows-services-by-settings"},
+    ),
     "gateway.adapters.zz_sandbox": (
         "from flightdeck.sandbox import Sandbox",
         {"services-without-sandbox", "sandbox-only-embedded"},
