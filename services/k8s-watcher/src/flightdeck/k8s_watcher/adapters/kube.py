@@ -4,8 +4,8 @@ Objects stay plain dicts (no model classes): the watcher only reads a few
 fields, and the pure observation functions are tested on JSON. A watch that
 the server ends (timeout, dropped connection) simply ends; a ``410 Gone``
 raises :class:`~flightdeck.k8s_watcher.domain.failures.Expired` so the caller
-re-lists, and any other failure of the client library is raised as
-:class:`~flightdeck.k8s_watcher.domain.failures.ClusterUnavailable`.
+re-lists; an error answer, or any other failure of the client library, is
+raised as :class:`~flightdeck.k8s_watcher.domain.failures.ClusterUnavailable`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,11 @@ class ClusterReader:
                 namespace, _preload_content=False, _request_timeout=self._timeout
             )
             try:
-                body = json.loads(await response.read())
+                raw = await response.read()
+                if response.status >= 400:  # not checked by the client without preloading
+                    text = raw.decode("utf-8", "replace")[:300]
+                    raise ClusterUnavailable(f"{response.status} listing {kind}: {text}")
+                body = json.loads(raw)
             finally:
                 response.release()
         return list(body.get("items") or []), str(body["metadata"].get("resourceVersion", ""))
