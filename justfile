@@ -25,10 +25,11 @@ test *args: lint typecheck
 test-unit *args:
     python -m pytest -v -m unit {{args}}
 
-# ruff lint and format check
+# ruff lint and format check, and the layering contracts (pyproject's [tool.importlinter])
 lint:
     ruff check .
     ruff format --check .
+    lint-imports --no-logo
 
 # Apply ruff's formatting and safe fixes
 fmt:

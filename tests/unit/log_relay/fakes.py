@@ -15,9 +15,9 @@ from typing import Any
 
 from flightdeck.events import Cause
 from flightdeck.events.logs import LogEvent, LogFollowLost, LogLinesCaptured
-from flightdeck.log_relay.adapters.kube import LogRequest, LogUnavailable
-from flightdeck.log_relay.adapters.publisher import Published, PublishRefused
 from flightdeck.log_relay.domain.cursor import Cursor
+from flightdeck.log_relay.domain.logreads import LogRequest, LogUnavailable
+from flightdeck.log_relay.domain.publishing import Published, PublishRefused
 from flightdeck.log_relay.domain.selection import ContainerKey
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from flightdeck.events.logs import LogLinesCaptured
-from flightdeck.log_relay.adapters.kube import LogRequest
 from flightdeck.log_relay.domain.batching import BatchPolicy, event_id
 from flightdeck.log_relay.domain.cursor import Cursor, advance, advance_all
 from flightdeck.log_relay.domain.lines import LineParser
+from flightdeck.log_relay.domain.logreads import LogRequest
 from flightdeck.log_relay.domain.selection import ContainerKey, Target
 from flightdeck.log_relay.service_layer.following import (
     ContainerFollower,

@@ -18,7 +18,6 @@ from typing import Any
 
 from flightdeck.events.connections import read_connections
 from flightdeck.eventstore import EventStore
-from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
@@ -30,6 +29,7 @@ from flightdeck.gateway.domain.limits import Limit
 from flightdeck.gateway.entrypoints.app import Dependencies
 from flightdeck.gateway.entrypoints.sse import SseSetup, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsSetup
+from flightdeck.gateway.service_layer import loghistory
 from flightdeck.gateway.service_layer.admission import DeployAdmission
 from flightdeck.gateway.service_layer.connections import Connections
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Targets, Ticketing

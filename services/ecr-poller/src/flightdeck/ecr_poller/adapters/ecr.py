@@ -7,32 +7,14 @@ the tagged images, so each repository costs one poll however many tags wait.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import aioboto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flightdeck.ecr_poller.adapters.connections import AwsConnections, ConnectionUnusable
+from flightdeck.ecr_poller.domain.images import Image, RegistryUnavailable, RepositoryMissing
 from flightdeck.runtime.aws import AwsSettings
-
-
-@dataclass(frozen=True)
-class Image:
-    tag: str
-    digest: str
-    pushed_at: datetime | None
-    size_bytes: int | None
-    registry_id: str | None
-
-
-class RepositoryMissing(Exception):
-    """The repository does not exist (yet)."""
-
-
-class RegistryUnavailable(Exception):
-    """ECR could not be asked (network, throttling, credentials): try again later."""
 
 
 class Credentials:

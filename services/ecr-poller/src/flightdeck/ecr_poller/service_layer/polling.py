@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from flightdeck.ecr_poller.adapters.ecr import Image, RegistryUnavailable, RepositoryMissing
+from flightdeck.ecr_poller.domain.images import Image, RegistryUnavailable, RepositoryMissing
 from flightdeck.ecr_poller.domain.watches import Book, Watch, sleep_for, watch_key
 from flightdeck.ecr_poller.service_layer.ports import ImageLookup
 from flightdeck.events import Cause, Recorded, subjects

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from flightdeck.ecr_poller.adapters.ecr import Image
+from flightdeck.ecr_poller.domain.images import Image
 
 
 class ImageLookup(Protocol):
@@ -17,6 +17,7 @@ class ImageLookup(Protocol):
     ) -> dict[str, Image]:
         """The ``tags`` that exist in ``repository`` now, by tag.
 
-        Raises ``RepositoryMissing`` or ``RegistryUnavailable`` (see the adapter).
+        Raises :class:`~flightdeck.ecr_poller.domain.images.RepositoryMissing` or
+        :class:`~flightdeck.ecr_poller.domain.images.RegistryUnavailable`.
         """
         ...

@@ -8,7 +8,6 @@ failure, reported differently so the client knows whether to retry.
 from __future__ import annotations
 
 import aioboto3
-import msgspec
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -18,12 +17,7 @@ from botocore.exceptions import (
 )
 
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
-
-
-class CallerIdentity(msgspec.Struct, frozen=True):
-    account_id: str
-    arn: str
-    user_id: str
+from flightdeck.gateway.domain.identities import CallerIdentity
 
 
 class Sts:

@@ -40,6 +40,12 @@ class Metrics:
             registry=self.registry,
         )
 
+    def opened(self, kind: str) -> None:
+        self.connections.labels(kind=kind).inc()
+
+    def closed(self, kind: str) -> None:
+        self.connections.labels(kind=kind).dec()
+
     def delivered(self, count: int, latency_s: float) -> None:
         if count:
             self.deliveries.inc(count)

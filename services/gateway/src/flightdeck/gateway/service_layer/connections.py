@@ -24,11 +24,18 @@ import time
 from collections import Counter
 from typing import Protocol
 
-from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.domain.limits import Limit, admit_connection
 
 REVOKED = "the API key was revoked"
 """Why a stream opened with a key closes when the key is revoked (ADR 0015)."""
+
+
+class ConnectionGauge(Protocol):
+    """Counts open connections by kind (the gateway's Prometheus metrics)."""
+
+    def opened(self, kind: str) -> None: ...
+
+    def closed(self, kind: str) -> None: ...
 
 
 class Connection(Protocol):
@@ -52,7 +59,7 @@ class Connections:
     def __init__(
         self,
         limit: Limit,
-        metrics: Metrics,
+        metrics: ConnectionGauge,
         *,
         tick_s: float = 1.0,
         freeze_gc: bool = True,
@@ -74,7 +81,7 @@ class Connections:
         self._open[conn] = None
         self._per_tenant[conn.tenant] += 1
         self._changed_since_freeze += 1
-        self._metrics.connections.labels(kind=conn.kind).inc()
+        self._metrics.opened(conn.kind)
 
     def release(self, conn: Connection) -> None:
         if self._open.pop(conn, 0) is None:
@@ -82,7 +89,7 @@ class Connections:
             if self._per_tenant[conn.tenant] <= 0:
                 del self._per_tenant[conn.tenant]
             self._changed_since_freeze += 1
-            self._metrics.connections.labels(kind=conn.kind).dec()
+            self._metrics.closed(conn.kind)
 
     def of_tenant(self, tenant: str) -> int:
         return self._per_tenant[tenant]

@@ -14,7 +14,6 @@ from typing import Protocol
 
 from flightdeck.events import subjects
 from flightdeck.eventstore import EventStore
-from flightdeck.gateway.adapters import loghistory
 from flightdeck.gateway.domain import ownership
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
@@ -36,6 +35,7 @@ from flightdeck.gateway.domain.logrender import (
     line_payloads,
 )
 from flightdeck.gateway.domain.rendering import ClientFilter, Renderer
+from flightdeck.gateway.service_layer import loghistory
 
 DEFAULT_TAIL = 1_000
 """History of a stream opened without ``since``, ``tail`` or a resume point."""

@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from flightdeck.events import Cause
 from flightdeck.events.audit import SealedSecret
 from flightdeck.events.connections import Connection
-from flightdeck.gateway.adapters.aws import CallerIdentity
+from flightdeck.gateway.domain.identities import CallerIdentity
 
 Row = dict[str, Any]
 

@@ -3,35 +3,39 @@
 Objects stay plain dicts (no model classes): the watcher only reads a few
 fields, and the pure observation functions are tested on JSON. A watch that
 the server ends (timeout, dropped connection) simply ends; a ``410 Gone``
-raises :class:`Expired` so the caller re-lists.
+raises :class:`~flightdeck.k8s_watcher.domain.failures.Expired` so the caller
+re-lists; an error answer, or any other failure of the client library, is
+raised as :class:`~flightdeck.k8s_watcher.domain.failures.ClusterUnavailable`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from flightdeck.events import EventStoreError
+from flightdeck.k8s_watcher.domain.failures import ClusterUnavailable, Expired
 
 Obj = dict[str, Any]
 
 
-class Expired(Exception):
-    """The resourceVersion we watch from is gone (410): list again."""
-
-
-TRANSIENT = (
-    aiohttp.ClientError,
-    TimeoutError,
-    OSError,
-    ApiException,
-    EventStoreError,  # NATS away: publish again from the last version published
-)
+@contextlib.contextmanager
+def _unavailable(*, watching: bool = False) -> Iterator[None]:
+    """The client library's errors as :class:`ClusterUnavailable`; a watch's 410 as
+    :class:`Expired`."""
+    try:
+        yield
+    except ApiException as exc:
+        if watching and exc.status == 410:
+            raise Expired(str(exc.reason)) from exc
+        raise ClusterUnavailable(f"{exc.status} {exc.reason}") from exc
+    except aiohttp.ClientError as exc:
+        raise ClusterUnavailable(repr(exc)) from exc
 
 
 class ClusterReader:
@@ -54,13 +58,18 @@ class ClusterReader:
 
     async def list_objects(self, kind: str, namespace: str) -> tuple[list[Obj], str]:
         """Every object of ``kind`` in ``namespace``, and the list's resourceVersion."""
-        response = await self._lists[kind](
-            namespace, _preload_content=False, _request_timeout=self._timeout
-        )
-        try:
-            body = json.loads(await response.read())
-        finally:
-            response.release()
+        with _unavailable():
+            response = await self._lists[kind](
+                namespace, _preload_content=False, _request_timeout=self._timeout
+            )
+            try:
+                raw = await response.read()
+                if response.status >= 400:  # not checked by the client without preloading
+                    text = raw.decode("utf-8", "replace")[:300]
+                    raise ClusterUnavailable(f"{response.status} listing {kind}: {text}")
+                body = json.loads(raw)
+            finally:
+                response.release()
         return list(body.get("items") or []), str(body["metadata"].get("resourceVersion", ""))
 
     async def watch(
@@ -72,25 +81,23 @@ class ClusterReader:
         """
         stream = watch.Watch(return_type="object")
         try:
-            async for event in stream.stream(
-                self._lists[kind],
-                namespace=namespace,
-                resource_version=resource_version,
-                allow_watch_bookmarks=True,
-                timeout_seconds=timeout_s,
-                _request_timeout=aiohttp.ClientTimeout(total=None, sock_read=timeout_s + 30),
-            ):
-                yield str(event["type"]), event["raw_object"]
-        except ApiException as exc:
-            if exc.status == 410:
-                raise Expired(str(exc.reason)) from exc
-            raise
+            with _unavailable(watching=True):
+                async for event in stream.stream(
+                    self._lists[kind],
+                    namespace=namespace,
+                    resource_version=resource_version,
+                    allow_watch_bookmarks=True,
+                    timeout_seconds=timeout_s,
+                    _request_timeout=aiohttp.ClientTimeout(total=None, sock_read=timeout_s + 30),
+                ):
+                    yield str(event["type"]), event["raw_object"]
         finally:
             await stream.close()
 
     async def pod_metrics(self, namespace: str) -> list[Obj]:
-        """``metrics.k8s.io`` PodMetrics of the namespace (raises ApiException 404 without it)."""
-        body = await self._custom.list_namespaced_custom_object(
-            "metrics.k8s.io", "v1beta1", namespace, "pods", _request_timeout=self._timeout
-        )
+        """``metrics.k8s.io`` PodMetrics of the namespace (``ClusterUnavailable`` without it)."""
+        with _unavailable():
+            body = await self._custom.list_namespaced_custom_object(
+                "metrics.k8s.io", "v1beta1", namespace, "pods", _request_timeout=self._timeout
+            )
         return list(body.get("items") or [])

@@ -20,8 +20,8 @@ import dataclasses
 
 import structlog
 
-from flightdeck.k8s_watcher.adapters.kube import TRANSIENT, Expired
 from flightdeck.k8s_watcher.domain.diff import Observation, differences
+from flightdeck.k8s_watcher.domain.failures import TRANSIENT, Expired
 from flightdeck.k8s_watcher.domain.observe import OBSERVERS, pod_metrics
 from flightdeck.k8s_watcher.service_layer.ports import ClusterReading, Obj, Publishing
 from flightdeck.runtime import retries

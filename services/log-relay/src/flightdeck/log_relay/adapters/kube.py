@@ -3,41 +3,22 @@
 The body is read in whatever chunks arrive and split on newlines here, rather
 than one ``readline`` per line: a busy container sends thousands of lines per
 chunk. With ``_preload_content=False`` the client does not check the status,
-so this module does, and turns "not there (yet)" into :class:`LogUnavailable`.
+so this module does, and turns "not there (yet)" into
+:class:`~flightdeck.log_relay.domain.logreads.LogUnavailable` and a failed
+connection into :class:`~flightdeck.log_relay.domain.logreads.LogStreamBroken`.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any, cast
 
 import aiohttp
 from kubernetes_asyncio import client
 
+from flightdeck.log_relay.domain.logreads import LogRequest, LogStreamBroken, LogUnavailable
 from flightdeck.log_relay.domain.selection import ContainerKey
-
-STREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
-"""A stream that broke (connection reset, idle too long): resume from the cursor."""
-
-
-class LogUnavailable(Exception):
-    """The API has no such log right now: the container is still waiting, or gone."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-
-
-@dataclass(frozen=True)
-class LogRequest:
-    """One pods/log read. ``since_seconds``/``tail_lines`` ``None`` mean no limit."""
-
-    follow: bool = True
-    previous: bool = False
-    tail_lines: int | None = None
-    since_seconds: int | None = None
 
 
 class PodLogs:
@@ -68,6 +49,7 @@ class PodLogs:
 
         Raises:
             LogUnavailable: the API answered 4xx (container waiting, pod gone).
+            LogStreamBroken: the connection failed, opening or while the body is read.
         """
         optional: dict[str, Any] = {
             name: value
@@ -77,23 +59,28 @@ class PodLogs:
             )
             if value is not None
         }
-        reply: Any = await self._core.read_namespaced_pod_log(
-            key.pod,
-            key.namespace,
-            container=key.container,
-            follow=request.follow,
-            previous=request.previous,
-            timestamps=True,
-            _preload_content=False,
-            _request_timeout=self._timeout,
-            **optional,
-        )
+        try:
+            reply: Any = await self._core.read_namespaced_pod_log(
+                key.pod,
+                key.namespace,
+                container=key.container,
+                follow=request.follow,
+                previous=request.previous,
+                timestamps=True,
+                _preload_content=False,
+                _request_timeout=self._timeout,
+                **optional,
+            )
+        except aiohttp.ClientError as exc:
+            raise LogStreamBroken(repr(exc)) from exc
         response = cast(aiohttp.ClientResponse, reply)  # the raw response, not preloaded
         try:
             if response.status >= 400:
                 body = (await response.read()).decode("utf-8", "replace")
                 raise LogUnavailable(response.status, body[:500])
-            yield _lines(response.content)
+            yield _lines(response.content)  # the caller reads it inside this context
+        except aiohttp.ClientError as exc:
+            raise LogStreamBroken(repr(exc)) from exc
         finally:
             response.release()
 

@@ -26,8 +26,6 @@ from flightdeck.log_relay.domain.selection import ContainerKey, FollowRule
 
 log = structlog.get_logger(__name__)
 
-NATS_TROUBLE = (BucketUnavailable, TimeoutError, OSError)
-"""A bucket that did not answer: the write may be lost, the caller carries on."""
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 

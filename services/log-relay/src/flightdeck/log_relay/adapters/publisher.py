@@ -10,28 +10,16 @@ only order and dedup.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import structlog
 
 from flightdeck.events import AppendError, AppendUnacknowledged, Cause, streams
 from flightdeck.events.logs import LogEvent, LogLinesCaptured
 from flightdeck.eventstore import EventStore
+from flightdeck.log_relay.domain.publishing import Published, PublishRefused
 from flightdeck.runtime import retries
 
 log = structlog.get_logger(__name__)
-
-
-class PublishRefused(Exception):
-    """JetStream answered with an error: sending the same message again will not help."""
-
-
-@dataclass(frozen=True)
-class Published:
-    """Where an event landed; ``duplicate``: an earlier publish with its id already did."""
-
-    position: int
-    duplicate: bool
 
 
 class LogPublisher:

@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 import structlog
 
 from flightdeck.events.logs import LogLine
-from flightdeck.log_relay.adapters.kube import STREAM_ERRORS, LogRequest, LogUnavailable
 from flightdeck.log_relay.domain.batching import BatchPolicy, Gap, RunStarted
 from flightdeck.log_relay.domain.cursor import Cursor, ResumeFilter, advance_all, since_seconds
 from flightdeck.log_relay.domain.lines import LineParser
+from flightdeck.log_relay.domain.logreads import STREAM_ERRORS, LogRequest, LogUnavailable
 from flightdeck.log_relay.domain.selection import Target
 from flightdeck.log_relay.service_layer.outbox import FollowStats, Outbox
 from flightdeck.log_relay.service_layer.ports import CursorStore, LogSink, LogSource

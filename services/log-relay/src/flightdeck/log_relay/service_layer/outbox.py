@@ -21,8 +21,7 @@ import structlog
 
 from flightdeck.events import Cause, subjects
 from flightdeck.events.logs import LogFollowLost, LogLine, LogLinesCaptured
-from flightdeck.log_relay.adapters.kv import NATS_TROUBLE
-from flightdeck.log_relay.adapters.publisher import PublishRefused
+from flightdeck.eventstore import BucketUnavailable
 from flightdeck.log_relay.domain.batching import (
     BatchPolicy,
     Gap,
@@ -33,8 +32,12 @@ from flightdeck.log_relay.domain.batching import (
     take,
 )
 from flightdeck.log_relay.domain.cursor import Cursor, advance, advance_all
+from flightdeck.log_relay.domain.publishing import PublishRefused
 from flightdeck.log_relay.domain.selection import Target
 from flightdeck.log_relay.service_layer.ports import CursorStore, LogSink
+
+NATS_TROUBLE = (BucketUnavailable, TimeoutError, OSError)
+"""A bucket that did not answer: the write may be lost, the caller carries on."""
 
 log = structlog.get_logger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from flightdeck.events import Cause, Recorded
 from flightdeck.events.logs import LogEvent, LogLinesCaptured
-from flightdeck.log_relay.adapters.kube import LogRequest
-from flightdeck.log_relay.adapters.publisher import Published
 from flightdeck.log_relay.domain.cursor import Cursor
+from flightdeck.log_relay.domain.logreads import LogRequest
+from flightdeck.log_relay.domain.publishing import Published
 from flightdeck.log_relay.domain.selection import ContainerKey, FollowRule
 
 RuleChanged = Callable[[tuple[str, str], FollowRule | None], None]

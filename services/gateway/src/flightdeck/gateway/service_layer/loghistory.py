@@ -8,6 +8,9 @@ line is stored after the kubelet stamped it, so the first event stored at or
 after ``t - CLOCK_SLACK`` is early enough for every line at or after ``t``.
 Every scan stops after :data:`SCAN_LINES` lines and says so, so no request can
 make the gateway read the whole stream.
+
+It reads only through the event-store port and does no I/O of its own, so it
+belongs to the service layer, beside the log handlers that use it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from flightdeck.events import Recorded
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
 from flightdeck.events.streams import stream_for_subject
 from flightdeck.eventstore import EventStore
-from flightdeck.gateway.adapters.history import read_batches
 from flightdeck.gateway.domain.logfilter import Cursor, LineFilter
 
 SCAN_LINES = 500_000
@@ -45,12 +47,23 @@ async def end_of(store: EventStore, subject_filter: str) -> int:
     return await store.stream_last_position(stream_for_subject(subject_filter))
 
 
-def read_range(
+async def read_range(
     store: EventStore, subject_filter: str, after: int, upto: int | None = None
 ) -> AsyncGenerator[list[Recorded[Any]], None]:
-    """Stored events in ``(after, upto]``, each request bounded in messages and bytes
-    (log events are up to 256 KiB)."""
-    return read_batches(store, subject_filter, after, upto, batch=256, max_bytes=1 << 20)
+    """Stored events in ``(after, upto]``, a batch at a time, each request bounded in
+    messages and bytes (log events are up to 256 KiB)."""
+    chunks = store.read_chunks(
+        stream_for_subject(subject_filter),
+        subject_filter,
+        after=after,
+        upto=upto,
+        batch=256,
+        max_bytes=1 << 20,
+    )
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:
+            if chunk.events:
+                yield chunk.events
 
 
 Line = tuple[Recorded[Any], int]
