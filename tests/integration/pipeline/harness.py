@@ -29,7 +29,6 @@ TERMINAL = (DeploymentCompleted, DeploymentFailed, DeploymentCancelled)
 
 CONSUMERS = {
     "orchestrator": [
-        (streams.DEPLOYMENTS, "orchestrator-deployments"),
         (streams.COMMANDS, "orchestrator-commands"),
         (streams.ARTIFACTS, "orchestrator-artifacts"),
         (streams.CLUSTER, "orchestrator-cluster"),

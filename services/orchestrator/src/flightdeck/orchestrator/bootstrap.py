@@ -82,8 +82,9 @@ def consumer_specs(pipeline: Pipeline, settings: OrchestratorSettings) -> list[C
         )
 
     cluster = (f"{subjects.EVENTS}.k8s.*.{kind}.*" for kind in ("deployment", "pod", "ingress"))
+    # No consumer of FD_DEPLOYMENTS: deployments start from StartDeployment (ADR 0020), and
+    # the orchestrator reads its aggregates through the store, never its own stream's feed.
     return [
-        spec("deployments", streams.DEPLOYMENTS, f"{subjects.EVENTS}.deploy.*"),
         spec("commands", streams.COMMANDS, subjects.service_commands(SERVICE)),
         spec("artifacts", streams.ARTIFACTS, subjects.ALL_IMAGES),
         spec("cluster", streams.CLUSTER, *cluster),
