@@ -128,6 +128,7 @@ def targets(apps: list[str], deployments: list[str]) -> list[str]:
             subjects.pod_logs(NAMESPACE, app, f"{app}-blue-garbage"),
         ]
     for service, name in (
+        ("orchestrator", "start"),
         ("orchestrator", "cancel"),
         ("ecr-poller", "watch-image"),
         ("prober", "verify-colour"),
@@ -199,7 +200,10 @@ async def test_garbage_on_every_stream_wedges_no_deployment(
     ]
     letters = await store.read(subjects.dead_letters("orchestrator"))
     poisoned = {r.event.subject for r in letters}
-    assert {subjects.deployment(d) for d in deployments} <= poisoned
+    assert {subjects.START_DEPLOYMENT, subjects.command("orchestrator", "cancel")} <= poisoned
+    # its own deployments' subjects it reads through the store, skipping garbage, and no
+    # longer consumes (ADR 0020): nothing there to dead-letter
+    assert not {subjects.deployment(d) for d in deployments} & poisoned
 
 
 async def _apps_released(store: EventStore, apps: list[str]) -> bool:
