@@ -86,20 +86,37 @@ class World:
         self.registry = FakeRegistry()
         self.prober = FakeProber()
         self.protected = protected_namespaces("flightdeck")
+        self.policy = policy
+        self.feeds = [
+            Feed(streams.COMMANDS, (subjects.service_commands("ecr-poller"),), self._registry),
+            Feed(streams.COMMANDS, (subjects.service_commands("prober"),), self._prober),
+        ]
+        self.pipeline = self._orchestrator()
+
+    def _orchestrator(self, after: dict[str, int] | None = None) -> Pipeline:
+        """A fresh orchestrator (empty caches and alarms) whose consumers go on ``after``
+        the positions given, as a restarted process's durables do."""
         gate = TenancyGate(
             Ownership(self.store),
             self.protected,
             frozenset(n for ns in TENANTS.values() for n in ns),
         )
-        self.pipeline: Pipeline = assemble(
-            self.store, self.cluster, policy, self.clock, gate, ManualTimers
-        )
-        specs = consumer_specs(self.pipeline, OrchestratorSettings.model_construct())
-        self.feeds = [Feed(s.stream, s.subjects, s.handler) for s in specs]
-        self.feeds += [
-            Feed(streams.COMMANDS, (subjects.service_commands("ecr-poller"),), self._registry),
-            Feed(streams.COMMANDS, (subjects.service_commands("prober"),), self._prober),
-        ]
+        pipeline = assemble(self.store, self.cluster, self.policy, self.clock, gate, ManualTimers)
+        specs = consumer_specs(pipeline, OrchestratorSettings.model_construct())
+        self.durables = {
+            s.durable: Feed(s.stream, s.subjects, s.handler, (after or {}).get(s.durable, 0))
+            for s in specs
+        }
+        return pipeline
+
+    async def restart(self) -> None:
+        """The orchestrator dies and a new one starts: what was in memory is lost, the
+        durable consumers go on where they were acknowledged, and the first scan runs."""
+        self.pipeline.timers.cancel_all()
+        after = {durable: feed.position for durable, feed in self.durables.items()}
+        self.pipeline = self._orchestrator(after)
+        await self.pipeline.scan(requests=True)
+        await self.settle()
 
     @classmethod
     async def start(cls, policy: Policy = POLICY) -> World:
@@ -146,9 +163,12 @@ class World:
     async def later(self, seconds: float) -> None:
         """Let ``seconds`` pass: fire the alarms that came due, and what follows them."""
         self.clock.advance(seconds)
-        while await self.timers.fire_due():
+        for _ in range(_MAX_ROUNDS):
+            if not await self.timers.fire_due():
+                await self.settle()
+                return
             await self.settle()
-        await self.settle()
+        raise AssertionError(f"alarms still firing after {_MAX_ROUNDS} rounds: {self.timers.armed}")
 
     async def settle(self) -> None:
         """Deliver every new message to its reader, in stream order, until none is left
@@ -180,7 +200,7 @@ class World:
 
     async def _deliver_all(self) -> bool:
         moved = False
-        for feed in self.feeds:
+        for feed in [*self.durables.values(), *self.feeds]:
             chunks = self.store.read_chunks(feed.stream, after=feed.position)
             async for chunk in chunks:
                 for recorded in chunk.events:

@@ -140,6 +140,17 @@ async def test_an_image_that_appears_later_is_waited_for(world: World) -> None:
     assert isinstance(await world.outcome(dep), DeploymentCompleted)
 
 
+async def test_a_restarted_orchestrator_resends_a_lost_watch_and_finishes(world: World) -> None:
+    dep = await world.deploy("web", "v3")
+    world.registry.waiting.clear()  # the watch died with a replica of the poller
+    world.push_image("web", "v3")
+
+    await world.restart()
+
+    assert isinstance(await world.outcome(dep), DeploymentCompleted)
+    assert len([r for r in await world.events(dep) if r.type == "deploy.requested"]) == 1
+
+
 async def test_an_image_that_never_appears_fails_artifact_at_its_deadline(world: World) -> None:
     dep = await world.deploy("web", "never")
 
