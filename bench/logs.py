@@ -34,7 +34,7 @@ from kubernetes_asyncio import client, config
 
 from bench.harness import GatewayProcess, console, private_nats, report
 from flightdeck.events import Cause, Codec, declare, subjects
-from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.events.commands import StartDeployment, deployment_requested
 from flightdeck.events.logs import LogFollowLost, LogLinesCaptured
 from flightdeck.eventstore import EventStore
 from flightdeck.eventstore.jetstream import JetStreamEventStore
@@ -164,20 +164,21 @@ class Gateway(GatewayProcess):
     """The gateway, able to make an app visible to its dev key."""
 
     async def owns(self, store: EventStore, app: str, namespace: str) -> None:
-        """Deploy ``app`` for the dev tenant (its claim, then its request, as the gateway does)
-        and wait until the gateway shows it."""
+        """Deploy ``app`` for the dev tenant (its claim as the gateway makes it, then its request
+        as the orchestrator records it), and wait until the gateway shows it."""
         import httpx
 
         from flightdeck.runtime.ownership import Ownership
 
-        request = DeploymentRequested(
-            deployment_id=f"bench-{namespace}",
-            tenant="dev",
-            app=app,
-            namespace=namespace,
-            repository=app,
-            tag="v1",
-            image=f"{app}:v1",
+        request = deployment_requested(
+            StartDeployment(
+                deployment_id=f"bench-{namespace}",
+                tenant="dev",
+                app=app,
+                namespace=namespace,
+                repository=app,
+                tag="v1",
+            )
         )
         subject = subjects.deployment(request.deployment_id)
         cause = Cause.root("service:bench")

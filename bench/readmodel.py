@@ -37,21 +37,22 @@ async def _fill(store: EventStore, total: int) -> int:
     """Append ~``total`` events: 40 % deployments, 45 % pods, 15 % probes."""
     from datetime import UTC, datetime
 
-    from flightdeck.events.deployments import DeploymentRequested
+    from flightdeck.events.commands import StartDeployment, deployment_requested
 
     now = datetime.now(UTC)
 
     async def deployment(d: int, size: int) -> int:
         dep = f"bench-{d}"
         events: list = [
-            DeploymentRequested(
-                deployment_id=dep,
-                tenant="acme",
-                app=f"app{d % 50}",
-                namespace="default",
-                repository=f"app{d % 50}",
-                tag=f"v{d}",
-                image=f"app{d % 50}:v{d}",
+            deployment_requested(
+                StartDeployment(
+                    deployment_id=dep,
+                    tenant="acme",
+                    app=f"app{d % 50}",
+                    namespace="default",
+                    repository=f"app{d % 50}",
+                    tag=f"v{d}",
+                )
             )
         ]
         for stage in list(Stage)[:5]:

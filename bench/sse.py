@@ -25,7 +25,8 @@ from typing import Any
 
 from bench.harness import GatewayProcess, console, private_nats, report
 from flightdeck.events import Cause, Codec, declare, new_id, subjects
-from flightdeck.events.deployments import DeploymentRequested, Stage, StageProgressed
+from flightdeck.events.commands import StartDeployment, deployment_requested
+from flightdeck.events.deployments import Stage, StageProgressed
 from flightdeck.eventstore import EventStore
 from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime import processes
@@ -241,14 +242,15 @@ async def _deployments(store: EventStore, count: int, tenant: str = "dev") -> li
     ids = [new_id() for _ in range(count)]
 
     async def one(dep: str) -> None:
-        event = DeploymentRequested(
-            deployment_id=dep,
-            tenant=tenant,
-            app="bench",
-            namespace="default",
-            repository="bench",
-            tag="v1",
-            image="bench:v1",
+        event = deployment_requested(
+            StartDeployment(
+                deployment_id=dep,
+                tenant=tenant,
+                app="bench",
+                namespace="default",
+                repository="bench",
+                tag="v1",
+            )
         )
         await store.append(subjects.deployment(dep), [event], cause=CAUSE, expected=0)
 

@@ -129,7 +129,7 @@ OWN_SUBJECTS = [
     ("ecr-poller", "fd.evt.ecr.hello.v1"),
     ("prober", "fd.evt.probe.d1"),
     ("log-relay", "fd.evt.log.default.hello.hello-1"),
-    ("gateway", "fd.evt.deploy.d2"),
+    ("gateway", "fd.cmd.orchestrator.start"),
     ("admin", "fd.evt.access.acme"),
 ]
 
@@ -138,6 +138,7 @@ FOREIGN_SUBJECTS = [
     ("log-relay", "fd.evt.deploy.x"),
     ("log-relay", "fd.evt.k8s.default.pod.x"),
     ("log-relay", "fd.evt.access.acme"),
+    ("gateway", "fd.evt.deploy.x"),
     ("gateway", "fd.evt.k8s.default.pod.x"),
     ("gateway", "fd.evt.ecr.hello.v1"),
     ("gateway", "fd.evt.log.default.hello.x"),

@@ -23,11 +23,13 @@ from flightdeck.events.deployments import DeploymentFailed, Stage, StageProgress
 from flightdeck.eventstore import EventStore
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
-from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
 from flightdeck.orchestrator.adapters.tenancy import TenancyGate
 from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.entrypoints.sample import start_deployment
+from flightdeck.orchestrator.service_layer import handlers
+from flightdeck.orchestrator.service_layer.effects import EffectRunner
+from flightdeck.orchestrator.service_layer.intake import record_request
 from flightdeck.orchestrator.service_layer.pipeline import Pipeline
 from flightdeck.runtime.consumers import Consumers, ConsumerSpec
 from flightdeck.runtime.ownership import Ownership
@@ -73,6 +75,19 @@ def orchestrator(store: EventStore, kube: Kubernetes, clock: Callable[[], dateti
     )
 
 
+async def command_of(store: EventStore, deployment: str) -> Recorded[Any]:
+    """The ``StartDeployment`` sent for ``deployment``, as the orchestrator receives it."""
+    sent = await store.read(subjects.START_DEPLOYMENT)
+    return next(r for r in reversed(sent) if r.event.deployment_id == deployment)
+
+
+async def requested(store: EventStore, **kw: Any) -> str:
+    """A deployment whose request the orchestrator's intake has recorded (nothing more)."""
+    deployment = await start_deployment(store, **kw)
+    assert await record_request(store, await command_of(store, deployment))
+    return deployment
+
+
 async def started(store: EventStore, kube: Kubernetes, clock: Clock) -> tuple[str, str]:
     """A deployment of a fresh app, claimed and waiting in Artifact (60 s stage deadline)."""
     app = f"poison-{new_id()[:8].lower()}"
@@ -87,8 +102,7 @@ async def started(store: EventStore, kube: Kubernetes, clock: Clock) -> tuple[st
     )
     first = orchestrator(store, kube, clock)
     try:
-        requested = (await store.read(subjects.deployment(deployment)))[0]
-        await first.request(requested)
+        await handlers.dispatch(first, await command_of(store, deployment))
     finally:
         first.timers.cancel_all()
     stages = [r.event for r in await store.read(subjects.deployment(deployment))]
@@ -99,7 +113,7 @@ async def started(store: EventStore, kube: Kubernetes, clock: Clock) -> tuple[st
 async def test_a_deployment_ending_in_garbage_still_accepts_its_next_event(
     store: EventStore,
 ) -> None:
-    deployment = await start_deployment(store, app="web", namespace="poison")
+    deployment = await requested(store, app="web", namespace="poison")
     subject = subjects.deployment(deployment)
     last = await garbage(store, subject)
 
@@ -116,7 +130,7 @@ async def test_a_deployment_ending_in_garbage_still_accepts_its_next_event(
 
 
 async def test_a_cached_deployment_sees_garbage_appended_after_it(store: EventStore) -> None:
-    deployment = await start_deployment(store, app="web", namespace="poison")
+    deployment = await requested(store, app="web", namespace="poison")
     deployments = Deployments(store)
     assert await deployments.load(deployment) is not None
     last = await garbage(store, subjects.deployment(deployment))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flightdeck.events import subjects
 from flightdeck.events.artifacts import ImageObserved
 from flightdeck.events.audit import OpsAction, OpsActionSucceeded
 from flightdeck.events.base import Message
 from flightdeck.events.cluster import ContainerPhase, ContainerState, PodObserved
-from flightdeck.events.commands import WatchImage
+from flightdeck.events.commands import StartDeployment, WatchImage, deployment_requested
 from flightdeck.events.deployments import (
     Colour,
     DeploymentRequested,
@@ -24,16 +25,28 @@ from flightdeck.events.probes import ProbeCompleted, ProbePurpose
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def requested(deployment_id: str, app: str = "web") -> DeploymentRequested:
-    return DeploymentRequested(
+def requested(
+    deployment_id: str,
+    app: str = "web",
+    *,
+    tenant: str = "acme",
+    namespace: str = "default",
+    tag: str = "v1",
+    registry: str | None = "123.dkr.ecr.us-east-1.amazonaws.com",
+    **fields: Any,
+) -> DeploymentRequested:
+    """A deployment's request as the orchestrator records it (the one builder, ADR 0020)."""
+    command = StartDeployment(
         deployment_id=deployment_id,
-        tenant="acme",
+        tenant=tenant,
         app=app,
-        namespace="default",
-        repository=app,
-        tag="v1",
-        image=f"123.dkr.ecr.us-east-1.amazonaws.com/{app}:v1",
+        namespace=namespace,
+        repository=fields.pop("repository", app),
+        tag=tag,
+        registry=registry,
+        **fields,
     )
+    return deployment_requested(command)
 
 
 def progressed(n: int) -> StageProgressed:

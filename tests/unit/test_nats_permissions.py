@@ -43,7 +43,7 @@ WRITERS = {
     "fd.evt.ecr.web.v1": {ADMIN, "ecr-poller"},
     "fd.evt.probe.d1": {ADMIN, "prober"},
     "fd.evt.log.default.web.web-1": {ADMIN, "log-relay"},
-    "fd.evt.deploy.d1": {ADMIN, "gateway", "orchestrator"},
+    "fd.evt.deploy.d1": {ADMIN, "orchestrator"},
     "fd.evt.app.default.web": {ADMIN, "orchestrator"},
     "fd.evt.conn.acme": {ADMIN, "gateway"},
     "fd.evt.claim.default.web": {ADMIN, "gateway"},
@@ -54,6 +54,7 @@ WRITERS = {
     "fd.cmd.prober.verify-colour": {ADMIN, "orchestrator"},
     "fd.cmd.ecr-poller.watch-image": {ADMIN, "orchestrator"},
     "fd.cmd.orchestrator.cancel": {ADMIN, "gateway"},
+    "fd.cmd.orchestrator.start": {ADMIN, "gateway"},
     "fd.cmd.log-relay.follow-logs": {ADMIN, "gateway"},
     "$KV.fd_leases.k8s-watcher": {ADMIN, "k8s-watcher"},
     "$KV.fd_log_cursors.default.web-1.web": {ADMIN, "log-relay"},
@@ -86,6 +87,16 @@ def test_a_service_pulls_only_from_its_own_durables() -> None:
             durable = f"{other}-commands"
             assert not may_publish(USERS[user], f"$JS.API.CONSUMER.MSG.NEXT.FD_COMMANDS.{durable}")
             assert not may_publish(USERS[user], f"$JS.ACK.FD_COMMANDS.{durable}.1.2.3.4.5")
+
+
+def test_the_orchestrator_pulls_its_commands_and_no_longer_its_own_events() -> None:
+    rights = USERS["orchestrator"]
+    assert may_publish(rights, "$JS.API.CONSUMER.MSG.NEXT.FD_COMMANDS.orchestrator-commands")
+    assert may_publish(rights, "$JS.ACK.FD_COMMANDS.orchestrator-commands.1.2.3.4.5")
+    for user in NON_ADMIN:
+        assert not may_publish(
+            USERS[user], "$JS.API.CONSUMER.MSG.NEXT.FD_DEPLOYMENTS.orchestrator-deployments"
+        )
 
 
 def test_each_user_reads_replies_on_its_own_inboxes_only() -> None:

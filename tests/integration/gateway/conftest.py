@@ -36,6 +36,8 @@ from flightdeck.runtime.kube import KubernetesSettings
 from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.sealing import SecretsSettings
 from flightdeck.runtime.tenancy import TenantSettings
+from tests.support.intake import command_intake
+from tests.support.samples import requested as sample_request
 from tests.support.serving import free_port, moto_server, serve
 from tests.support.waiting import eventually
 
@@ -159,20 +161,22 @@ async def gateway(
         tenancy,
     )
     await built.start()
-    port = free_port()
-    server, task = await serve(create_app(config, built.dependencies), port, config)
-    tokens = {}
-    for name, tenant, scopes in (
-        ("acme-admin", "acme", ["admin"]),
-        ("acme-read", "acme", ["read"]),
-        ("acme-deploy", "acme", ["deploy"]),
-        ("globex-admin", "globex", ["admin"]),
-    ):
-        tokens[name] = await create_token(store, built, tenant, scopes)
-    yield Gateway(url=f"http://127.0.0.1:{port}", built=built, store=store, tokens=tokens)
-    built.connections.close_all("tests done")
-    server.should_exit = True
-    await asyncio.gather(task, return_exceptions=True)
+    # the orchestrator's part of a deploy that the 202 waits for: recording the request
+    async with command_intake(store):
+        port = free_port()
+        server, task = await serve(create_app(config, built.dependencies), port, config)
+        tokens = {}
+        for name, tenant, scopes in (
+            ("acme-admin", "acme", ["admin"]),
+            ("acme-read", "acme", ["read"]),
+            ("acme-deploy", "acme", ["deploy"]),
+            ("globex-admin", "globex", ["admin"]),
+        ):
+            tokens[name] = await create_token(store, built, tenant, scopes)
+        yield Gateway(url=f"http://127.0.0.1:{port}", built=built, store=store, tokens=tokens)
+        built.connections.close_all("tests done")
+        server.should_exit = True
+        await asyncio.gather(task, return_exceptions=True)
     await built.stop()
 
 
@@ -182,15 +186,7 @@ def home(tenant: str) -> str:
 
 
 def requested(deployment_id: str, tenant: str = "acme", app: str = "web") -> DeploymentRequested:
-    return DeploymentRequested(
-        deployment_id=deployment_id,
-        tenant=tenant,
-        app=app,
-        namespace=home(tenant),
-        repository=app,
-        tag="v1",
-        image=f"{app}:v1",
-    )
+    return sample_request(deployment_id, app, tenant=tenant, namespace=home(tenant), registry=None)
 
 
 async def new_deployment(

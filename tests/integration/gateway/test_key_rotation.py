@@ -34,6 +34,7 @@ from flightdeck.runtime.sealing import Sealer, SecretsSettings, connection_bindi
 from tests.integration.gateway.conftest import GITHUB_SHA, GITHUB_TOKEN, create_token
 from tests.integration.gateway.instances import another_gateway
 from tests.support.cli import flightdeck
+from tests.support.intake import command_intake
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -170,9 +171,13 @@ async def test_connections_survive_a_key_rotation_and_the_old_key_can_go(
         await AwsConnections(
             store, Sealer.from_settings(SecretsSettings(key=key_a))
         ).session_kwargs(aws_id)
-    async with another_gateway(
-        store, tmp_path / "b.db", config, SecretsSettings(key=key_b), aws
-    ) as (url_b, built_b):
+    async with (
+        command_intake(store),  # the orchestrator's part of the deploy's 202
+        another_gateway(store, tmp_path / "b.db", config, SecretsSettings(key=key_b), aws) as (
+            url_b,
+            built_b,
+        ),
+    ):
         key = await create_token(store, built_b, TENANT, ["admin"])
         async with httpx.AsyncClient(
             base_url=url_b, headers={"Authorization": f"Bearer {key}"}, timeout=30

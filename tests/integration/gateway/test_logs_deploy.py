@@ -14,6 +14,7 @@ from flightdeck.events.deployments import (
     Stage,
     StageFailed,
     StageStarted,
+    colour_name,
 )
 from tests.integration.gateway.conftest import CAUSE, Gateway, new_deployment
 from tests.integration.gateway.test_logs_world import LogReader, batch, publish, unique_app
@@ -51,7 +52,7 @@ async def crash_logs(gw: Gateway, app: str) -> list[int]:
     now = datetime.now(UTC)
     green = batch(
         app,
-        f"{app}-green-7d9f-x2",
+        f"{colour_name(app, Colour.GREEN)}-7d9f-x2",
         "app",
         [
             ("INFO", "stdout", "booting", now),
@@ -61,11 +62,16 @@ async def crash_logs(gw: Gateway, app: str) -> list[int]:
     )
     older = batch(
         app,
-        f"{app}-green-0000-old",
+        f"{colour_name(app, Colour.GREEN)}-0000-old",
         "app",
         [("ERROR", "stderr", "from an earlier deployment", now - timedelta(hours=1))],
     )
-    blue = batch(app, f"{app}-blue-5c4b-q1", "app", [("ERROR", "stderr", "blue is fine", now)])
+    blue = batch(
+        app,
+        f"{colour_name(app, Colour.BLUE)}-5c4b-q1",
+        "app",
+        [("ERROR", "stderr", "blue is fine", now)],
+    )
     return await publish(gw, app, older, green, blue)
 
 

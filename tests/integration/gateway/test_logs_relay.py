@@ -14,7 +14,6 @@ import pytest
 from kubernetes_asyncio import client
 
 from flightdeck.events import subjects
-from flightdeck.events.deployments import DeploymentRequested
 from flightdeck.eventstore import EventStore
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.ownership import Ownership
@@ -29,6 +28,7 @@ from tests.integration.log_relay.cluster import (
 )
 from tests.support.kube import create_namespaces, kube_api
 from tests.support.manifests import deployment
+from tests.support.samples import requested
 from tests.support.waiting import eventually
 from tests.support.watcher import leading_watcher
 
@@ -90,15 +90,7 @@ async def test_sandbox_pods_through_the_relay_to_a_filtered_stream(
     gateway: Gateway, relay: Relays, kube: client.ApiClient
 ) -> None:
     # arrange: the app belongs to acme (so does gw-logs, conftest); its two pods log (20 lines/s each, all levels)
-    request = DeploymentRequested(
-        deployment_id="gw-logs-chatty",
-        tenant="acme",
-        app=APP,
-        namespace=NAMESPACE,
-        repository=APP,
-        tag="v1",
-        image=f"{APP}:v1",
-    )
+    request = requested("gw-logs-chatty", APP, namespace=NAMESPACE, registry=None)
     await Ownership(gateway.store).claim_app("acme", NAMESPACE, APP, request.deployment_id, CAUSE)
     await gateway.store.append(subjects.deployment(request.deployment_id), [request], cause=CAUSE)
     await client.AppsV1Api(kube).create_namespaced_deployment(

@@ -15,11 +15,11 @@ from flightdeck.events.deployments import (
     DeploymentCancelled,
     DeploymentCompleted,
     DeploymentFailed,
-    StageProgressed,
 )
 from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.entrypoints.sample import start_deployment
 from flightdeck.sandbox import Sandbox
+from tests.support.orchestration import milestones, summary
 from tests.support.service_process import ServiceProcess
 from tests.support.waiting import eventually
 
@@ -29,7 +29,6 @@ TERMINAL = (DeploymentCompleted, DeploymentFailed, DeploymentCancelled)
 
 CONSUMERS = {
     "orchestrator": [
-        (streams.DEPLOYMENTS, "orchestrator-deployments"),
         (streams.COMMANDS, "orchestrator-commands"),
         (streams.ARTIFACTS, "orchestrator-artifacts"),
         (streams.CLUSTER, "orchestrator-cluster"),
@@ -147,16 +146,4 @@ class Pipeline:
         )
 
 
-def summary(records: list[Recorded[Any]]) -> list[str]:
-    """``type[:stage]`` per event: a readable sequence for assertions and failure messages."""
-    out = []
-    for r in records:
-        stage = getattr(r.event, "stage", None)
-        staged = r.type.startswith("deploy.stage_") and stage is not None
-        out.append(f"{r.type}:{stage.value}" if staged else r.type)
-    return out
-
-
-def milestones(records: list[Recorded[Any]]) -> list[str]:
-    """The sequence without progress events (whose number depends on timing)."""
-    return summary([r for r in records if not isinstance(r.event, StageProgressed)])
+__all__ = ["NAMESPACE", "TENANT", "Pipeline", "milestones", "summary"]

@@ -13,6 +13,7 @@ from flightdeck.events.deployments import (
     Stage,
     StageFailed,
     StageStarted,
+    colour_name,
 )
 from flightdeck.orchestrator.entrypoints.sample import cancel_deployment
 from tests.integration.pipeline.harness import NAMESPACE, Pipeline, milestones, summary
@@ -91,7 +92,9 @@ async def test_a_broken_pod_fails_the_rollout_fast_and_is_scaled_away(
     ], summary(records)
     failed = failure(records)
     assert (failed.stage, failed.error_code, failed.rolled_back) == (Stage.ROLLOUT, code, True)
-    broken = await client.AppsV1Api(kube).read_namespaced_deployment(f"{app}-blue", NAMESPACE)
+    broken = await client.AppsV1Api(kube).read_namespaced_deployment(
+        colour_name(app, Colour.BLUE), NAMESPACE
+    )
     assert broken.spec.replicas == 0
 
 

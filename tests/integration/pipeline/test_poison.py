@@ -29,6 +29,7 @@ from httpx_sse import aconnect_sse
 from flightdeck.events import envelope as ce
 from flightdeck.events import streams, subjects
 from flightdeck.events.apps import AppReleased
+from flightdeck.events.deployments import Colour, colour_name
 from flightdeck.eventstore import EventStore
 from flightdeck.gateway import bootstrap
 from flightdeck.gateway.config import GatewayConfig
@@ -123,12 +124,13 @@ def targets(apps: list[str], deployments: list[str]) -> list[str]:
             subjects.app(NAMESPACE, app),
             subjects.image(app, "v1"),
             subjects.probe(deployment),
-            subjects.cluster_object(NAMESPACE, "Deployment", f"{app}-blue"),
+            subjects.cluster_object(NAMESPACE, "Deployment", colour_name(app, Colour.BLUE)),
             subjects.cluster_object(NAMESPACE, "Ingress", app),
-            subjects.cluster_object(NAMESPACE, "Pod", f"{app}-blue-garbage"),
-            subjects.pod_logs(NAMESPACE, app, f"{app}-blue-garbage"),
+            subjects.cluster_object(NAMESPACE, "Pod", f"{colour_name(app, Colour.BLUE)}-garbage"),
+            subjects.pod_logs(NAMESPACE, app, f"{colour_name(app, Colour.BLUE)}-garbage"),
         ]
     for service, name in (
+        ("orchestrator", "start"),
         ("orchestrator", "cancel"),
         ("ecr-poller", "watch-image"),
         ("prober", "verify-colour"),
@@ -200,7 +202,10 @@ async def test_garbage_on_every_stream_wedges_no_deployment(
     ]
     letters = await store.read(subjects.dead_letters("orchestrator"))
     poisoned = {r.event.subject for r in letters}
-    assert {subjects.deployment(d) for d in deployments} <= poisoned
+    assert {subjects.START_DEPLOYMENT, subjects.command("orchestrator", "cancel")} <= poisoned
+    # its own deployments' subjects it reads through the store, skipping garbage, and no
+    # longer consumes (ADR 0020): nothing there to dead-letter
+    assert not {subjects.deployment(d) for d in deployments} & poisoned
 
 
 async def _apps_released(store: EventStore, apps: list[str]) -> bool:

@@ -13,7 +13,6 @@ from flightdeck.events.deployments import (
     Colour,
     ColourAssigned,
     DeploymentFailed,
-    DeploymentRequested,
     Stage,
 )
 from flightdeck.events.logs import LogFollowLost, LogLevel, LogLine, LogLinesCaptured, LogSource
@@ -38,6 +37,7 @@ from flightdeck.gateway.domain.logrender import (
     line_payloads,
 )
 from tests.support.recorded import recorded as recorded_at
+from tests.support.samples import requested
 
 pytestmark = pytest.mark.unit
 
@@ -202,15 +202,7 @@ def test_gaps_pass_origin_and_time_checks_but_not_line_checks() -> None:
 
 
 def test_a_deployment_keeps_its_colours_error_lines_in_its_window() -> None:
-    request = DeploymentRequested(
-        deployment_id="d1",
-        tenant="acme",
-        app="web",
-        namespace="default",
-        repository="web",
-        tag="v2",
-        image="web:v2",
-    )
+    request = requested("d1", "web", tag="v2", registry=None)
     scope = deploylogs.scope_of([recorded(request, 1, T0)])
     assert scope is not None
     green = captured(line("ERROR", "crash", age=5), line("INFO", "ok", age=5), pod="web-green-1-a")

@@ -115,3 +115,13 @@ def test_times_are_date_times(document: dict[str, Any]) -> None:
         prop = schemas[name]["properties"][field]
         formats = [prop.get("format")] + [o.get("format") for o in prop.get("oneOf", [])]
         assert "date-time" in formats, (name, field, prop)
+
+
+def test_deploy_documents_its_idempotency_key_and_the_conflict_it_may_answer(
+    document: dict[str, Any],
+) -> None:
+    (op,) = [op for _, _, op in operations(document) if op["operationId"] == "createDeployment"]
+    (header,) = [p for p in op["parameters"] if p["in"] == "header"]
+    assert header["name"] == "Idempotency-Key" and header["required"] is False
+    assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 128)
+    assert "CONFLICT" in op["responses"]["409"]["description"]

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from flightdeck.events import Recorded
+from flightdeck.events.commands import deployment_requested
 from flightdeck.events.deployments import (
     Colour,
     DeploymentCompleted,
@@ -80,10 +81,14 @@ def test_stage_done_and_error_payloads() -> None:
 
 def test_plan_from_image_and_from_branch() -> None:
     image = DeployCreate(app_name="web", image_repository="web", image_tag="v2")
-    event = plan(image, deployment_id="d", tenant="acme", aws_account=("123", "eu-west-1"))
+    command = plan(image, deployment_id="d", tenant="acme", aws_account=("123", "eu-west-1"))
+    event = deployment_requested(command)
     assert event.image == "123.dkr.ecr.eu-west-1.amazonaws.com/web:v2"
     branch = DeployCreate(app_name="web", github_connection_id="g", branch="main")
-    event = plan(branch, deployment_id="d", tenant="acme", commit_sha="abc")
+    event = deployment_requested(plan(branch, deployment_id="d", tenant="acme", commit_sha="abc"))
     assert (event.tag, event.branch, event.image) == ("abc", "main", "web:abc")
+    ghcr = DeployCreate(app_name="web", image_repository="ghcr.io/acme/web", image_tag="v2")
+    command = plan(ghcr, deployment_id="d", tenant="acme", aws_account=("123", "eu-west-1"))
+    assert deployment_requested(command).image == "ghcr.io/acme/web:v2"  # names its registry
     with pytest.raises(ApiError):
         plan(DeployCreate(app_name="web"), deployment_id="d", tenant="acme")

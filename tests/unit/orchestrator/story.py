@@ -22,6 +22,7 @@ from flightdeck.orchestrator.domain.inputs import Input
 from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.domain.state import Deployment, fold
 from tests.support.recorded import recorded
+from tests.support.samples import requested
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 POLICY = Policy(switch_delay_s=5.0, resume_after_s=10.0, retry_after_s=1.0)
@@ -30,20 +31,15 @@ DEP = "dep-1"
 
 def request(**overrides: Any) -> DeploymentRequested:
     fields: dict[str, Any] = {
-        "deployment_id": DEP,
-        "tenant": "acme",
-        "app": "web",
         "namespace": "apps",
-        "repository": "web",
         "tag": "v2",
-        "image": "123.dkr.ecr.us-east-1.amazonaws.com/web:v2",
         "replicas": 2,
         "verify_checks": 3,
         "stage_timeout_s": 60.0,
         "overall_timeout_s": 300.0,
     }
     fields.update(overrides)
-    return DeploymentRequested(**fields)
+    return requested(fields.pop("deployment_id", DEP), fields.pop("app", "web"), **fields)
 
 
 class Story:

@@ -22,6 +22,7 @@ from flightdeck.events.deployments import (
     StageStarted,
     StageSucceeded,
     TrafficSwitched,
+    colour_name,
 )
 from flightdeck.events.probes import ProbeCompleted, ProbePurpose, VerificationCompleted
 from flightdeck.orchestrator.domain import effects as fx
@@ -71,7 +72,7 @@ def story_at(stage: Stage, previous: Colour | None = None) -> Story:
     steps = [
         (Stage.APPLY, 1, Observed(IMAGE, 100)),
         (Stage.ROLLOUT, 2, EffectDone("apply")),
-        (Stage.EXPOSE, 10, Observed(deployment(name=f"web-{colour.value}"), 200)),
+        (Stage.EXPOSE, 10, Observed(deployment(name=colour_name("web", colour)), 200)),
         (Stage.VERIFY, 11, Observed(ingress(), 300)),
         (Stage.SWITCH, 15, Observed(verdict(True, colour, previous), 400)),
     ]

@@ -7,12 +7,14 @@ from typing import Any
 import msgspec
 import pytest
 
-from flightdeck.events import Recorded
+from flightdeck.events import Recorded, subjects
 from flightdeck.events.artifacts import ImageObserved
 from flightdeck.events.base import Event
-from flightdeck.events.commands import CancelDeployment
+from flightdeck.events.commands import CancelDeployment, deployment_requested
 from flightdeck.events.deployments import Stage, StageProgressed
+from flightdeck.eventstore.memory import InMemoryEventStore
 from flightdeck.orchestrator.domain.inputs import Observed
+from flightdeck.orchestrator.entrypoints.sample import sample_command
 from flightdeck.orchestrator.service_layer import handlers
 from tests.support.recorded import recorded as recorded_at
 from tests.unit.orchestrator.story import T0, pod, request
@@ -23,9 +25,10 @@ pytestmark = pytest.mark.unit
 class FakePipeline:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any, str | None]] = []
+        self.store = InMemoryEventStore()
 
-    async def request(self, r: Recorded[Any]) -> None:
-        self.calls.append(("request", r.event.deployment_id, r.id))
+    async def request(self, deployment_id: str, trigger: str) -> None:
+        self.calls.append(("request", deployment_id, trigger))
 
     async def advance(self, deployment_id: str, given: Any, trigger: str | None) -> None:
         self.calls.append((deployment_id, given, trigger))
@@ -35,14 +38,27 @@ def recorded(event: Event, position: int = 7) -> Recorded[Any]:
     return recorded_at("fd.evt.deploy.dep-1", event, position=position, at=T0, id="m1")
 
 
-async def dispatch(event: Event) -> list[tuple[str, Any, str | None]]:
-    fake = FakePipeline()
+async def dispatch(
+    event: Event, fake: FakePipeline | None = None
+) -> list[tuple[str, Any, str | None]]:
+    fake = fake or FakePipeline()
     await handlers.dispatch(fake, recorded(event))  # type: ignore[arg-type]
     return fake.calls
 
 
-async def test_a_request_starts_its_deployment() -> None:
-    assert await dispatch(request()) == [("request", "dep-1", "m1")]
+async def test_a_start_command_records_the_request_then_starts_it() -> None:
+    fake = FakePipeline()
+    start = sample_command(deployment_id="dep-1", app="web", registry=None)
+
+    assert await dispatch(start, fake) == [("request", "dep-1", "m1")]
+
+    (stored,) = await fake.store.read(subjects.deployment("dep-1"))
+    assert stored.event == deployment_requested(start)
+    assert (stored.causation_id, stored.correlation_id) == ("m1", "corr")
+
+
+async def test_our_own_request_event_is_not_what_starts_a_deployment() -> None:
+    assert await dispatch(request()) == []
 
 
 async def test_a_cancel_goes_to_its_deployment() -> None:

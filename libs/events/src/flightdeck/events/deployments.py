@@ -32,6 +32,16 @@ class Colour(enum.StrEnum):
         return Colour.GREEN if self is Colour.BLUE else Colour.BLUE
 
 
+def colour_name(app: str, colour: Colour | str) -> str:
+    """``<app>-<colour>``: the Kubernetes Deployment and Service of one colour of an app,
+    and so the prefix of its pods' names (``<app>-<colour>-<hash>-<id>``).
+
+    The one place this rule is written: the orchestrator names what it applies with
+    it, the gateway recognises a deployment's pods by it.
+    """
+    return f"{app}-{Colour(colour).value}"
+
+
 class DeploymentStatus(enum.StrEnum):
     """A deployment's overall state, as the result API reports it."""
 
@@ -54,7 +64,11 @@ class ColourStats(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeploymentRequested(Event, frozen=True, kw_only=True, tag="deploy.requested"):
-    """A validated deploy command: everything the pipeline needs to run."""
+    """The orchestrator accepted a ``StartDeployment``: everything the pipeline needs to run.
+
+    The first event of every deployment; built only by
+    :func:`flightdeck.events.commands.deployment_requested`.
+    """
 
     deployment_id: str
     tenant: str
@@ -74,6 +88,9 @@ class DeploymentRequested(Event, frozen=True, kw_only=True, tag="deploy.requeste
     github_connection_id: str | None = None
     branch: str | None = None
     commit_sha: str | None = None
+    request_digest: str | None = None
+    """SHA-256 of the API request it came from, so that a retried ``Idempotency-Key``
+    with another body is told apart from a retry (ADR 0020); ``None`` otherwise."""
 
 
 class ColourAssigned(Event, frozen=True, kw_only=True, tag="deploy.colour_assigned"):

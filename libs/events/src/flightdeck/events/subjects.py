@@ -147,6 +147,10 @@ def command(service: str, name: str) -> str:
     return f"{COMMANDS}.{token(service)}.{token(name)}"
 
 
+START_DEPLOYMENT = command("orchestrator", "start")
+"""Where deployments are asked for (:class:`~flightdeck.events.commands.StartDeployment`)."""
+
+
 def service_commands(service: str) -> str:
     return f"{COMMANDS}.{token(service)}.>"
 

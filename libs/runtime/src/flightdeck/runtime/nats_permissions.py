@@ -138,8 +138,7 @@ def users(buckets: Mapping[str, Iterable[BucketSpec]]) -> dict[str, Permissions]
                 *gets(streams.CLUSTER),
                 *gets(streams.AUDIT),  # who owns a namespace or an app (ADR 0012)
             ],
-            durables={
-                "orchestrator-deployments": streams.DEPLOYMENTS,
+            durables={  # deployments start from commands: no durable on FD_DEPLOYMENTS (ADR 0020)
                 "orchestrator-commands": streams.COMMANDS,
                 "orchestrator-artifacts": streams.ARTIFACTS,
                 "orchestrator-cluster": streams.CLUSTER,
@@ -164,9 +163,8 @@ def users(buckets: Mapping[str, Iterable[BucketSpec]]) -> dict[str, Permissions]
             [f"{_EVT}.log.>", *gets(streams.LOGS), *follows(streams.CLUSTER), *kv("log-relay")],
             durables={"log-relay-commands": streams.COMMANDS},
         ),
-        "gateway": _reader(
+        "gateway": _reader(  # asks for deployments by command, never writes their events
             "gateway",
-            f"{_EVT}.deploy.>",
             f"{_EVT}.conn.>",
             f"{_EVT}.claim.>",
             "fd.cmd.orchestrator.>",

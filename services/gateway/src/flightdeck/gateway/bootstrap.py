@@ -22,7 +22,8 @@ from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
-from flightdeck.gateway.adapters.queries import ReadModel
+from flightdeck.gateway.adapters.queries import ReadModel, row_of_request
+from flightdeck.gateway.adapters.requests import RecordedRequests
 from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.limits import Limit
@@ -35,6 +36,7 @@ from flightdeck.gateway.service_layer.connections import Connections
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Targets, Ticketing
 from flightdeck.gateway.service_layer.health import HealthChecks
 from flightdeck.gateway.service_layer.logs import LogReading
+from flightdeck.gateway.service_layer.results import Results
 from flightdeck.gateway.service_layer.streams import Streaming
 from flightdeck.gateway.service_layer.tokens import (
     Authenticator,
@@ -135,6 +137,7 @@ def build(
     )
     ticket_key = derive_key(master, "stream-tickets")
     ownership = Ownership(store)
+    requests = RecordedRequests(store)
 
     def subscribe(spec: StreamSpec, frame: Frame) -> Subscription:
         return Subscription(hub, store, spec, limit=config.client_buffer, frame=frame)
@@ -142,7 +145,8 @@ def build(
     dependencies = Dependencies(
         auth=Authenticator(tokens, ticket_key),
         deploying=Deploying(
-            append=store.append,
+            send=store.append,
+            requests=requests,
             owners=ownership,
             targets=Targets(protected=tenancy.protected(), watched=frozenset(k8s.namespace_list())),
             connections=read_model,
@@ -150,8 +154,10 @@ def build(
             sealer=sealer,
             github=github,
             admission=admission,
+            wait_s=config.deploy_wait_s,
         ),
         deployment_rows=read_model,
+        results=Results(read_model, requests, row_of_request),
         connecting=Connecting(
             append=store.append,
             sealer=sealer,

@@ -60,6 +60,8 @@ class GatewayConfig(BaseSettings):
     """Pending + in-progress deployments of all tenants together; beyond: 503 AT_CAPACITY."""
     deploy_concurrency_per_tenant: int = Field(10, ge=1)
     """Pending + in-progress deployments of one tenant; beyond: 429 QUEUE_FULL."""
+    deploy_wait_s: float = Field(10.0, ge=0)
+    """How long POST /api/v1/deploy waits for the orchestrator to record the request, so its events and result can be read right after the 202 (ADR 0020)."""
     github_api_url: str = "https://api.github.com"
     """GitHub REST API base."""
     upstream_timeout_s: float = Field(10.0, gt=0)

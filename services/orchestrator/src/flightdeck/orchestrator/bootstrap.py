@@ -10,12 +10,15 @@ from functools import partial
 from flightdeck.events import streams, subjects
 from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
-from flightdeck.orchestrator.adapters.effects import EffectRunner
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
 from flightdeck.orchestrator.adapters.tenancy import TenancyGate
 from flightdeck.orchestrator.config import OrchestratorSettings
+from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.service_layer import handlers
+from flightdeck.orchestrator.service_layer.effects import EffectRunner
 from flightdeck.orchestrator.service_layer.pipeline import Pipeline
+from flightdeck.orchestrator.service_layer.ports import AlarmsFactory, ClusterWrites, TenancyCheck
+from flightdeck.orchestrator.service_layer.timers import Timers
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.ownership import Ownership
@@ -53,17 +56,32 @@ async def build(
     k8s = k8s or load_section(KubernetesSettings)
     tenancy = tenancy or load_section(TenantSettings)
     kube = Kubernetes(await api_client(k8s), k8s.request_timeout_s)
+    gate = TenancyGate(Ownership(store), tenancy.protected(), frozenset(k8s.namespace_list()))
+    pipeline = assemble(store, kube, settings.policy(), clock, gate)
+    return Orchestrator(pipeline, kube, settings, consumer_specs(pipeline, settings))
+
+
+def assemble(
+    store: EventStore,
+    kube: ClusterWrites,
+    policy: Policy,
+    clock: Callable[[], datetime],
+    tenancy: TenancyCheck,
+    alarms: AlarmsFactory = Timers,
+) -> Pipeline:
+    """The pipeline and the adapters it drives, given the cluster and the clock: what
+    :func:`build` runs, and what the unit tests run with a fake cluster and clock."""
     slots = AppSlots(store)
-    pipeline = Pipeline(
+    return Pipeline(
         store,
         Deployments(store),
         slots,
         EffectRunner(store, kube, slots),
-        settings.policy(),
+        policy,
         clock,
-        TenancyGate(Ownership(store), tenancy.protected(), frozenset(k8s.namespace_list())),
+        tenancy,
+        alarms,
     )
-    return Orchestrator(pipeline, kube, settings, consumer_specs(pipeline, settings))
 
 
 def consumer_specs(pipeline: Pipeline, settings: OrchestratorSettings) -> list[ConsumerSpec]:
@@ -82,8 +100,9 @@ def consumer_specs(pipeline: Pipeline, settings: OrchestratorSettings) -> list[C
         )
 
     cluster = (f"{subjects.EVENTS}.k8s.*.{kind}.*" for kind in ("deployment", "pod", "ingress"))
+    # No consumer of FD_DEPLOYMENTS: deployments start from StartDeployment (ADR 0020), and
+    # the orchestrator reads its aggregates through the store, never its own stream's feed.
     return [
-        spec("deployments", streams.DEPLOYMENTS, f"{subjects.EVENTS}.deploy.*"),
         spec("commands", streams.COMMANDS, subjects.service_commands(SERVICE)),
         spec("artifacts", streams.ARTIFACTS, subjects.ALL_IMAGES),
         spec("cluster", streams.CLUSTER, *cluster),

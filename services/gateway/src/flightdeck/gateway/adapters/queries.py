@@ -14,8 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from flightdeck.events import Recorded, subjects
 from flightdeck.readmodel import schema as t
 from flightdeck.readmodel.database import Database
+from flightdeck.readmodel.projections import deployments as projected
+from flightdeck.readmodel.rows import RowSet
 
 Row = dict[str, Any]
 
@@ -28,6 +31,18 @@ def _aware(value: Any) -> Any:
 
 def _row(mapping: Any) -> Row:
     return {key: _aware(value) for key, value in mapping.items()}
+
+
+def row_of_request(first: Recorded[Any]) -> Row:
+    """The ``deployments`` row the projector writes for a deployment's request, built by
+    the same projection, without a database."""
+    key = (subjects.aggregate_id(first.subject),)
+    rows = RowSet()
+    rows.preload(projected.DEPLOYMENTS, key, None)
+    projected.requested(rows, first)
+    row = rows.get(projected.DEPLOYMENTS, key)
+    assert row is not None
+    return _row(row)
 
 
 class ReadModel:

@@ -1,16 +1,28 @@
-"""Turning a deploy request into the ``DeploymentRequested`` event the pipeline runs.
+"""Turning a deploy request into the ``StartDeployment`` command the orchestrator runs.
 
 Pure: the id, the tenant, the resolved commit and the AWS account come in as
-arguments, so the same request always plans the same event.
+arguments, so the same request always plans the same command. A retried
+request (same ``Idempotency-Key``) is recognised by two values derived here:
+the deployment id, from the tenant and the key, and the request's digest
+(ADR 0020).
 """
 
 from __future__ import annotations
 
-from flightdeck.events.deployments import DeploymentRequested
+import hashlib
+import re
+
+import msgspec
+
+from flightdeck.events.commands import StartDeployment
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
+from flightdeck.gateway.domain.inputs import whole
 from flightdeck.gateway.schemas import DeployCreate
 
 ACTIVE_STATUSES = ("PENDING", "IN_PROGRESS")
+
+IDEMPOTENCY_KEY = whole(r"[\x20-\x7e]{1,128}")
+"""1 to 128 printable ASCII characters (space included, as a structured-field string)."""
 
 
 def check_source(req: DeployCreate) -> None:
@@ -26,12 +38,35 @@ def check_source(req: DeployCreate) -> None:
         raise ApiError(ErrorCode.VALIDATION_ERROR, "imageTag needs imageRepository")
 
 
-def image_uri(repository: str, tag: str, account_id: str | None, region: str | None) -> str:
-    """The full ECR image name when the AWS account is known, else ``repo:tag``."""
-    has_registry = "/" in repository and "." in repository.split("/", 1)[0]
-    if account_id and region and not has_registry:
-        return f"{account_id}.dkr.ecr.{region}.amazonaws.com/{repository}:{tag}"
-    return f"{repository}:{tag}"
+def check_idempotency_key(key: str) -> None:
+    if not re.search(IDEMPOTENCY_KEY, key):
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            "Idempotency-Key: 1 to 128 printable ASCII characters",
+        )
+
+
+def deployment_id_for(tenant: str, idempotency_key: str) -> str:
+    """The deployment a tenant's ``Idempotency-Key`` names, the same in every gateway and
+    after any restart: 32 hex digits of SHA-256 over both (so keys are per tenant)."""
+    digest = hashlib.sha256(msgspec.json.encode(["deploy", tenant, idempotency_key]))
+    return digest.hexdigest()[:32]
+
+
+def request_digest(req: DeployCreate) -> str:
+    """SHA-256 of the request as decoded (defaults filled, keys sorted): two bodies that
+    ask for the same deployment have the same digest, whatever their spelling."""
+    return hashlib.sha256(msgspec.json.encode(req, order="sorted")).hexdigest()
+
+
+def command_id_for(deployment_id: str, digest: str) -> str:
+    """The command's message id: a repeated identical request is stored once (JetStream's
+    duplicate window), while another body under the same key is a message of its own."""
+    return hashlib.sha256(f"{deployment_id}:{digest}".encode()).hexdigest()[:32]
+
+
+def ecr_registry(account_id: str, region: str) -> str:
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com"
 
 
 def plan(
@@ -42,22 +77,23 @@ def plan(
     commit_sha: str | None = None,
     github_branch: str | None = None,
     aws_account: tuple[str, str] | None = None,
-) -> DeploymentRequested:
-    """The event that starts the pipeline for ``req``."""
+    digest: str | None = None,
+) -> StartDeployment:
+    """The command that starts the pipeline for ``req``."""
     check_source(req)
     repository = req.image_repository or req.app_name
     tag = req.image_tag or commit_sha
     if tag is None:
         raise ApiError(ErrorCode.VALIDATION_ERROR, "the branch did not resolve to a commit")
-    account, region = aws_account if aws_account else (None, None)
-    return DeploymentRequested(
+    registry = ecr_registry(*aws_account) if aws_account and all(aws_account) else None
+    return StartDeployment(
         deployment_id=deployment_id,
         tenant=tenant,
         app=req.app_name,
         namespace=req.namespace,
         repository=repository,
         tag=tag,
-        image=image_uri(repository, tag, account, region),
+        registry=registry,
         replicas=req.replicas,
         container_port=req.port,
         health_path=req.health_path,
@@ -66,4 +102,5 @@ def plan(
         github_connection_id=req.github_connection_id,
         branch=req.branch or github_branch if req.github_connection_id else None,
         commit_sha=commit_sha,
+        request_digest=digest,
     )

@@ -26,7 +26,8 @@ _FINAL = (d.DeploymentCompleted, d.DeploymentFailed, d.DeploymentCancelled)
 
 
 def pod_prefix(app: str, colour: str) -> str:
-    return f"{app}-{colour}-"
+    """The names of a colour's pods start with its Deployment's name and a dash."""
+    return f"{d.colour_name(app, colour)}-"
 
 
 @dataclass

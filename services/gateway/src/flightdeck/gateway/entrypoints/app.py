@@ -46,6 +46,7 @@ from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Tic
 from flightdeck.gateway.service_layer.health import HealthChecks
 from flightdeck.gateway.service_layer.logs import LogReading
 from flightdeck.gateway.service_layer.ports import ConnectionRows, DeploymentRows
+from flightdeck.gateway.service_layer.results import Results
 from flightdeck.gateway.service_layer.streams import Streaming
 from flightdeck.gateway.service_layer.tokens import Authenticator
 
@@ -60,6 +61,7 @@ class Dependencies:
     auth: Authenticator
     deploying: Deploying
     deployment_rows: DeploymentRows
+    results: Results
     connecting: Connecting
     connection_rows: ConnectionRows
     tickets: Ticketing

@@ -1,4 +1,4 @@
-"""One short function per command: check, call the domain, append the event.
+"""One short function per request: check, call the domain, append the event or send the command.
 
 Controllers decode the request and call these; these never see HTTP. Each
 takes the narrow group of dependencies it uses (:class:`Deploying`,
@@ -12,11 +12,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
+import structlog
 
-from flightdeck.events import Cause, new_id, subjects
+from flightdeck.events import Cause, Recorded, new_id, subjects
 from flightdeck.events.audit import AwsConnectionCreated, GithubConnectionCreated
+from flightdeck.events.commands import deployment_requested
+from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.events.subjects import START_DEPLOYMENT
 from flightdeck.gateway.domain import deploy as planning
 from flightdeck.gateway.domain import ownership
 from flightdeck.gateway.domain.auth import Principal, sign_ticket
@@ -36,12 +41,15 @@ from flightdeck.gateway.service_layer.ports import (
     Branches,
     ConnectionRows,
     ConnectionsOf,
+    DeploymentRequests,
     Identities,
     Owners,
     Sealing,
 )
 from flightdeck.runtime.sealing import connection_binding
 from flightdeck.runtime.tenancy import deploy_refusal
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,9 @@ class Targets:
 class Deploying:
     """What starting a deployment needs."""
 
-    append: Append
+    send: Append
+    """Appends the ``StartDeployment`` command."""
+    requests: DeploymentRequests
     owners: Owners
     targets: Targets
     connections: ConnectionRows
@@ -66,6 +76,8 @@ class Deploying:
     sealer: Sealing
     github: Branches
     admission: DeployAdmission
+    wait_s: float = 10.0
+    """How long a deploy waits for the orchestrator to record the request (ADR 0020)."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +103,28 @@ def _cause(principal: Principal) -> Cause:
     return Cause.root(principal.actor)
 
 
-async def request_deploy(deps: Deploying, who: Principal, req: DeployCreate) -> DeployAccepted:
+async def request_deploy(
+    deps: Deploying, who: Principal, req: DeployCreate, idempotency_key: str | None = None
+) -> DeployAccepted:
     """Validate, check ownership, resolve the source, then claim the app (the first time)
-    and append ``DeploymentRequested``; the pipeline runs it."""
+    and send ``StartDeployment``; answer once the orchestrator has recorded the request.
+
+    With an ``idempotency_key`` the deployment id is derived from it (per tenant), so a
+    retry answers the deployment the first request started, from any gateway, even one
+    restarted since; the same key with another body is a ``CONFLICT`` (ADR 0020).
+    """
     planning.check_source(req)
     claimed = await _check_target(deps, who, req.namespace, req.app_name)
+    digest = planning.request_digest(req)
+    if idempotency_key is None:
+        deployment_id, command_id = new_id(), None
+    else:
+        planning.check_idempotency_key(idempotency_key)
+        deployment_id = planning.deployment_id_for(who.tenant, idempotency_key)
+        command_id = planning.command_id_for(deployment_id, digest)
+        earlier = await deps.requests.read_first(subjects.deployment(deployment_id))
+        if earlier is not None:
+            return _accepted(deployment_id, _same_request(earlier, digest))
     aws_account = None
     if req.aws_connection_id is not None:
         row = await deps.connections.connection(who.tenant, req.aws_connection_id, "aws")
@@ -107,26 +136,45 @@ async def request_deploy(deps: Deploying, who: Principal, req: DeployCreate) -> 
     if req.github_connection_id is not None:
         sha, branch = await _resolve_branch(deps, who, req.github_connection_id, req.branch)
     async with deps.admission.admit(who.tenant) as accepted:
-        deployment_id = new_id()
         if not claimed:
             await _claim(deps, who, req.namespace, req.app_name, deployment_id)
-        event = planning.plan(
+        command = planning.plan(
             req,
             deployment_id=deployment_id,
             tenant=who.tenant,
             commit_sha=sha,
             github_branch=branch,
             aws_account=aws_account,
+            digest=digest,
         )
-        await deps.append(
-            subjects.deployment(deployment_id), [event], cause=_cause(who), expected=0
-        )
+        ids = [command_id] if command_id else None
+        await deps.send(START_DEPLOYMENT, [command], cause=_cause(who), ids=ids)
         accepted(deployment_id)
+    recorded = await deps.requests.wait_first(subjects.deployment(deployment_id), deps.wait_s)
+    if recorded is None:
+        # The command is stored (FD_COMMANDS keeps it a day) and runs when an orchestrator
+        # takes it; until then the id is unknown to reads (ADR 0020).
+        log.warning("deploy accepted before its request was recorded", deployment=deployment_id)
+        return _accepted(deployment_id, deployment_requested(command))
+    return _accepted(deployment_id, _same_request(recorded, digest))
+
+
+def _same_request(recorded: Recorded[Any], digest: str) -> DeploymentRequested:
+    """The deployment's request, if it is the one with this digest; else ``CONFLICT``."""
+    event = recorded.event
+    if not isinstance(event, DeploymentRequested) or event.request_digest != digest:
+        raise ApiError(
+            ErrorCode.CONFLICT, "this Idempotency-Key was used for a different deploy request"
+        )
+    return event
+
+
+def _accepted(deployment_id: str, request: DeploymentRequested) -> DeployAccepted:
     base = f"/api/v1/deploy/{deployment_id}"
     return DeployAccepted(
         deployment_id=deployment_id,
         status="PENDING",
-        image=event.image,
+        image=request.image,
         events_url=f"{base}/events",
         result_url=f"{base}/result",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from flightdeck.events import Cause
+from flightdeck.events import Cause, Recorded
 from flightdeck.events.audit import SealedSecret
 from flightdeck.events.connections import Connection
 from flightdeck.gateway.domain.identities import CallerIdentity
@@ -22,11 +22,31 @@ Row = dict[str, Any]
 
 
 class Append(Protocol):
-    """The event store's append (``expected=0``: the aggregate must not exist yet)."""
+    """The event store's append (``expected=0``: the aggregate must not exist yet; ``ids``:
+    message ids chosen so that a repeated append is stored once)."""
 
     async def __call__(
-        self, subject: str, events: Sequence[Any], *, cause: Cause, expected: int | None = None
+        self,
+        subject: str,
+        events: Sequence[Any],
+        *,
+        cause: Cause,
+        expected: int | None = None,
+        ids: Sequence[str] | None = None,
     ) -> Any: ...
+
+
+class DeploymentRequests(Protocol):
+    """Deployments' first events (their ``DeploymentRequested``), read from the event store."""
+
+    async def read_first(self, subject: str) -> Recorded[Any] | None:
+        """The aggregate's first event, or ``None`` if it has none yet."""
+        ...
+
+    async def wait_first(self, subject: str, within_s: float) -> Recorded[Any] | None:
+        """The aggregate's first event as soon as it is stored; ``None`` if it was not
+        within ``within_s`` seconds."""
+        ...
 
 
 ConnectionsOf = Callable[[str], Awaitable[dict[str, Connection]]]

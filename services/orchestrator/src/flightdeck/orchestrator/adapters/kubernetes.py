@@ -16,21 +16,15 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from flightdeck.orchestrator.domain.manifests import Manifest
+from flightdeck.orchestrator.domain.writes import KubeWriteError
 
 APPLY_PATCH = "application/apply-patch+yaml"
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
-class KubeWriteError(Exception):
-    """A write failed; ``permanent`` when repeating it cannot help."""
-
-    def __init__(self, message: str, *, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
 class Kubernetes:
-    """The orchestrator's writes, through kubernetes-asyncio."""
+    """The orchestrator's writes (:class:`~flightdeck.orchestrator.service_layer.ports.ClusterWrites`),
+    through kubernetes-asyncio."""
 
     def __init__(self, api: client.ApiClient, timeout_s: float = 30.0) -> None:
         self._api = api

@@ -23,8 +23,9 @@ from flightdeck.events.deployments import (
     Stage,
     StageProgressed,
     TrafficSwitched,
+    colour_name,
 )
-from flightdeck.orchestrator.domain import manifests, state
+from flightdeck.orchestrator.domain import state
 from flightdeck.orchestrator.domain.endings import complete, fail, finish_ending
 from flightdeck.orchestrator.domain.inputs import (
     Busy,
@@ -197,7 +198,7 @@ def _after_switch(s: Deployment, now: datetime, policy: Policy) -> Events:
     if now >= s.stage_deadline:
         return complete(s, now, scaled_down=False, note="switch stage timed out before scale-down")
     if not s.scale_down_started and now >= s.switched_at + _seconds(policy.switch_delay_s):
-        old = manifests.colour_name(s.request.app, s.previous_colour) if s.previous_colour else "-"
+        old = colour_name(s.request.app, s.previous_colour) if s.previous_colour else "-"
         return [_issue(Stage.SWITCH, state.SCALE_DOWN, 1, f"scaling down {old}")]
     return []
 

@@ -25,6 +25,7 @@ from flightdeck.events.deployments import (
     StageFailed,
     StageProgressed,
     StageStarted,
+    colour_name,
 )
 from flightdeck.orchestrator.domain import manifests, state
 from flightdeck.orchestrator.domain.policy import Policy
@@ -117,7 +118,7 @@ def _for_stage(s: Deployment, stage: Stage, policy: Policy) -> list[Effect]:
 def _reads(s: Deployment, stage: Stage) -> list[Effect]:
     ns, app = s.request.namespace, s.request.app
     if stage is Stage.ROLLOUT and s.colour is not None:
-        return [ReadObject(ns, "Deployment", manifests.colour_name(app, s.colour))]
+        return [ReadObject(ns, "Deployment", colour_name(app, s.colour))]
     if stage is Stage.EXPOSE:
         return [ReadObject(ns, "Ingress", app)]
     return []
@@ -146,10 +147,10 @@ def _named(s: Deployment, name: str, policy: Policy) -> list[Effect]:
     if name == state.SWITCH:
         return [SwitchTraffic(r.namespace, manifests.switch(r.namespace, r.app, colour))]
     if name == state.SCALE_DOWN and s.previous_colour is not None:
-        old = manifests.colour_name(r.app, s.previous_colour)
+        old = colour_name(r.app, s.previous_colour)
         return [ScaleToZero(r.namespace, old, state.SCALE_DOWN)]
     if name == state.CLEANUP:
-        return [ScaleToZero(r.namespace, manifests.colour_name(r.app, colour), state.CLEANUP)]
+        return [ScaleToZero(r.namespace, colour_name(r.app, colour), state.CLEANUP)]
     return []
 
 

@@ -16,8 +16,8 @@ from flightdeck.events.deployments import (
     StageProgressed,
     StageStarted,
     StageSucceeded,
+    colour_name,
 )
-from flightdeck.orchestrator.domain import manifests
 from flightdeck.orchestrator.domain.inputs import EffectDone
 from flightdeck.orchestrator.domain.rollout import ErrorCode
 from flightdeck.orchestrator.domain.state import Deployment
@@ -48,7 +48,7 @@ def finish_ending(s: Deployment, now: datetime, cleanup: EffectDone) -> list[Eve
     events: list[Event] = []
     message = ending.message
     if cleanup.error is None:
-        name = manifests.colour_name(s.request.app, s.colour)
+        name = colour_name(s.request.app, s.colour)
         events.append(ColourScaledDown(colour=s.colour, deployment_name=name))
     else:
         message = f"{message} (scaling {s.colour.value} down failed: {cleanup.error})"
@@ -95,7 +95,7 @@ def complete(
     assert s.colour is not None and s.stage_started_at is not None
     events: list[Event] = []
     if scaled_down and s.previous_colour is not None:
-        old = manifests.colour_name(s.request.app, s.previous_colour)
+        old = colour_name(s.request.app, s.previous_colour)
         events.append(ColourScaledDown(colour=s.previous_colour, deployment_name=old))
     if note:
         events.append(StageProgressed(stage=Stage.SWITCH, message=note))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flightdeck.events.deployments import Colour, DeploymentRequested
+from flightdeck.events.deployments import Colour, DeploymentRequested, colour_name
 
 FIELD_MANAGER = "flightdeck"
 SWITCH_MANAGER = "flightdeck-switch"
@@ -30,17 +30,13 @@ SERVICE_PORT = 80
 Manifest = dict[str, Any]
 
 
-def colour_name(app: str, colour: Colour) -> str:
-    """The Deployment and the Service of one colour."""
-    return f"{app}-{colour.value}"
-
-
 def app_host(app: str, domain: str) -> str:
     return f"{app}.{domain}"
 
 
 def colour_host(app: str, colour: Colour, domain: str) -> str:
-    return f"{app}-{colour.value}.{domain}"
+    """The preview host of one colour: its Service's name under the domain."""
+    return f"{colour_name(app, colour)}.{domain}"
 
 
 def render(

@@ -1,62 +1,58 @@
 """Start (or cancel) a deployment the way the gateway does: for demos, benchmarks and tests.
 
-The gateway's ``POST /api/v1/deploy`` appends ``DeploymentRequested`` to the new
-deployment's subject with ``expected=0``; :func:`start_deployment` does exactly
-that, so the orchestrator cannot tell the difference.
+The gateway's ``POST /api/v1/deploy`` sends a ``StartDeployment`` on
+``fd.cmd.orchestrator.start``; :func:`start_deployment` sends the same command,
+so the orchestrator cannot tell the difference. Everything but the names below
+comes from the command's own defaults; settings (a deployment timeout, say) are
+the caller's to pass, never read from the environment here.
 """
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 from flightdeck.events import Cause, new_id, subjects
-from flightdeck.events.commands import CancelDeployment
-from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.events.commands import CancelDeployment, StartDeployment
 from flightdeck.eventstore import EventStore
 
+SAMPLE_REGISTRY = "000000000000.dkr.ecr.us-east-1.amazonaws.com"
 
-async def start_deployment(
-    store: EventStore,
+
+def sample_command(
     *,
     app: str = "hello",
     repository: str | None = None,
     tag: str = "v1",
     namespace: str = "default",
-    registry: str = "000000000000.dkr.ecr.us-east-1.amazonaws.com",
-    replicas: int = 2,
-    health_path: str = "/healthz",
-    verify_checks: int = 5,
-    stage_timeout_s: float = 600.0,
-    overall_timeout_s: float | None = None,
+    registry: str | None = SAMPLE_REGISTRY,
     tenant: str = "demo",
-    actor: str = "user:demo",
     deployment_id: str | None = None,
-) -> str:
-    """Append a ``DeploymentRequested`` and return the new deployment's id.
-
-    ``overall_timeout_s`` defaults to ``DEPLOYMENT_TIMEOUT`` from the environment, else 30 min.
-    """
-    repository = repository or app
-    deployment_id = deployment_id or new_id()
-    if overall_timeout_s is None:
-        overall_timeout_s = float(os.environ.get("DEPLOYMENT_TIMEOUT", "1800"))
-    request = DeploymentRequested(
-        deployment_id=deployment_id,
+    **fields: Any,
+) -> StartDeployment:
+    """A ``StartDeployment`` of ``app`` (its repository by default); ``fields`` are any
+    other field of the command (``replicas``, ``stage_timeout_s`` …)."""
+    return StartDeployment(
+        deployment_id=deployment_id or new_id(),
         tenant=tenant,
         app=app,
         namespace=namespace,
-        repository=repository,
+        repository=repository or app,
         tag=tag,
-        image=f"{registry}/{repository}:{tag}",
-        replicas=replicas,
-        health_path=health_path,
-        verify_checks=verify_checks,
-        stage_timeout_s=stage_timeout_s,
-        overall_timeout_s=overall_timeout_s,
+        registry=registry,
+        **fields,
     )
+
+
+async def send_start(store: EventStore, command: StartDeployment, actor: str = "user:demo") -> str:
+    """Send ``command`` to the orchestrator; the deployment's id."""
     cause = Cause.root(actor, correlation_id=new_id())
-    await store.append(subjects.deployment(deployment_id), [request], cause=cause, expected=0)
-    return deployment_id
+    await store.append(subjects.START_DEPLOYMENT, [command], cause=cause)
+    return command.deployment_id
+
+
+async def start_deployment(store: EventStore, *, actor: str = "user:demo", **kw: Any) -> str:
+    """Ask for a deployment (see :func:`sample_command` for ``kw``); its id."""
+    return await send_start(store, sample_command(**kw), actor)
 
 
 async def cancel_deployment(

@@ -2,7 +2,9 @@
 
 Each routes its message to the deployment(s) it concerns and hands it to the
 pipeline: by deployment id where the message names one, by the
-``flightdeck.io/deployment`` label for cluster observations.
+``flightdeck.io/deployment`` label for cluster observations. Deployments start
+from a command (``StartDeployment``, ADR 0020), never from the orchestrator's
+own events: it does not consume its own stream.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ from typing import Any
 from flightdeck.events import Recorded
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.cluster import DeploymentObserved, IngressObserved, PodObserved
-from flightdeck.events.commands import CancelDeployment
-from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.events.commands import CancelDeployment, StartDeployment
 from flightdeck.events.probes import ProbeCompleted, VerificationCompleted
 from flightdeck.orchestrator.domain.inputs import Observed
 from flightdeck.orchestrator.domain.manifests import LABEL_DEPLOYMENT
+from flightdeck.orchestrator.service_layer.intake import record_request
 from flightdeck.orchestrator.service_layer.pipeline import Pipeline
 
 Handler = Callable[[Pipeline, Recorded[Any]], Awaitable[None]]
 
 
-async def on_deployment_requested(p: Pipeline, r: Recorded[DeploymentRequested]) -> None:
-    await p.request(r)
+async def on_start_deployment(p: Pipeline, r: Recorded[StartDeployment]) -> None:
+    """Record the request once (its type validated it on decode), then start it."""
+    if await record_request(p.store, r):
+        await p.request(r.event.deployment_id, r.id)
 
 
 async def on_cancel(p: Pipeline, r: Recorded[CancelDeployment]) -> None:
@@ -50,7 +54,7 @@ async def on_probe(p: Pipeline, r: Recorded[ProbeCompleted | VerificationComplet
 
 
 HANDLERS: dict[type, Handler] = {
-    DeploymentRequested: on_deployment_requested,
+    StartDeployment: on_start_deployment,
     CancelDeployment: on_cancel,
     ImageObserved: on_image,
     ImageMissing: on_image,

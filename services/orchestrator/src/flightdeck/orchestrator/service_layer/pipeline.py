@@ -13,11 +13,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 import structlog
 
-from flightdeck.events import Cause, ConcurrencyError, Recorded, subjects
+from flightdeck.events import Cause, ConcurrencyError, subjects
 from flightdeck.events.apps import AppSlotClaimed
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import (
@@ -35,6 +34,7 @@ from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.domain.state import Deployment, Loaded
 from flightdeck.orchestrator.domain.timing import next_wakeup
 from flightdeck.orchestrator.service_layer.ports import (
+    AlarmsFactory,
     DeploymentRepository,
     Effects,
     SlotRepository,
@@ -62,6 +62,7 @@ class Pipeline:
         policy: Policy,
         clock: Callable[[], datetime],
         tenancy: TenancyCheck,
+        alarms: AlarmsFactory = Timers,
     ) -> None:
         self.store = store
         self.tenancy = tenancy
@@ -70,25 +71,25 @@ class Pipeline:
         self.runner = runner
         self.policy = policy
         self.clock = clock
-        self.timers = Timers(self.tick, clock)
+        self.timers = alarms(self.tick, clock)
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiters: dict[str, int] = {}
         self.appended = 0
 
     # ------------------------------------------------------------ entry points
 
-    async def request(self, recorded: Recorded[Any]) -> None:
-        """A new deployment: check its target's tenancy, claim its app (and colour), then
-        start it; a refused target fails it without a claim or a cluster write."""
-        deployment_id = recorded.event.deployment_id
+    async def request(self, deployment_id: str, trigger: str) -> None:
+        """A deployment just requested (by the command ``trigger``): check its target's
+        tenancy, claim its app (and colour), then start it; a refused target fails it
+        without a claim or a cluster write. Once started, asking again does nothing."""
         async with self._lock(deployment_id):
             loaded = await self.deployments.load(deployment_id)
             if loaded is None or loaded.state.status is not DeploymentStatus.PENDING:
                 return
             given: Start | Busy | Refused | None = await self.tenancy.refusal(loaded.state.request)
             if given is None:
-                given = await self._claim(loaded.state, recorded.id)
-            await self._advance(deployment_id, given, recorded.id, 0)
+                given = await self._claim(loaded.state, trigger)
+            await self._advance(deployment_id, given, trigger, 0)
 
     async def advance(self, deployment_id: str, given: Input, trigger: str | None) -> None:
         """Decide on ``given`` for one deployment and act on the outcome."""

@@ -1,23 +1,54 @@
 """What the pipeline needs of the outside world, each as a small Protocol.
 
-The event store is the shared port of ``flightdeck.events``; these are the
+The event store is the shared port of ``flightdeck.eventstore``; these are the
 orchestrator's own, satisfied structurally by its adapters
 (:mod:`~flightdeck.orchestrator.adapters.aggregates`,
-:mod:`~flightdeck.orchestrator.adapters.effects`,
+:mod:`~flightdeck.orchestrator.service_layer.effects`,
+:mod:`~flightdeck.orchestrator.adapters.kubernetes`,
 :mod:`~flightdeck.orchestrator.adapters.tenancy`), so a test can hand the
-pipeline fakes of exactly these methods.
+pipeline fakes of exactly these methods (``tests/support/orchestration.py``
+fakes the cluster and the timers, and runs the rest for real).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol
 
 from flightdeck.events import Cause
 from flightdeck.events.deployments import Colour, DeploymentRequested, DeploymentStatus
 from flightdeck.orchestrator.domain.effects import Effect
 from flightdeck.orchestrator.domain.inputs import Input, Refused
+from flightdeck.orchestrator.domain.manifests import Manifest
 from flightdeck.orchestrator.domain.slots import Slots
 from flightdeck.orchestrator.domain.state import Loaded
+
+
+class ClusterWrites(Protocol):
+    """The orchestrator's writes to Kubernetes; each raises :class:`KubeWriteError`."""
+
+    async def apply(self, manifest: Manifest, manager: str) -> None:
+        """Server-side apply ``manifest`` as field manager ``manager`` (creating it if missing)."""
+        ...
+
+    async def scale_to_zero(self, namespace: str, name: str) -> None:
+        """Scale a Deployment to zero replicas; a missing one is already at zero."""
+        ...
+
+
+class Alarms(Protocol):
+    """One timer per open deployment (:class:`~flightdeck.orchestrator.service_layer.timers.Timers`)."""
+
+    def arm(self, key: str, at: datetime | None) -> None: ...
+
+    def cancel_all(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+AlarmsFactory = Callable[[Callable[[str], Awaitable[None]], Callable[[], datetime]], Alarms]
+"""Builds the alarms from what they fire (``Pipeline.tick``) and the clock."""
 
 
 class DeploymentRepository(Protocol):

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from flightdeck.gateway.domain.auth import Principal, Scope
+from flightdeck.gateway.domain.deploy import IDEMPOTENCY_KEY
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.entrypoints.auth import needs
 from flightdeck.gateway.entrypoints.openapi import BODY, IN_PATH, READ, SECURED, errors
@@ -26,6 +27,7 @@ from flightdeck.gateway.schemas import (
 from flightdeck.gateway.service_layer import handlers
 from flightdeck.gateway.service_layer.handlers import Deploying
 from flightdeck.gateway.service_layer.ports import DeploymentRows
+from flightdeck.gateway.service_layer.results import Results, deployment_result
 
 Row = dict[str, Any]
 DeploymentId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID)]
@@ -121,6 +123,7 @@ class DeployController(Controller):
             ErrorCode.GITHUB_BRANCH_NOT_FOUND,
             ErrorCode.NAMESPACE_NOT_FOUND,
             ErrorCode.NAMESPACE_NOT_WATCHED,
+            ErrorCode.CONFLICT,
             ErrorCode.QUEUE_FULL,
             ErrorCode.UPSTREAM_UNAVAILABLE,
             ErrorCode.AT_CAPACITY,
@@ -131,8 +134,20 @@ class DeployController(Controller):
         data: JSONBody[DeployCreate],
         deploying: NamedDependency[Deploying],
         principal: NamedDependency[Principal],
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                required=False,
+                min_length=1,
+                max_length=128,
+                pattern=IDEMPOTENCY_KEY,
+                description="Retries with the same key (and body) answer the same deployment; "
+                "the same key with another body: 409 CONFLICT",
+            ),
+        ] = None,
     ) -> Envelope[DeployAccepted]:
-        accepted = await handlers.request_deploy(deploying, principal, data)
+        accepted = await handlers.request_deploy(deploying, principal, data, idempotency_key)
         return Envelope(code=202, message="Accepted", data=accepted)
 
     @get(
@@ -144,14 +159,13 @@ class DeployController(Controller):
     async def result(
         self,
         deployment_id: DeploymentId,
-        deployment_rows: NamedDependency[DeploymentRows],
+        results: NamedDependency[Results],
         principal: NamedDependency[Principal],
     ) -> Envelope[DeploymentResult]:
-        row = await deployment_rows.deployment(principal.tenant, deployment_id)
-        if row is None:
+        found = await deployment_result(results, principal.tenant, deployment_id)
+        if found is None:
             raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
-        stages = await deployment_rows.stages(deployment_id)
-        return Envelope(code=200, message="OK", data=result_of(row, stages))
+        return Envelope(code=200, message="OK", data=result_of(*found))
 
 
 class DeploymentListController(Controller):

@@ -14,17 +14,17 @@ import structlog
 
 from flightdeck.events import Cause, subjects
 from flightdeck.eventstore import EventStore
-from flightdeck.orchestrator.adapters.aggregates import AppSlots
-from flightdeck.orchestrator.adapters.kubernetes import Kubernetes, KubeWriteError
 from flightdeck.orchestrator.domain import effects as fx
 from flightdeck.orchestrator.domain import manifests, state
 from flightdeck.orchestrator.domain.inputs import EffectDone, Input, ObservationEvent, Observed
+from flightdeck.orchestrator.domain.writes import KubeWriteError
+from flightdeck.orchestrator.service_layer.ports import ClusterWrites, SlotRepository
 
 log = structlog.get_logger(__name__)
 
 
 class EffectRunner:
-    def __init__(self, store: EventStore, kube: Kubernetes, slots: AppSlots) -> None:
+    def __init__(self, store: EventStore, kube: ClusterWrites, slots: SlotRepository) -> None:
         self._store = store
         self._kube = kube
         self._slots = slots

@@ -1,0 +1,49 @@
+"""Taking a ``StartDeployment``: its ``DeploymentRequested`` recorded once, however often it comes.
+
+The request is appended with ``expected=0`` on the deployment's own subject, so
+the deployment id is the idempotency key: a redelivered command, or one a
+client retried (the gateway derives the id from its ``Idempotency-Key``), finds
+its request already there and carries on from it; a different command naming
+a taken id records nothing (ADR 0020).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from flightdeck.events import Cause, ConcurrencyError, Recorded, subjects
+from flightdeck.events.commands import StartDeployment, deployment_requested
+from flightdeck.eventstore import EventStore
+
+log = structlog.get_logger(__name__)
+
+
+async def record_request(store: EventStore, command: Recorded[StartDeployment]) -> bool:
+    """Record the request ``command`` asks for; ``True`` if it is (now, or already) the
+    deployment's request, ``False`` if another request holds that deployment id.
+
+    The request keeps who asked and the correlation of the command: the audit trail
+    names the person or key behind a deployment, not the orchestrator.
+    """
+    cmd = command.event
+    request = deployment_requested(cmd)
+    subject = subjects.deployment(cmd.deployment_id)
+    cause = Cause(
+        actor=command.actor or "unknown",
+        correlation_id=command.correlation_id or command.id,
+        causation_id=command.id,
+    )
+    try:
+        await store.append(subject, [request], cause=cause, expected=0)
+    except ConcurrencyError:
+        first: Recorded[Any] | None = await store.read_first(subject)
+        if first is None or first.event != request:
+            log.warning(
+                "a StartDeployment names a deployment that another request holds; ignored",
+                deployment=cmd.deployment_id,
+                command=command.id,
+            )
+            return False
+    return True
