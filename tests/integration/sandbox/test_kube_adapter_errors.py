@@ -20,7 +20,7 @@ from flightdeck.log_relay.adapters.kube import PodLogs
 from flightdeck.log_relay.domain.logreads import STREAM_ERRORS, LogRequest, LogStreamBroken
 from flightdeck.log_relay.domain.selection import ContainerKey
 from flightdeck.sandbox import Sandbox
-from tests.integration.sandbox import manifests
+from tests.support import manifests
 
 pytestmark = pytest.mark.integration
 
