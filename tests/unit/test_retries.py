@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 import stamina
@@ -15,13 +16,30 @@ pytestmark = pytest.mark.unit
 STEADY = Policy("test", wait_initial=1.0, wait_max=30.0, wait_jitter=0.0)
 
 
+def _called_from_this_module() -> bool:
+    """Whether this module's code awaits the sleep (its frames are below on the stack)."""
+    frame = sys._getframe(1).f_back  # skip the fake sleep itself
+    while frame is not None:
+        if frame.f_code.co_filename == __file__:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @pytest.fixture
 def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """What stamina would have slept; nothing is (the loop only yields)."""
+    """What stamina would have slept in this module's tests; nothing is (the loop only yields).
+
+    The event loop is shared with the whole run, so other tasks (session servers'
+    supervisors, reconnect loops) sleep through the same function: they keep their
+    real delays and are not recorded.
+    """
     waits: list[float] = []
     original = asyncio.sleep
 
     async def sleep(delay: float, result: object = None) -> object:
+        if not _called_from_this_module():
+            return await original(delay, result)
         waits.append(delay)
         return await original(0, result)
 
@@ -138,3 +156,19 @@ async def test_under_testing_a_forever_loop_gives_up_after_the_tests_attempts() 
     with stamina.set_testing(True, attempts=3), pytest.raises(OSError, match="down"):
         await down_forever()
     assert tries == 3
+
+
+async def test_other_tasks_on_the_shared_loop_sleep_for_real_and_unrecorded(
+    slept: list[float],
+) -> None:
+    # stands in for a session server's supervisor: a task no code of this module drives
+    background = asyncio.create_task(asyncio.sleep(0.05))
+    done, _ = await asyncio.wait({background}, timeout=0.01)
+    assert not done  # its delay was kept, not turned into a busy loop
+    await background
+    assert slept == []
+    async for attempt in STEADY.retrying(OSError):
+        with attempt:
+            if not slept:
+                raise OSError("once")
+    assert slept == [1.0]
