@@ -147,6 +147,7 @@ async def gateway(
         gc_freeze=False,
         max_connections=400,
         max_connections_per_tenant=400,
+        read_your_writes_s=0.3,
     )
     secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
     tenancy = TenantSettings(configured=TENANTS)

@@ -33,16 +33,27 @@ def _row(mapping: Any) -> Row:
     return {key: _aware(value) for key, value in mapping.items()}
 
 
-def row_of_request(first: Recorded[Any]) -> Row:
-    """The ``deployments`` row the projector writes for a deployment's request, built by
-    the same projection, without a database."""
-    key = (subjects.aggregate_id(first.subject),)
+def rows_of_events(events: list[Recorded[Any]]) -> tuple[Row, list[Row]]:
+    """The ``deployments`` row and ``deployment_stages`` rows the projector writes for one
+    deployment's events (its request first), built by the same projections, without a
+    database: the answer when the read model has not caught up (ADR 0024)."""
+    key = (subjects.aggregate_id(events[0].subject),)
     rows = RowSet()
     rows.preload(projected.DEPLOYMENTS, key, None)
-    projected.requested(rows, first)
+    for recorded in events:
+        projection = projected.PROJECTIONS.get(type(recorded.event))
+        if projection is None:
+            continue
+        for table, touched in projection.touches(recorded):
+            if not rows.loaded(table, touched):
+                rows.preload(table, touched, None)
+        projection.apply(rows, recorded)
     row = rows.get(projected.DEPLOYMENTS, key)
-    assert row is not None
-    return _row(row)
+    assert row is not None, "a deployment's first event is its request"
+    stages = [
+        _row(r) for table, changed in rows.changed() if table == projected.STAGES for r in changed
+    ]
+    return _row(row), sorted(stages, key=lambda s: s["ordinal"])
 
 
 class ReadModel:

@@ -26,8 +26,11 @@ from flightdeck.gateway.schemas import (
 )
 from flightdeck.gateway.service_layer import handlers
 from flightdeck.gateway.service_layer.handlers import Deploying
-from flightdeck.gateway.service_layer.ports import DeploymentRows
-from flightdeck.gateway.service_layer.results import Results, deployment_result
+from flightdeck.gateway.service_layer.results import (
+    Results,
+    deployment_list,
+    deployment_result,
+)
 
 Row = dict[str, Any]
 DeploymentId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID)]
@@ -183,7 +186,7 @@ class DeploymentListController(Controller):
     )
     async def list_deployments(
         self,
-        deployment_rows: NamedDependency[DeploymentRows],
+        results: NamedDependency[Results],
         principal: NamedDependency[Principal],
         app: Annotated[str | None, QueryParameter(name="app", max_length=128)] = None,
         status: Annotated[str | None, QueryParameter(name="status", max_length=16)] = None,
@@ -191,7 +194,8 @@ class DeploymentListController(Controller):
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> Envelope[Page[DeploymentSummary]]:
-        rows, total = await deployment_rows.deployments(
+        rows, total = await deployment_list(
+            results,
             principal.tenant,
             app=app,
             status=status,
