@@ -49,8 +49,8 @@ async def _read_result_when_done(gw: Gateway) -> tuple[str, str, int]:
                     result = (await http.get(f"/api/v1/deploy/{dep}/result")).json()["data"]
                     listed = (await http.get("/api/v1/deployments", params={"limit": 200})).json()
                     rows = [i for i in listed["data"]["items"] if i["deploymentId"] == dep]
-                    listed_status = rows[0]["status"] if rows else "NOT LISTED"
-                    return result["status"], listed_status, result["eventCount"]
+                    listed_status = rows[0]["phase"] if rows else "NOT LISTED"
+                    return result["phase"], listed_status, result["eventCount"]
     raise AssertionError("the stream ended without done")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from flightdeck.events import Recorded, subjects
+from flightdeck.gateway.domain import panda
 from flightdeck.readmodel import schema as t
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projections import deployments as projected
@@ -94,8 +95,8 @@ class ReadModel:
         where = [d.c.tenant == tenant]
         if app:
             where.append(d.c.app == app)
-        if status:
-            where.append(d.c.status == status)
+        if status:  # Panda's status (FAILED: cancelled too) or our phase
+            where.append(d.c.status.in_(panda.PHASES_OF.get(status, (status,))))
         if namespace:
             where.append(d.c.namespace == namespace)
         rows = await self._all(
