@@ -11,6 +11,7 @@ from flightdeck.events.deployments import (
     Colour,
     ColourAssigned,
     ColourStats,
+    DeploymentCancelled,
     DeploymentCompleted,
     DeploymentFailed,
     Stage,
@@ -192,6 +193,24 @@ async def test_a_timed_out_stage_is_deployment_timeout_with_stage_and_timeout(
         "durationSeconds": 612.5,
         "timeoutSeconds": 600.0,
     }
+
+
+async def test_a_cancelled_deployment_is_failed_to_panda_with_its_own_code(
+    gateway: Gateway,
+) -> None:
+    dep, _ = await new_deployment(
+        gateway.store,
+        StageStarted(stage=Stage.ARTIFACT, deadline=T0),
+        DeploymentCancelled(
+            stage=Stage.ARTIFACT, reason="by ada", serving_colour=None, total_duration_ms=1_000
+        ),
+    )
+    got = await result(gateway, dep)
+    assert (got["status"], got["phase"], got["errorCode"]) == ("FAILED", "CANCELLED", "CANCELLED")
+    assert (got["error"]["status"], got["error"]["stageNumber"]) == (409, 1)
+    async with gateway.client("acme-read") as client:
+        page = await client.get("/api/v1/deployments", params={"status": "FAILED", "limit": 200})
+    assert dep in {i["deploymentId"] for i in page.json()["data"]["items"]}
 
 
 async def test_another_tenant_s_result_answers_like_an_unknown_one(gateway: Gateway) -> None:
