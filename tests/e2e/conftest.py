@@ -12,11 +12,25 @@ from flightdeck.runtime.nats_credentials import NatsCredentials
 from flightdeck.runtime.nats_server import NatsServer
 from flightdeck.runtime.settings import NATS_CREDENTIALS_DIR
 from tests.e2e.system import FAST, System
+from tests.support.github import github_stand_in
 from tests.support.processes import processes_mentioning
+from tests.support.serving import free_port, serve
 
 
 @pytest.fixture(scope="package")
-async def system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
+async def github_url() -> AsyncIterator[str]:
+    """GitHub's REST API as the gateway process reaches it: a local stand-in."""
+    port = free_port()
+    server, task = await serve(github_stand_in, port)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="package")
+async def system(
+    tmp_path_factory: pytest.TempPathFactory, github_url: str
+) -> AsyncIterator[System]:
     root = Path(tmp_path_factory.mktemp("e2e"))
     state = root / "state"
     # The users flightdeck up would generate, in its state dir, for the server this
@@ -26,7 +40,9 @@ async def system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Syst
             env.setenv(name, value)  # the buckets' lifetimes are the services' settings
         credentials = NatsCredentials(state / NATS_CREDENTIALS_DIR).ensure(nats_users())
     nats = await NatsServer(root / "nats", auth=credentials).start()
-    running = System(state=state, nats=nats)
+    running = System(
+        state=state, nats=nats, extra_env={"FLIGHTDECK_GATEWAY__GITHUB_API_URL": github_url}
+    )
     try:
         await running.start()
         yield running

@@ -88,7 +88,7 @@ async def result(system: System, deployment_id: str) -> dict[str, Any]:
             except httpx.TransportError:
                 data = {}
             body = data.get("data") or {}
-            if body.get("status") in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            if body.get("phase") in ("SUCCEEDED", "FAILED", "CANCELLED"):
                 return dict(body)
             await asyncio.sleep(0.2)
     raise AssertionError(
@@ -110,7 +110,8 @@ async def test_a_deployment_to_completion_over_rest_and_sse(
     assert [i for i, _, _ in seen] == [r.position for r in events]
 
     body = await result(system, dep)
-    assert (body["status"], body["colour"]) == ("SUCCEEDED", "blue")
+    assert (body["phase"], body["colour"]) == ("SUCCEEDED", "blue")
+    assert (body["status"], body["finalService"]) == ("COMPLETED", "blue")
     assert body["url"]
 
     replay = await flightdeck("replay", dep, env=system.env)
@@ -133,7 +134,7 @@ async def test_a_failing_health_check_rolls_back_and_says_why(system: System) ->
     assert data["errorCode"] == "HEALTH_CHECK_FAILED"
     assert data["servingColour"] == "blue"
     body = await result(system, second)
-    assert (body["status"], body["errorCode"], body["servingColour"]) == (
+    assert (body["phase"], body["errorCode"], body["servingColour"]) == (
         "FAILED",
         "HEALTH_CHECK_FAILED",
         "blue",
@@ -170,7 +171,7 @@ async def test_orchestrator_gateway_and_nats_crash_mid_deployment(
     ids = [i for i, _, _ in seen]
     assert ids == [r.position for r in events], "every event exactly once, in order"
     assert len(ids) == len(set(ids))
-    assert (await result(system, dep))["status"] == "SUCCEEDED"
+    assert (await result(system, dep))["phase"] == "SUCCEEDED"
     for service in ("orchestrator", "gateway"):
         await eventually(lambda s=service: _restarted(system, s, killed[s]), what=f"{service} back")
     await _rebuild_equals_live(system, store)
@@ -218,7 +219,7 @@ async def test_ten_deployments_at_once_do_not_interfere(system: System, store: E
     assert [seen[-1][1] for seen in outcomes] == ["done"] * 10
     for app, dep in zip(apps, deployments, strict=True):
         body = await result(system, dep)
-        assert (body["status"], body["appName"]) == ("SUCCEEDED", app)
+        assert (body["phase"], body["appName"]) == ("SUCCEEDED", app)
         events = await store.read(subjects.deployment(dep))
         assert {r.correlation_id for r in events} == {events[0].correlation_id}
         assert all(getattr(r.event, "deployment_id", dep) == dep for r in events)

@@ -100,7 +100,7 @@ async def test_nats_killed_mid_deployment_is_restarted_and_the_deployment_comple
     assert "✗ nats-server exited with code -9" in output
     assert "✔ nats-server restarted at" in output
     assert seen[-1][1] == "done", seen[-1]
-    assert (await result(supervised, dep))["status"] == "SUCCEEDED"
+    assert (await result(supervised, dep))["phase"] == "SUCCEEDED"
     await eventually(lambda: healthy(supervised), within=60, what="/health UP again")
 
     records = await events.read(subjects.deployment(dep))
@@ -135,7 +135,7 @@ async def test_a_long_nats_outage_ends_no_service_and_a_new_deployment_goes_thro
     await supervised.push_image("after", "v1")
     dep = await deploy(supervised, "after", "v1")
     assert (await follow(supervised, dep))[-1][1] == "done"
-    assert (await result(supervised, dep))["status"] == "SUCCEEDED"
+    assert (await result(supervised, dep))["phase"] == "SUCCEEDED"
 
 
 async def test_ctrl_c_says_what_had_to_be_restarted_and_exits_3(

@@ -165,7 +165,8 @@ async def test_an_overdue_deadline_fires_from_the_scan_despite_garbage_after_a_r
         restarted.timers.cancel_all()
 
     final = (await store.read(subjects.deployment(deployment)))[-1].event
-    assert isinstance(final, DeploymentFailed) and final.error_code == "ARTIFACT_TIMEOUT"
+    assert isinstance(final, DeploymentFailed) and final.error_code == "DEPLOYMENT_TIMEOUT"
+    assert final.reason == "ARTIFACT_TIMEOUT"
     released = (await store.read(subjects.app("poison", app)))[-1].event
     assert isinstance(released, AppReleased) and released.deployment_id == deployment
 

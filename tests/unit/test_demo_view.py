@@ -2,7 +2,7 @@
 
 import pytest
 
-from flightdeck.cli.demo import colour_stats
+from flightdeck.cli.demo import _result_panel, colour_stats
 from flightdeck.cli.demo_view import DemoView
 
 pytestmark = pytest.mark.unit
@@ -52,3 +52,11 @@ def test_colour_stats_read_as_a_line_even_when_nothing_answered() -> None:
     assert colour_stats(stats) == "p50 5.2 ms, p99 96.8 ms, error rate 0%"
     silent = {"latencyP50Ms": None, "latencyP99Ms": None, "errorRate": 1.0}
     assert colour_stats(silent) == "no answer (error rate 100%)"
+
+
+def test_the_result_panel_reads_our_phase_beside_panda_s_status() -> None:
+    # ADR 0024: the result's status is Panda's (COMPLETED); ours is phase (SUCCEEDED)
+    ok = _result_panel({"status": "COMPLETED", "phase": "SUCCEEDED", "colour": "blue"})
+    assert "status      SUCCEEDED" in str(ok.renderable) and ok.border_style == "green"
+    failed = _result_panel({"status": "FAILED", "phase": "CANCELLED", "errorCode": "CANCELLED"})
+    assert failed.border_style == "red"

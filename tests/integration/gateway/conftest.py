@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 import pytest
 import websockets
 
@@ -36,13 +35,15 @@ from flightdeck.runtime.kube import KubernetesSettings
 from flightdeck.runtime.ownership import Ownership
 from flightdeck.runtime.sealing import SecretsSettings
 from flightdeck.runtime.tenancy import TenantSettings
+from tests.support import github
+from tests.support.github import github_stand_in
 from tests.support.intake import command_intake
 from tests.support.samples import requested as sample_request
 from tests.support.serving import free_port, moto_server, serve
 from tests.support.waiting import eventually
 
-GITHUB_TOKEN = "ghp_good_token"
-GITHUB_SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
+GITHUB_TOKEN = github.TOKEN
+GITHUB_SHA = github.SHA
 CAUSE = Cause.root("user:tests")
 # Who owns which namespaces in this run's event store (ADR 0012); the first is each
 # tenant's home, where its test deployments go. "unwatched" is owned but not watched.
@@ -53,29 +54,6 @@ TENANTS = {
     "ticketed": ["ticketed"],
 }
 WATCHED = "default,gw-logs,globex"
-
-
-async def github_stand_in(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """A tiny GitHub REST API: repository ``acme/web`` with branch ``main``."""
-    if scope["type"] != "http":
-        return
-    headers = dict(scope["headers"])
-    path = scope["path"]
-    status, body = 404, {"message": "Not Found"}
-    if headers.get(b"authorization") != f"Bearer {GITHUB_TOKEN}".encode():
-        status, body = 401, {"message": "Bad credentials"}
-    elif path == "/repos/acme/web":
-        status, body = 200, {"full_name": "acme/web"}
-    elif path == "/repos/acme/web/branches/main":
-        status, body = 200, {"name": "main", "commit": {"sha": GITHUB_SHA}}
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
 
 
 @pytest.fixture(scope="session")
@@ -147,6 +125,7 @@ async def gateway(
         gc_freeze=False,
         max_connections=400,
         max_connections_per_tenant=400,
+        read_your_writes_s=0.3,
     )
     secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
     tenancy = TenantSettings(configured=TENANTS)

@@ -46,8 +46,13 @@ async def test_the_deployment_can_be_read_right_after_the_202(
     async def not_projected_yet(tenant: str, deployment_id: str) -> None:
         return None
 
-    # the read model has not seen it (as a moment after the 202 may find it)
+    async def projector_behind(stream: str) -> int:
+        return 0
+
+    # the read model has not seen it, nor will within the bound (a projector far behind):
+    # the result comes from the deployment's own events (ADR 0024)
     monkeypatch.setattr(gateway.built.read_model, "deployment", not_projected_yet)
+    monkeypatch.setattr(gateway.built.read_model, "projected_upto", projector_behind)
     async with gateway.client("acme-deploy") as client:
         accepted = await client.post("/api/v1/deploy", json=DEPLOY)
         assert accepted.status_code == 202, accepted.text

@@ -39,11 +39,12 @@ async def test_an_image_that_never_appears_times_out_the_artifact_stage(pipeline
         "deploy.failed",
     ]
     failed = failure(records)
-    assert (failed.error_code, failed.rolled_back, failed.serving_colour) == (
+    assert (failed.error_code, failed.reason, failed.timeout_s) == (
+        "DEPLOYMENT_TIMEOUT",
         "ARTIFACT_TIMEOUT",
-        False,
-        None,
+        1.5,
     )
+    assert (failed.rolled_back, failed.serving_colour) == (False, None)
     assert "ghost:v1" in failed.message
 
 

@@ -153,7 +153,7 @@ async def test_garbage_on_every_stream_wedges_no_deployment(
     plans = {
         "pz-ok": ({}, "deploy.completed", None),
         "pz-crlf": ({"health_path": "/he\r\nalth"}, "deploy.failed", "VERIFY_TARGET_INVALID"),
-        "pz-ghost": ({"stage_timeout_s": 2.0}, "deploy.failed", "ARTIFACT_TIMEOUT"),
+        "pz-ghost": ({"stage_timeout_s": 2.0}, "deploy.failed", "DEPLOYMENT_TIMEOUT"),
         "pz-nowhere": ({}, "deploy.failed", "REPOSITORY_NOT_FOUND"),
     }
     apps = list(plans)
@@ -194,10 +194,10 @@ async def test_garbage_on_every_stream_wedges_no_deployment(
 
     async with gateway.client() as http:
         results = [await _result(http, d) for d in deployments]
-    assert [(r["status"], r.get("errorCode")) for r in results] == [
+    assert [(r["phase"], r.get("errorCode")) for r in results] == [
         ("SUCCEEDED", None),
         ("FAILED", "VERIFY_TARGET_INVALID"),
-        ("FAILED", "ARTIFACT_TIMEOUT"),
+        ("FAILED", "DEPLOYMENT_TIMEOUT"),
         ("FAILED", "REPOSITORY_NOT_FOUND"),
     ]
     letters = await store.read(subjects.dead_letters("orchestrator"))
@@ -238,7 +238,7 @@ async def _result(http: httpx.AsyncClient, deployment: str) -> dict[str, Any]:
         if answer.status_code != 200:
             return None
         data: dict[str, Any] = msgspec.json.decode(answer.content)["data"]
-        return data if data["status"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
+        return data if data["phase"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
 
     found: dict[str, Any] = await eventually(
         final, within=30, what=f"{deployment} in the read model"

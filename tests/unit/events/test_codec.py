@@ -116,3 +116,31 @@ def test_a_time_without_a_zone_is_read_as_utc() -> None:
     headers = {ce.CE_TIME: "2026-11-25T12:00:00"}
     got = codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", ASSIGNED, headers, 1)
     assert got.time == T0 and got.time.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("written", "code", "reason"),
+    [
+        ("ROLLOUT_TIMEOUT", "DEPLOYMENT_TIMEOUT", "ROLLOUT_TIMEOUT"),
+        ("DEPLOYMENT_TIMEOUT", "DEPLOYMENT_TIMEOUT", "OVERALL_TIMEOUT"),
+        ("CRASH_LOOP", "CRASH_LOOP", None),
+    ],
+)
+def test_a_v1_timeout_reads_as_panda_s_one_timeout_code(written, code, reason) -> None:
+    # v1 wrote each timer's own code; stored history reads like v2 (ADR 0024)
+    old = {
+        "type": "deploy.failed",
+        "stage": "rollout",
+        "error_code": written,
+        "message": "m",
+        "rolled_back": True,
+        "serving_colour": "blue",
+        "total_duration_ms": 5,
+    }
+    headers = {
+        ce.CE_TYPE: "io.flightdeck.deploy.failed",
+        ce.CE_SCHEMAVERSION: "1",
+        ce.CE_TIME: T0.isoformat(),
+    }
+    got = codec.decode(streams.DEPLOYMENTS, "fd.evt.deploy.x", msgspec.json.encode(old), headers, 1)
+    assert (got.event.error_code, got.event.reason, got.event.timeout_s) == (code, reason, None)

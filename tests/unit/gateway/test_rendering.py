@@ -15,7 +15,9 @@ from flightdeck.events.deployments import (
     DeploymentCompleted,
     DeploymentFailed,
     Stage,
+    StageFailed,
     StageProgressed,
+    StageStarted,
 )
 from flightdeck.gateway.domain import pipeline, sse
 from flightdeck.gateway.domain.deploy import plan
@@ -53,6 +55,8 @@ def test_stage_done_and_error_payloads() -> None:
         "message": "up",
         "timestamp": "2026-11-25T12:00:00Z",
         "detail": {},
+        "type": "stage",
+        "details": {"stage": 3},
     }
     assert progressed.sse.startswith(b"id: 7\nevent: stage\n")
     done = pipeline.render(
@@ -77,6 +81,75 @@ def test_stage_done_and_error_payloads() -> None:
     )
     assert failed is not None and failed.event == "error" and failed.terminal
     assert msgspec.json.decode(failed.data)["errorCode"] == "IMAGE_PULL_BACKOFF"
+
+
+def body(event: Any) -> dict[str, Any]:
+    rendered = pipeline.render(recorded(event))
+    assert rendered is not None
+    return dict(msgspec.json.decode(rendered.data))
+
+
+def test_every_payload_carries_panda_s_type_message_and_stage_number() -> None:
+    requested = body(
+        deployment_requested(
+            plan(DeployCreate(app_name="web", image_tag="v1"), deployment_id="d1", tenant="acme")
+        )
+    )
+    assert (requested["type"], requested["details"]) == ("stage", {"stage": 0})
+    started = body(StageStarted(stage=Stage.ARTIFACT, deadline=T0))
+    assert (started["type"], started["message"], started["details"]) == (
+        "stage",
+        "artifact started",
+        {"stage": 1},
+    )
+    done = body(
+        DeploymentCompleted(
+            colour=Colour.GREEN, url=None, stage_durations_ms={}, total_duration_ms=16_700
+        )
+    )
+    assert (done["type"], done["details"]) == ("done", {"stage": 7})
+    assert done["message"] == "deployed in 16.7 s; green serves"
+
+
+def test_a_timeout_on_the_stream_is_deployment_timeout_with_stage_and_timeout() -> None:
+    timeout = {"reason": "VERIFY_TIMEOUT", "timeout_s": 600.0}
+    stage_failed = body(
+        StageFailed(
+            stage=Stage.VERIFY,
+            error_code="DEPLOYMENT_TIMEOUT",
+            message="late",
+            duration_ms=600_000,
+            **timeout,
+        )
+    )
+    assert stage_failed["detail"] == {
+        "errorCode": "DEPLOYMENT_TIMEOUT",
+        "durationMs": 600_000,
+        "errorReason": "VERIFY_TIMEOUT",
+        "timeoutSeconds": 600.0,
+    }
+    error = body(
+        DeploymentFailed(
+            stage=Stage.VERIFY,
+            error_code="DEPLOYMENT_TIMEOUT",
+            message="late",
+            rolled_back=True,
+            serving_colour=None,
+            total_duration_ms=601_000,
+            **timeout,
+        )
+    )
+    assert (error["type"], error["errorCode"], error["stage"]) == (
+        "error",
+        "DEPLOYMENT_TIMEOUT",
+        "verify",
+    )
+    assert (error["errorReason"], error["timeoutSeconds"], error["durationSeconds"]) == (
+        "VERIFY_TIMEOUT",
+        600.0,
+        601.0,
+    )
+    assert error["details"] == {"stage": 5, "status": 408}
 
 
 def test_plan_from_image_and_from_branch() -> None:

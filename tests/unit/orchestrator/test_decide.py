@@ -183,11 +183,12 @@ def test_image_missing_fails_artifact_and_nothing_reached_the_cluster() -> None:
     assert types(events) == ["deploy.stage_failed", "deploy.failed"]
     failed = events[1]
     assert isinstance(failed, DeploymentFailed)
-    assert (failed.error_code, failed.rolled_back, failed.serving_colour) == (
+    assert (failed.error_code, failed.reason, failed.timeout_s) == (
+        "DEPLOYMENT_TIMEOUT",
         "ARTIFACT_TIMEOUT",
-        False,
-        None,
+        60,
     )
+    assert (failed.rolled_back, failed.serving_colour) == (False, None)
     assert effects == [fx.ReleaseApp("apps", "web", DEP, s.state.status, None)]
 
 
@@ -197,11 +198,21 @@ def test_the_artifact_deadline_fails_the_stage_on_the_next_tick() -> None:
     events = s.at(60).when(Tick())
     assert events[0] == StageFailed(
         stage=Stage.ARTIFACT,
-        error_code="ARTIFACT_TIMEOUT",
+        error_code="DEPLOYMENT_TIMEOUT",
         message="image web:v2 did not appear within 60s",
         duration_ms=60_000,
+        reason="ARTIFACT_TIMEOUT",
+        timeout_s=60,
     )
     assert types(events) == ["deploy.stage_failed", "deploy.failed"]
+    failed = events[1]
+    assert isinstance(failed, DeploymentFailed)
+    assert (failed.error_code, failed.stage, failed.reason, failed.timeout_s) == (
+        "DEPLOYMENT_TIMEOUT",
+        Stage.ARTIFACT,
+        "ARTIFACT_TIMEOUT",
+        60,
+    )
 
 
 # ------------------------------------------------------------------- apply
@@ -331,6 +342,8 @@ def test_the_load_balancer_address_gives_the_urls_and_starts_verify() -> None:
         "endpoint": "http://localhost:8088",
         "url": "http://web.localhost:8088/",
         "preview_url": "http://web-blue.localhost:8088/",
+        "blue_url": "http://web-blue.localhost:8088/",
+        "green_url": "http://web-green.localhost:8088/",
     }
     assert effects == [
         fx.SendCommand(
@@ -461,7 +474,12 @@ def test_cancel_after_the_switch_is_too_late() -> None:
 def test_the_overall_deadline_fails_whatever_stage_runs() -> None:
     s = story_at(Stage.ROLLOUT)
     events = s.at(300).when(Tick())
-    assert events[0].error_code == "DEPLOYMENT_TIMEOUT"
+    assert isinstance(events[0], StageFailed)
+    assert (events[0].error_code, events[0].reason, events[0].timeout_s) == (
+        "DEPLOYMENT_TIMEOUT",
+        "OVERALL_TIMEOUT",
+        300,
+    )
 
 
 def test_a_finished_deployment_ignores_everything() -> None:

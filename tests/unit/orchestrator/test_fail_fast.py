@@ -38,13 +38,13 @@ def test_a_missing_repository_fails_artifact_with_its_code_long_before_the_deadl
 def test_an_image_missing_without_a_code_is_the_artifact_timeout() -> None:
     events = story_at(Stage.ARTIFACT).at(60).when(Observed(missing(None), 100))
     assert isinstance(events[-1], DeploymentFailed)
-    assert events[-1].error_code == "ARTIFACT_TIMEOUT"
+    assert (events[-1].error_code, events[-1].reason) == ("DEPLOYMENT_TIMEOUT", "ARTIFACT_TIMEOUT")
 
 
 def test_an_unknown_code_from_the_registry_is_not_taken_at_its_word() -> None:
     events = story_at(Stage.ARTIFACT).at(60).when(Observed(missing("ANYTHING_GOES"), 100))
     assert isinstance(events[-1], DeploymentFailed)
-    assert events[-1].error_code == "ARTIFACT_TIMEOUT"
+    assert (events[-1].error_code, events[-1].reason) == ("DEPLOYMENT_TIMEOUT", "ARTIFACT_TIMEOUT")
 
 
 def unusable(code: str | None) -> VerificationCompleted:

@@ -19,6 +19,7 @@ from flightdeck.events.deployments import (
     DeploymentCompleted,
     DeploymentFailed,
     DeploymentRequested,
+    Stage,
     StageFailed,
     colour_name,
 )
@@ -159,7 +160,8 @@ async def test_an_image_that_never_appears_fails_artifact_at_its_deadline(world:
     await world.later(1)
 
     failed = await world.outcome(dep)
-    assert isinstance(failed, DeploymentFailed) and failed.error_code == "ARTIFACT_TIMEOUT"
+    assert isinstance(failed, DeploymentFailed) and failed.error_code == "DEPLOYMENT_TIMEOUT"
+    assert (failed.reason, failed.timeout_s) == ("ARTIFACT_TIMEOUT", 60)
     assert world.cluster.writes == []
 
 
@@ -234,7 +236,9 @@ async def test_a_rollout_that_never_completes_times_out_and_the_old_colour_keeps
     await world.later(60)
 
     failed = await world.outcome(dep)
-    assert isinstance(failed, DeploymentFailed) and failed.error_code == "ROLLOUT_TIMEOUT"
+    assert isinstance(failed, DeploymentFailed) and failed.error_code == "DEPLOYMENT_TIMEOUT"
+    assert (failed.stage, failed.reason) == (Stage.ROLLOUT, "ROLLOUT_TIMEOUT")
+    assert failed.timeout_s == 60
     assert failed.serving_colour is Colour.BLUE
     assert world.cluster.scaled_to_zero == [colour_name("web", Colour.GREEN)]
     switches = [w for w in world.cluster.writes if w.manager == SWITCH_MANAGER]

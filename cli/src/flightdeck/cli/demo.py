@@ -75,7 +75,7 @@ async def run_demo(endpoints: Endpoints, console: Console, *, timeout: float = 6
         result = await _final_result(http, deployment_id)
     console.print()
     console.print(_result_panel(result))
-    return 0 if result.get("status") == "SUCCEEDED" else 1
+    return 0 if result.get("phase") == "SUCCEEDED" else 1
 
 
 async def _watch(http: httpx.AsyncClient, view: DemoView, console: Console) -> None:
@@ -105,7 +105,7 @@ async def _final_result(http: httpx.AsyncClient, deployment_id: str) -> dict[str
     for _ in range(100):
         response = await http.get(f"/api/v1/deploy/{deployment_id}/result")
         result = response.json().get("data") or {}
-        if result.get("status") in ("SUCCEEDED", "FAILED", "CANCELLED"):
+        if result.get("phase") in ("SUCCEEDED", "FAILED", "CANCELLED"):
             break
         await asyncio.sleep(0.1)
     return result
@@ -121,9 +121,9 @@ def colour_stats(stats: dict[str, Any]) -> str:
 
 
 def _result_panel(result: dict[str, Any]) -> Panel:
-    ok = result.get("status") == "SUCCEEDED"
+    ok = result.get("phase") == "SUCCEEDED"
     lines = [
-        f"status      {result.get('status')}",
+        f"status      {result.get('phase')}",
         f"colour      {result.get('colour')} (previous {result.get('previousColour') or '—'})",
         f"url         {result.get('url')}",
         f"duration    {(result.get('totalDurationMs') or 0) / 1000:.1f} s",

@@ -60,6 +60,9 @@ class StartDeployment(Command, frozen=True, kw_only=True, tag="cmd.start_deploym
     commit_sha: str | None = None
     request_digest: str | None = None
     """SHA-256 of the API request (canonical JSON) behind an ``Idempotency-Key``."""
+    github_owner: str | None = None
+    """The GitHub repository a deploy from a branch builds on."""
+    github_repo: str | None = None
 
 
 def image_reference(repository: str, tag: str, registry: str | None = None) -> str:
@@ -99,6 +102,8 @@ def deployment_requested(command: StartDeployment) -> DeploymentRequested:
         branch=command.branch,
         commit_sha=command.commit_sha,
         request_digest=command.request_digest,
+        github_owner=command.github_owner,
+        github_repo=command.github_repo,
     )
 
 

@@ -8,6 +8,12 @@ from datetime import datetime
 import msgspec
 
 from flightdeck.events.base import Event
+from flightdeck.events.upcasting import Payload, upcaster
+
+TIMED_OUT = "DEPLOYMENT_TIMEOUT"
+"""The one error code of every timeout, stage or overall (Panda's); which timer ran
+out is the failure's ``reason`` (``ROLLOUT_TIMEOUT``, ``OVERALL_TIMEOUT``…), ADR 0024."""
+OVERALL_TIMEOUT = "OVERALL_TIMEOUT"
 
 
 class Stage(enum.StrEnum):
@@ -91,6 +97,9 @@ class DeploymentRequested(Event, frozen=True, kw_only=True, tag="deploy.requeste
     request_digest: str | None = None
     """SHA-256 of the API request it came from, so that a retried ``Idempotency-Key``
     with another body is told apart from a retry (ADR 0020); ``None`` otherwise."""
+    github_owner: str | None = None
+    """The GitHub repository the image was built from (a deploy from a branch)."""
+    github_repo: str | None = None
 
 
 class ColourAssigned(Event, frozen=True, kw_only=True, tag="deploy.colour_assigned"):
@@ -120,10 +129,17 @@ class StageSucceeded(Event, frozen=True, kw_only=True, tag="deploy.stage_succeed
 
 
 class StageFailed(Event, frozen=True, kw_only=True, tag="deploy.stage_failed"):
+    """A stage ended in failure; a timeout has ``error_code`` :data:`TIMED_OUT`, the timer
+    that ran out in ``reason`` and its length in ``timeout_s`` (schema v2)."""
+
+    schema_version = 2
+
     stage: Stage
     error_code: str
     message: str
     duration_ms: int
+    reason: str | None = None
+    timeout_s: float | None = None
 
 
 class TrafficSwitched(Event, frozen=True, kw_only=True, tag="deploy.traffic_switched"):
@@ -156,7 +172,10 @@ class DeploymentCompleted(Event, frozen=True, kw_only=True, tag="deploy.complete
 
 
 class DeploymentFailed(Event, frozen=True, kw_only=True, tag="deploy.failed"):
-    """The final, failed result. ``serving_colour`` is what still takes traffic."""
+    """The final, failed result. ``serving_colour`` is what still takes traffic; a
+    timeout is told as in :class:`StageFailed` (schema v2)."""
+
+    schema_version = 2
 
     stage: Stage
     error_code: str
@@ -164,6 +183,8 @@ class DeploymentFailed(Event, frozen=True, kw_only=True, tag="deploy.failed"):
     rolled_back: bool
     serving_colour: Colour | None
     total_duration_ms: int
+    reason: str | None = None
+    timeout_s: float | None = None
 
 
 class DeploymentCancelled(Event, frozen=True, kw_only=True, tag="deploy.cancelled"):
@@ -186,3 +207,17 @@ DeploymentEvent = (
     | DeploymentFailed
     | DeploymentCancelled
 )
+
+
+def _timeouts_as_one_code(payload: Payload) -> Payload:
+    """v1 -> v2: v1 wrote each timer's own code (``ROLLOUT_TIMEOUT``; ``DEPLOYMENT_TIMEOUT``
+    for the overall one); v2 writes :data:`TIMED_OUT` with the timer as ``reason``."""
+    code = payload.get("error_code")
+    if isinstance(code, str) and code.endswith("_TIMEOUT"):
+        reason = OVERALL_TIMEOUT if code == TIMED_OUT else code
+        return {**payload, "error_code": TIMED_OUT, "reason": reason}
+    return payload
+
+
+upcaster(StageFailed.type_name(), 1)(_timeouts_as_one_code)
+upcaster(DeploymentFailed.type_name(), 1)(_timeouts_as_one_code)

@@ -74,6 +74,13 @@ deployments = Table(
     _time("created_at", nullable=False),
     _time("updated_at", nullable=False),
     _time("finished_at"),
+    # Panda's result (ADR 0024): the GitHub repository, the timer that ran out, each colour's URL
+    Column("github_owner", String(128)),
+    Column("github_repo", String(128)),
+    Column("error_reason", String(64)),
+    Column("timeout_s", Float),
+    Column("blue_url", String(512)),
+    Column("green_url", String(512)),
     Index("ix_deployments_tenant_created", "tenant", "created_at"),
     Index("ix_deployments_tenant_app", "tenant", "app"),
     Index("ix_deployments_status", "status"),

@@ -22,7 +22,7 @@ from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
-from flightdeck.gateway.adapters.queries import ReadModel, row_of_request
+from flightdeck.gateway.adapters.queries import ReadModel, rows_of_events
 from flightdeck.gateway.adapters.requests import RecordedRequests
 from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
 from flightdeck.gateway.config import GatewayConfig
@@ -33,6 +33,7 @@ from flightdeck.gateway.entrypoints.ws import WsSetup
 from flightdeck.gateway.service_layer import loghistory
 from flightdeck.gateway.service_layer.admission import DeployAdmission
 from flightdeck.gateway.service_layer.connections import Connections
+from flightdeck.gateway.service_layer.freshness import Freshness
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Targets, Ticketing
 from flightdeck.gateway.service_layer.health import HealthChecks
 from flightdeck.gateway.service_layer.logs import LogReading
@@ -157,7 +158,12 @@ def build(
             wait_s=config.deploy_wait_s,
         ),
         deployment_rows=read_model,
-        results=Results(read_model, requests, row_of_request),
+        results=Results(
+            rows=read_model,
+            fresh=Freshness(store, read_model, within_s=config.read_your_writes_s),
+            history=store.read,
+            fold=rows_of_events,
+        ),
         connecting=Connecting(
             append=store.append,
             sealer=sealer,

@@ -62,6 +62,8 @@ class GatewayConfig(BaseSettings):
     """Pending + in-progress deployments of one tenant; beyond: 429 QUEUE_FULL."""
     deploy_wait_s: float = Field(10.0, ge=0)
     """How long POST /api/v1/deploy waits for the orchestrator to record the request, so its events and result can be read right after the 202 (ADR 0020)."""
+    read_your_writes_s: float = Field(2.0, ge=0, le=30)
+    """How long a result or list read waits for the read model to reach what the stream already holds (read your writes, ADR 0024); past it, a result is built from the deployment's events."""
     github_api_url: str = "https://api.github.com"
     """GitHub REST API base."""
     upstream_timeout_s: float = Field(10.0, gt=0)

@@ -79,10 +79,17 @@ class Envelope(msgspec.Struct, Generic[T], kw_only=True):
 # ------------------------------------------------------------------ deployments
 
 
-class DeployCreate(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
-    """A deploy request: an image (repository + tag) or a GitHub branch whose SHA is the tag."""
+GithubName = Annotated[str, Meta(pattern=GITHUB_NAME, min_length=1, max_length=100)]
 
-    app_name: AppName
+
+class DeployCreate(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    """A deploy request: an image (repository + tag) or a GitHub branch whose SHA is the tag.
+
+    Panda's body (``githubConnectionId, awsConnectionId, owner, repo, branch``) is one
+    of these: without ``appName`` the app is named after ``repo`` (ADR 0024).
+    """
+
+    app_name: AppName | None = None
     image_repository: ImageRepository | None = None
     image_tag: ImageTag | None = None
     github_connection_id: Id | None = None
@@ -93,6 +100,10 @@ class DeployCreate(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_
     health_path: HealthPath = "/health"
     env: Env = {}
     namespace: Namespace = "default"
+    owner: GithubName | None = None
+    """Panda: the GitHub repository's owner (with ``repo`` and ``githubConnectionId``)."""
+    repo: GithubName | None = None
+    """Panda: the GitHub repository; the app's name (and image repository) by default."""
 
     def __post_init__(self) -> None:
         _refuse(inputs.health_path_problem(self.health_path))
@@ -125,8 +136,24 @@ class StageResult(msgspec.Struct, kw_only=True, rename="camel"):
     error_code: str | None
 
 
+class ResultError(msgspec.Struct, kw_only=True, rename="camel"):
+    """Panda's error object of a failed deployment: ``status`` 408 for a timeout."""
+
+    status: int
+    error: str
+    error_code: str
+    reason: str | None
+    """The stage-specific reason of a timeout (``ROLLOUT_TIMEOUT``, ``OVERALL_TIMEOUT``)."""
+    message: str | None
+    stage: str | None
+    stage_number: int
+    duration_seconds: float | None
+    timeout_seconds: float | None
+
+
 class DeploymentResult(msgspec.Struct, kw_only=True, rename="camel"):
-    """The Panda result: where a deployment stands, or how it ended."""
+    """The result: where a deployment stands, or how it ended, in our words and Panda's
+    (ADR 0024: ``status`` is Panda's, ``phase`` ours)."""
 
     deployment_id: str
     app_name: str
@@ -135,6 +162,9 @@ class DeploymentResult(msgspec.Struct, kw_only=True, rename="camel"):
     branch: str | None
     commit_sha: str | None
     status: str
+    """Panda's: PENDING, RUNNING, COMPLETED or FAILED."""
+    phase: str
+    """Ours: PENDING, IN_PROGRESS, SUCCEEDED, FAILED or CANCELLED."""
     stage: str | None
     colour: str | None
     previous_colour: str | None
@@ -154,6 +184,22 @@ class DeploymentResult(msgspec.Struct, kw_only=True, rename="camel"):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    error_reason: str | None
+    timeout_seconds: float | None
+    error: ResultError | None
+    # Panda's names for what the fields above say (ADR 0024)
+    owner: str | None
+    repo: str | None
+    started_at: datetime
+    completed_at: datetime | None
+    duration_seconds: float | None
+    final_service: str | None
+    blue_url: str | None
+    green_url: str | None
+    blue_latency_ms: float | None
+    green_latency_ms: float | None
+    blue_error_rate: float | None
+    green_error_rate: float | None
 
 
 class DeploymentSummary(msgspec.Struct, kw_only=True, rename="camel"):
@@ -162,6 +208,8 @@ class DeploymentSummary(msgspec.Struct, kw_only=True, rename="camel"):
     namespace: str
     image: str
     status: str
+    """Panda's, as in the result."""
+    phase: str
     stage: str | None
     url: str | None
     error_code: str | None

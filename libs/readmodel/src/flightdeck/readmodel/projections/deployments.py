@@ -104,6 +104,12 @@ def requested(rows: RowSet, recorded: Recorded[Any]) -> None:
             "created_at": recorded.time,
             "updated_at": recorded.time,
             "finished_at": None,
+            "github_owner": e.github_owner,
+            "github_repo": e.github_repo,
+            "error_reason": None,
+            "timeout_s": None,
+            "blue_url": None,
+            "green_url": None,
         },
     )
 
@@ -145,9 +151,17 @@ def stage_progressed(rows: RowSet, recorded: Recorded[Any]) -> None:
         rows.update(STAGES, (_id(recorded), e.stage.value), message=e.message)
 
 
+def _colour_urls(e: StageSucceeded) -> dict[str, Any]:
+    """Where each colour answers, once Expose has found the app's address."""
+    if e.stage is not Stage.EXPOSE:
+        return {}
+    urls = {f"{c}_url": e.detail.get(f"{c}_url") for c in ("blue", "green")}
+    return {column: url for column, url in urls.items() if isinstance(url, str)}
+
+
 def stage_succeeded(rows: RowSet, recorded: Recorded[Any]) -> None:
     e: StageSucceeded = recorded.event
-    if _advance(rows, recorded):
+    if _advance(rows, recorded, **_colour_urls(e)):
         rows.update(
             STAGES,
             (_id(recorded), e.stage.value),
@@ -210,6 +224,8 @@ def failed(rows: RowSet, recorded: Recorded[Any]) -> None:
         error_code=e.error_code,
         error_message=e.message,
         error_stage=e.stage.value,
+        error_reason=e.reason,
+        timeout_s=e.timeout_s,
         rolled_back=e.rolled_back,
         serving_colour=e.serving_colour.value if e.serving_colour else None,
         total_duration_ms=e.total_duration_ms,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from flightdeck.events import Recorded, subjects
+from flightdeck.gateway.domain import panda
 from flightdeck.readmodel import schema as t
 from flightdeck.readmodel.database import Database
 from flightdeck.readmodel.projections import deployments as projected
@@ -33,16 +34,27 @@ def _row(mapping: Any) -> Row:
     return {key: _aware(value) for key, value in mapping.items()}
 
 
-def row_of_request(first: Recorded[Any]) -> Row:
-    """The ``deployments`` row the projector writes for a deployment's request, built by
-    the same projection, without a database."""
-    key = (subjects.aggregate_id(first.subject),)
+def rows_of_events(events: list[Recorded[Any]]) -> tuple[Row, list[Row]]:
+    """The ``deployments`` row and ``deployment_stages`` rows the projector writes for one
+    deployment's events (its request first), built by the same projections, without a
+    database: the answer when the read model has not caught up (ADR 0024)."""
+    key = (subjects.aggregate_id(events[0].subject),)
     rows = RowSet()
     rows.preload(projected.DEPLOYMENTS, key, None)
-    projected.requested(rows, first)
+    for recorded in events:
+        projection = projected.PROJECTIONS.get(type(recorded.event))
+        if projection is None:
+            continue
+        for table, touched in projection.touches(recorded):
+            if not rows.loaded(table, touched):
+                rows.preload(table, touched, None)
+        projection.apply(rows, recorded)
     row = rows.get(projected.DEPLOYMENTS, key)
-    assert row is not None
-    return _row(row)
+    assert row is not None, "a deployment's first event is its request"
+    stages = [
+        _row(r) for table, changed in rows.changed() if table == projected.STAGES for r in changed
+    ]
+    return _row(row), sorted(stages, key=lambda s: s["ordinal"])
 
 
 class ReadModel:
@@ -83,8 +95,8 @@ class ReadModel:
         where = [d.c.tenant == tenant]
         if app:
             where.append(d.c.app == app)
-        if status:
-            where.append(d.c.status == status)
+        if status:  # Panda's status (FAILED: cancelled too) or our phase
+            where.append(d.c.status.in_(panda.PHASES_OF.get(status, (status,))))
         if namespace:
             where.append(d.c.namespace == namespace)
         rows = await self._all(

@@ -26,16 +26,45 @@ IDEMPOTENCY_KEY = whole(r"[\x20-\x7e]{1,128}")
 
 
 def check_source(req: DeployCreate) -> None:
-    """Exactly one source: an image tag, or a GitHub connection and branch."""
+    """Exactly one source: an image tag, or a GitHub connection and branch; and a name."""
     from_image = req.image_tag is not None
     from_github = req.github_connection_id is not None
     if from_image == from_github:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR,
-            "give either imageTag (with imageRepository) or githubConnectionId (with branch)",
+            "give either imageTag (imageRepository defaults to appName) or githubConnectionId "
+            "(with branch)",
         )
-    if from_image and req.image_repository is None:
-        raise ApiError(ErrorCode.VALIDATION_ERROR, "imageTag needs imageRepository")
+    if (req.owner is None) != (req.repo is None):
+        raise ApiError(ErrorCode.VALIDATION_ERROR, "owner and repo: give both or neither")
+    if req.repo is not None and not from_github:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, "owner and repo need githubConnectionId")
+    if req.app_name is None and req.repo is None:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, "appName: required (or repo, named after it)")
+
+
+_NOT_IN_A_LABEL = re.compile(r"[^a-z0-9-]+")
+
+
+def app_name_for(repo: str) -> str:
+    """The app a Panda body names by its ``repo``: lowercase, each run of characters a DNS
+    label cannot hold (``.``, ``_``) turned into ``-``, at most 53 characters."""
+    name = _NOT_IN_A_LABEL.sub("-", repo.lower()).strip("-")[:53].rstrip("-")
+    if not name:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR, "repo: no app name can be made of it; give appName"
+        )
+    return name
+
+
+def named(req: DeployCreate) -> DeployCreate:
+    """``req`` with its ``appName`` filled in (from ``repo``), so that every later step, and
+    the request's digest, sees one spelling of the same request."""
+    check_source(req)
+    if req.app_name is not None:
+        return req
+    assert req.repo is not None
+    return msgspec.structs.replace(req, app_name=app_name_for(req.repo))
 
 
 def check_idempotency_key(key: str) -> None:
@@ -56,7 +85,14 @@ def deployment_id_for(tenant: str, idempotency_key: str) -> str:
 def request_digest(req: DeployCreate) -> str:
     """SHA-256 of the request as decoded (defaults filled, keys sorted): two bodies that
     ask for the same deployment have the same digest, whatever their spelling."""
-    return hashlib.sha256(msgspec.json.encode(req, order="sorted")).hexdigest()
+    fields = msgspec.to_builtins(req)
+    for added in _ADDED_SINCE_DIGESTS_BEGAN:
+        if fields.get(added) is None:
+            fields.pop(added, None)  # unchanged digests for requests stored before they came
+    return hashlib.sha256(msgspec.json.encode(fields, order="sorted")).hexdigest()
+
+
+_ADDED_SINCE_DIGESTS_BEGAN = ("owner", "repo")
 
 
 def command_id_for(deployment_id: str, digest: str) -> str:
@@ -76,11 +112,13 @@ def plan(
     tenant: str,
     commit_sha: str | None = None,
     github_branch: str | None = None,
+    github_repository: tuple[str, str] | None = None,
     aws_account: tuple[str, str] | None = None,
     digest: str | None = None,
 ) -> StartDeployment:
-    """The command that starts the pipeline for ``req``."""
+    """The command that starts the pipeline for ``req`` (a :func:`named` request)."""
     check_source(req)
+    assert req.app_name is not None, "plan a named request"
     repository = req.image_repository or req.app_name
     tag = req.image_tag or commit_sha
     if tag is None:
@@ -103,4 +141,6 @@ def plan(
         branch=req.branch or github_branch if req.github_connection_id else None,
         commit_sha=commit_sha,
         request_digest=digest,
+        github_owner=github_repository[0] if github_repository else None,
+        github_repo=github_repository[1] if github_repository else None,
     )

@@ -2,6 +2,8 @@
 
 Every event of a deployment becomes one SSE event; the final ones (completed,
 failed, cancelled) end the stream. The payloads are documented in docs/api.md.
+Each carries Panda's ``type`` (the SSE event's name), ``message`` and
+``details.stage`` (the 1-based stage number) beside our fields (ADR 0024).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import msgspec
 
 from flightdeck.events import Recorded
 from flightdeck.events import deployments as d
+from flightdeck.gateway.domain import panda
 from flightdeck.gateway.domain.rendering import Rendered
 
 Detail = dict[str, str | int | float | bool | None]
@@ -25,6 +28,8 @@ class StagePayload(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     message: str
     timestamp: datetime
     detail: Detail = {}
+    type: str = "stage"
+    details: Detail = {}
 
 
 class ColourStatsPayload(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -46,6 +51,9 @@ class DonePayload(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     new_colour_stats: ColourStatsPayload | None
     old_colour_stats: ColourStatsPayload | None
     timestamp: datetime
+    type: str = "done"
+    message: str = ""
+    details: Detail = {}
 
 
 class ErrorPayload(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -56,6 +64,11 @@ class ErrorPayload(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     rolled_back: bool
     serving_colour: str | None
     timestamp: datetime
+    error_reason: str | None = None
+    timeout_seconds: float | None = None
+    duration_seconds: float | None = None
+    type: str = "error"
+    details: Detail = {}
 
 
 _encode = msgspec.json.Encoder().encode
@@ -90,6 +103,7 @@ def _stage(
         message=message,
         timestamp=rec.time,
         detail=detail or {},
+        details={"stage": panda.stage_number(stage)},
     )
     return Rendered(rec.position, "stage", _encode(payload))
 
@@ -101,15 +115,23 @@ def _error(
     stage: d.Stage | None,
     rolled_back: bool,
     serving: d.Colour | None,
+    total_duration_ms: int,
+    reason: str | None = None,
+    timeout_s: float | None = None,
 ) -> Rendered:
+    name = stage.value if stage is not None else None
     error = ErrorPayload(
         deployment_id=deployment_id_of(rec.subject),
         error_code=code,
         message=message,
-        stage=stage.value if stage is not None else None,
+        stage=name,
         rolled_back=rolled_back,
         serving_colour=serving.value if serving is not None else None,
         timestamp=rec.time,
+        error_reason=reason,
+        timeout_seconds=timeout_s,
+        duration_seconds=panda.seconds(total_duration_ms),
+        details={"stage": panda.stage_number(name), "status": panda.error_status(code)},
     )
     return Rendered(rec.position, "error", _encode(error), terminal=True)
 
@@ -128,13 +150,33 @@ def _final(rec: Recorded[Any]) -> Rendered | None:
             new_colour_stats=_stats(e.new_colour_stats),
             old_colour_stats=_stats(e.old_colour_stats),
             timestamp=rec.time,
+            message=f"deployed in {e.total_duration_ms / 1000:.1f} s; {e.colour.value} serves",
+            details={"stage": panda.stage_number(d.Stage.COMPLETE.value)},
         )
         return Rendered(rec.position, "done", _encode(done), terminal=True)
     if isinstance(e, d.DeploymentFailed):
-        return _error(rec, e.error_code, e.message, e.stage, e.rolled_back, e.serving_colour)
+        return _error(
+            rec,
+            e.error_code,
+            e.message,
+            e.stage,
+            e.rolled_back,
+            e.serving_colour,
+            e.total_duration_ms,
+            e.reason,
+            e.timeout_s,
+        )
     if isinstance(e, d.DeploymentCancelled):
         rolled_back = e.serving_colour is not None
-        return _error(rec, "DEPLOYMENT_CANCELLED", e.reason, e.stage, rolled_back, e.serving_colour)
+        return _error(
+            rec,
+            "DEPLOYMENT_CANCELLED",
+            e.reason,
+            e.stage,
+            rolled_back,
+            e.serving_colour,
+            e.total_duration_ms,
+        )
     return None
 
 
@@ -159,6 +201,8 @@ def render(rec: Recorded[Any]) -> Rendered | None:
             return _stage(rec, e.stage.value, "SUCCEEDED", f"{e.stage.value} succeeded", detail)
         case d.StageFailed():
             detail = {"errorCode": e.error_code, "durationMs": e.duration_ms}
+            if e.reason is not None:  # a timeout (ADR 0024)
+                detail |= {"errorReason": e.reason, "timeoutSeconds": e.timeout_s}
             return _stage(rec, e.stage.value, "FAILED", e.message, detail)
         case d.TrafficSwitched():
             frm = e.from_colour.value if e.from_colour else None

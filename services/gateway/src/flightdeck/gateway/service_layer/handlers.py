@@ -113,7 +113,8 @@ async def request_deploy(
     retry answers the deployment the first request started, from any gateway, even one
     restarted since; the same key with another body is a ``CONFLICT`` (ADR 0020).
     """
-    planning.check_source(req)
+    req = planning.named(req)
+    assert req.app_name is not None
     claimed = await _check_target(deps, who, req.namespace, req.app_name)
     digest = planning.request_digest(req)
     if idempotency_key is None:
@@ -132,9 +133,9 @@ async def request_deploy(
             raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown awsConnectionId")
         details = row["details"]
         aws_account = (str(details.get("accountId", "")), str(details.get("region", "")))
-    sha, branch = None, None
+    sha, branch, repository = None, None, None
     if req.github_connection_id is not None:
-        sha, branch = await _resolve_branch(deps, who, req.github_connection_id, req.branch)
+        sha, branch, repository = await _resolve_branch(deps, who, req)
     async with deps.admission.admit(who.tenant) as accepted:
         if not claimed:
             await _claim(deps, who, req.namespace, req.app_name, deployment_id)
@@ -144,6 +145,7 @@ async def request_deploy(
             tenant=who.tenant,
             commit_sha=sha,
             github_branch=branch,
+            github_repository=repository,
             aws_account=aws_account,
             digest=digest,
         )
@@ -214,16 +216,21 @@ async def _claim(
 
 
 async def _resolve_branch(
-    deps: Deploying, who: Principal, connection_id: str, branch: str | None
-) -> tuple[str, str]:
+    deps: Deploying, who: Principal, req: DeployCreate
+) -> tuple[str, str, tuple[str, str]]:
+    """The branch's head commit, the branch, and the repository (Panda's ``owner``/``repo``
+    if given, read with the connection's token; else the connection's own)."""
+    connection_id = req.github_connection_id
+    assert connection_id is not None
     row = await deps.connections.connection(who.tenant, connection_id, "github")
     if row is None:
         raise ApiError(ErrorCode.CONNECTION_NOT_FOUND, "unknown githubConnectionId")
     created = await _github_connection_event(deps, who.tenant, connection_id)
     token = deps.sealer.open(created.token, _binding(who.tenant, connection_id))
-    use_branch = branch or created.branch
-    sha = await deps.github.branch_sha(created.owner, created.repo, use_branch, token)
-    return sha, use_branch
+    use_branch = req.branch or created.branch
+    owner, repo = (req.owner, req.repo) if req.owner and req.repo else (created.owner, created.repo)
+    sha = await deps.github.branch_sha(owner, repo, use_branch, token)
+    return sha, use_branch, (owner, repo)
 
 
 async def _github_connection_event(

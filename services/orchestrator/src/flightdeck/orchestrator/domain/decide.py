@@ -17,6 +17,7 @@ from typing import Any
 from flightdeck.events.base import Event
 from flightdeck.events.commands import CancelDeployment
 from flightdeck.events.deployments import (
+    OVERALL_TIMEOUT,
     ColourAssigned,
     DeploymentFailed,
     DeploymentStatus,
@@ -26,7 +27,7 @@ from flightdeck.events.deployments import (
     colour_name,
 )
 from flightdeck.orchestrator.domain import state
-from flightdeck.orchestrator.domain.endings import complete, fail, finish_ending
+from flightdeck.orchestrator.domain.endings import complete, fail, finish_ending, time_out
 from flightdeck.orchestrator.domain.inputs import (
     Busy,
     EffectDone,
@@ -170,13 +171,14 @@ def _tick(s: Deployment, given: Tick, now: datetime, policy: Policy) -> Events:
             return complete(s, now, scaled_down=False, note="deployment timeout before scale-down")
         timeout = (overall_deadline(s, policy) - s.requested_at).total_seconds()
         message = f"the deployment did not finish within {timeout:g}s"
-        return fail(s, now, ErrorCode.DEPLOYMENT_TIMEOUT, message)
+        return time_out(s, now, OVERALL_TIMEOUT, timeout, message)
     if s.stage is None or s.stage_deadline is None:
         return []
     if s.switched:
         return _after_switch(s, now, policy)
     if now >= s.stage_deadline:
-        return fail(s, now, stage_timeout_code(s.stage.value), _timeout_message(s))
+        reason = stage_timeout_code(s.stage.value)
+        return time_out(s, now, reason, s.request.stage_timeout_s, _timeout_message(s))
     if s.effect_failed_at is not None and now >= s.effect_failed_at + _seconds(
         policy.retry_after_s
     ):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flightdeck.events.base import Event
 from flightdeck.events.deployments import (
+    TIMED_OUT,
     ColourScaledDown,
     DeploymentCancelled,
     DeploymentCompleted,
@@ -29,16 +31,41 @@ def reached_cluster(s: Deployment) -> bool:
     return s.colour is not None and (s.applied or s.stage is Stage.APPLY)
 
 
-def fail(s: Deployment, now: datetime, code: str, message: str) -> list[Event]:
+@dataclass(frozen=True)
+class Timeout:
+    """Which timer ran out (``ROLLOUT_TIMEOUT``, ``OVERALL_TIMEOUT``…) and its length."""
+
+    reason: str
+    seconds: float
+
+
+def fail(
+    s: Deployment, now: datetime, code: str, message: str, timeout: Timeout | None = None
+) -> list[Event]:
     """End the current stage with ``code``; the final event follows now, or after clean-up."""
+    reason = timeout.reason if timeout else None
+    timeout_s = timeout.seconds if timeout else None
     if s.stage is None or s.stage_started_at is None:
-        return [_final(s, now, _status(code), s.stage, code, message)]
+        return [_final(s, now, _status(code), s.stage, code, message, reason, timeout_s)]
     failed = StageFailed(
-        stage=s.stage, error_code=code, message=message, duration_ms=ms(now - s.stage_started_at)
+        stage=s.stage,
+        error_code=code,
+        message=message,
+        duration_ms=ms(now - s.stage_started_at),
+        reason=reason,
+        timeout_s=timeout_s,
     )
     if reached_cluster(s):
         return [failed]  # the clean-up effect runs, then finish_ending records the end
-    return [failed, _final(s, now, _status(code), s.stage, code, message)]
+    return [failed, _final(s, now, _status(code), s.stage, code, message, reason, timeout_s)]
+
+
+def time_out(
+    s: Deployment, now: datetime, reason: str, seconds: float, message: str
+) -> list[Event]:
+    """A timer ran out: Panda's one code, ``DEPLOYMENT_TIMEOUT``, whichever it was
+    (ADR 0024); the timer is the failure's ``reason``."""
+    return fail(s, now, TIMED_OUT, message, Timeout(reason, seconds))
 
 
 def finish_ending(s: Deployment, now: datetime, cleanup: EffectDone) -> list[Event]:
@@ -52,7 +79,18 @@ def finish_ending(s: Deployment, now: datetime, cleanup: EffectDone) -> list[Eve
         events.append(ColourScaledDown(colour=s.colour, deployment_name=name))
     else:
         message = f"{message} (scaling {s.colour.value} down failed: {cleanup.error})"
-    events.append(_final(s, now, ending.status, ending.stage, ending.error_code, message))
+    events.append(
+        _final(
+            s,
+            now,
+            ending.status,
+            ending.stage,
+            ending.error_code,
+            message,
+            ending.reason,
+            ending.timeout_s,
+        )
+    )
     return events
 
 
@@ -67,6 +105,8 @@ def _final(
     stage: Stage | None,
     code: str,
     message: str,
+    reason: str | None = None,
+    timeout_s: float | None = None,
 ) -> Event:
     total = ms(now - s.requested_at)
     if status is DeploymentStatus.CANCELLED:
@@ -80,6 +120,8 @@ def _final(
         rolled_back=s.applied or stage is Stage.APPLY,
         serving_colour=s.previous_colour,
         total_duration_ms=total,
+        reason=reason,
+        timeout_s=timeout_s,
     )
 
 

@@ -19,7 +19,7 @@ from flightdeck.events.cluster import DeploymentObserved, IngressObserved, PodOb
 from flightdeck.events.deployments import Stage, StageProgressed
 from flightdeck.events.probes import ProbeCompleted, VerificationCompleted
 from flightdeck.orchestrator.domain import manifests, state
-from flightdeck.orchestrator.domain.endings import fail
+from flightdeck.orchestrator.domain.endings import fail, time_out
 from flightdeck.orchestrator.domain.policy import Policy
 from flightdeck.orchestrator.domain.rollout import ErrorCode, Verdict, pod_status, rollout_status
 from flightdeck.orchestrator.domain.stages import next_stage
@@ -56,7 +56,8 @@ def _image_missing(
         message = f"image {e.repository}:{e.tag}: {e.reason} (after {e.waited_s:g}s)"
         return fail(s, now, ErrorCode.REPOSITORY_NOT_FOUND, message)
     message = f"image {e.repository}:{e.tag} did not appear within {e.waited_s:g}s ({e.reason})"
-    return fail(s, now, ErrorCode.ARTIFACT_TIMEOUT, message)
+    timeout_s = s.request.stage_timeout_s
+    return time_out(s, now, ErrorCode.ARTIFACT_TIMEOUT, timeout_s, message)
 
 
 def _pod_observed(
@@ -123,12 +124,18 @@ def access(s: Deployment, e: IngressObserved, policy: Policy) -> dict[str, Any]:
     port = e.port or 80
     suffix = "" if port == 80 else f":{port}"
     domain, app = policy.ingress_domain, s.request.app
+    colours = {s.colour, *([s.previous_colour] if s.previous_colour else [])}
     return {
         "address": e.address,
         "port": port,
         "endpoint": f"http://{e.address}{suffix}",
         "url": f"http://{manifests.app_host(app, domain)}{suffix}/",
         "preview_url": f"http://{manifests.colour_host(app, s.colour, domain)}{suffix}/",
+        # each colour the Ingress routes (Panda's blueUrl / greenUrl)
+        **{
+            f"{c.value}_url": f"http://{manifests.colour_host(app, c, domain)}{suffix}/"
+            for c in sorted(colours)
+        },
     }
 
 

@@ -69,6 +69,8 @@ class Ending:
     stage: Stage
     error_code: str
     message: str
+    reason: str | None = None
+    timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,14 @@ def _stage_succeeded(s: Deployment, e: StageSucceeded, r: Recorded[Any]) -> Depl
 
 def _stage_failed(s: Deployment, e: StageFailed, r: Recorded[Any]) -> Deployment:
     status = DeploymentStatus.CANCELLED if e.error_code == "CANCELLED" else DeploymentStatus.FAILED
-    ending = Ending(status=status, stage=e.stage, error_code=e.error_code, message=e.message)
+    ending = Ending(
+        status=status,
+        stage=e.stage,
+        error_code=e.error_code,
+        message=e.message,
+        reason=e.reason,
+        timeout_s=e.timeout_s,
+    )
     durations = {**s.durations, e.stage.value: e.duration_ms}
     return replace(s, stage=None, stage_deadline=None, ending=ending, durations=durations)
 

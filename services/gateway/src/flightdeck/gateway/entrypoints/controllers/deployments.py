@@ -8,6 +8,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
+from flightdeck.gateway.domain import panda
 from flightdeck.gateway.domain.auth import Principal, Scope
 from flightdeck.gateway.domain.deploy import IDEMPOTENCY_KEY
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
@@ -22,12 +23,16 @@ from flightdeck.gateway.schemas import (
     DeploymentSummary,
     Envelope,
     Page,
+    ResultError,
     StageResult,
 )
 from flightdeck.gateway.service_layer import handlers
 from flightdeck.gateway.service_layer.handlers import Deploying
-from flightdeck.gateway.service_layer.ports import DeploymentRows
-from flightdeck.gateway.service_layer.results import Results, deployment_result
+from flightdeck.gateway.service_layer.results import (
+    Results,
+    deployment_list,
+    deployment_result,
+)
 
 Row = dict[str, Any]
 DeploymentId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID)]
@@ -41,8 +46,39 @@ def _figures(row: Row, prefix: str) -> ColourFigures | None:
     return ColourFigures(latency_p50_ms=p50, latency_p99_ms=p99, error_rate=rate)
 
 
+def _colour_figure(row: Row, colour: str, figure: str) -> float | None:
+    """One colour's figure (``latency_p50_ms``, ``error_rate``) from Verify: the new colour's
+    if it is ``colour``, else the old one's if that was ``colour``."""
+    if row["colour"] == colour:
+        value = row[f"new_{figure}"]
+    elif row["previous_colour"] == colour:
+        value = row[f"old_{figure}"]
+    else:
+        return None
+    return float(value) if value is not None else None
+
+
+def _error(row: Row) -> ResultError | None:
+    code = row["error_code"]
+    if code is None:
+        return None
+    status = panda.error_status(code)
+    return ResultError(
+        status=status,
+        error=panda.REASON_PHRASE[status],
+        error_code=code,
+        reason=row["error_reason"],
+        message=row["error_message"],
+        stage=row["error_stage"],
+        stage_number=panda.stage_number(row["error_stage"]),
+        duration_seconds=panda.seconds(row["total_duration_ms"]),
+        timeout_seconds=row["timeout_s"],
+    )
+
+
 def result_of(row: Row, stages: list[Row]) -> DeploymentResult:
-    """The Panda result from the ``deployments`` and ``deployment_stages`` rows."""
+    """The result, ours and Panda's, from the ``deployments`` and ``deployment_stages`` rows."""
+    finished = row["finished_at"] is not None
     return DeploymentResult(
         deployment_id=row["id"],
         app_name=row["app"],
@@ -50,7 +86,8 @@ def result_of(row: Row, stages: list[Row]) -> DeploymentResult:
         image=row["image"],
         branch=row["branch"],
         commit_sha=row["commit_sha"],
-        status=row["status"],
+        status=panda.status(row["status"]),
+        phase=row["status"],
         stage=row["current_stage"],
         colour=row["colour"],
         previous_colour=row["previous_colour"],
@@ -83,6 +120,21 @@ def result_of(row: Row, stages: list[Row]) -> DeploymentResult:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         finished_at=row["finished_at"],
+        error_reason=row["error_reason"],
+        timeout_seconds=row["timeout_s"],
+        error=_error(row),
+        owner=row["github_owner"],
+        repo=row["github_repo"],
+        started_at=row["created_at"],
+        completed_at=row["finished_at"],
+        duration_seconds=panda.seconds(row["total_duration_ms"]) if finished else None,
+        final_service=row["serving_colour"] if finished else None,
+        blue_url=row["blue_url"],
+        green_url=row["green_url"],
+        blue_latency_ms=_colour_figure(row, "blue", "latency_p50_ms"),
+        green_latency_ms=_colour_figure(row, "green", "latency_p50_ms"),
+        blue_error_rate=_colour_figure(row, "blue", "error_rate"),
+        green_error_rate=_colour_figure(row, "green", "error_rate"),
     )
 
 
@@ -92,7 +144,8 @@ def summary_of(row: Row) -> DeploymentSummary:
         app_name=row["app"],
         namespace=row["namespace"],
         image=row["image"],
-        status=row["status"],
+        status=panda.status(row["status"]),
+        phase=row["status"],
         stage=row["current_stage"],
         url=row["url"],
         error_code=row["error_code"],
@@ -183,15 +236,24 @@ class DeploymentListController(Controller):
     )
     async def list_deployments(
         self,
-        deployment_rows: NamedDependency[DeploymentRows],
+        results: NamedDependency[Results],
         principal: NamedDependency[Principal],
         app: Annotated[str | None, QueryParameter(name="app", max_length=128)] = None,
-        status: Annotated[str | None, QueryParameter(name="status", max_length=16)] = None,
+        status: Annotated[
+            str | None,
+            QueryParameter(
+                name="status",
+                max_length=16,
+                description="Panda's (PENDING, RUNNING, COMPLETED, FAILED: cancelled too) "
+                "or ours (IN_PROGRESS, SUCCEEDED, CANCELLED)",
+            ),
+        ] = None,
         namespace: Annotated[str | None, QueryParameter(name="namespace", max_length=128)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> Envelope[Page[DeploymentSummary]]:
-        rows, total = await deployment_rows.deployments(
+        rows, total = await deployment_list(
+            results,
             principal.tenant,
             app=app,
             status=status,
