@@ -5,7 +5,11 @@ from __future__ import annotations
 import typer
 
 from flightdeck.cli import (
+    applogs,
     configuration,
+    deploying,
+    images,
+    ops,
     projection,
     provisioning,
     replay,
@@ -21,7 +25,7 @@ app = typer.Typer(
     name="flightdeck",
     help="Flightdeck: follow every deployment from registry to traffic.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
 )
 
 
@@ -42,7 +46,20 @@ def version() -> None:
 
 
 # Each command module adds its commands here (def register(app) -> None).
-for module in (up, replay, projection, tokens, provisioning, tenants, rotation, configuration):
+for module in (
+    up,
+    deploying,
+    applogs,
+    ops,
+    images,
+    replay,
+    projection,
+    tokens,
+    provisioning,
+    tenants,
+    rotation,
+    configuration,
+):
     module.register(app)
 
 
