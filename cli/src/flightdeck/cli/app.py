@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from flightdeck.cli import (
@@ -18,8 +20,13 @@ from flightdeck.cli import (
     tokens,
     up,
 )
-from flightdeck.cli.output import console
+from flightdeck.cli.output import console, fail
 from flightdeck.runtime.logconfig import configure_logging
+
+try:  # typer vendors its click (typer._click) since 0.25
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - an older typer on the upstream click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
 app = typer.Typer(
     name="flightdeck",
@@ -64,4 +71,17 @@ for module in (
 
 
 def main() -> None:
-    app()
+    """The console script: a usage error is one line on stderr and exit 2, like every
+    other refusal (click would draw a box around it)."""
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        code = exc.exit_code
+    except UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "flightdeck"
+        fail(f"{exc.format_message()} (see: {command} --help)", exc.exit_code)
+        code = exc.exit_code
+    except typer.Abort:
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
