@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
 
 from flightdeck.cli import (
     applogs,
@@ -22,11 +23,6 @@ from flightdeck.cli import (
 )
 from flightdeck.cli.output import console, fail
 from flightdeck.runtime.logconfig import configure_logging
-
-try:  # typer vendors its click (typer._click) since 0.25
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
-except ImportError:  # pragma: no cover - an older typer on the upstream click
-    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
 app = typer.Typer(
     name="flightdeck",
