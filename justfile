@@ -17,6 +17,10 @@ demo:
 up *args:
     flightdeck up {{args}}
 
+# A program of the environment (./dev run flightdeck status); ./dev runs it directly
+run *args:
+    {{args}}
+
 # Everything CI checks: lint, format, types, then every test (unit, integration, e2e)
 test *args: lint typecheck
     python -m pytest -v -p no:cacheprovider {{args}}
