@@ -11,10 +11,13 @@ one JSON error shape) here.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from flightdeck.client import Flightdeck, FlightdeckError, Reconnect
@@ -38,6 +41,7 @@ class StubGateway:
     """Each stream path answers its connections in turn from a script; the rest records."""
 
     streams: dict[str, list[list[str] | int]] = field(default_factory=dict)
+    answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""
 
@@ -55,6 +59,9 @@ class StubGateway:
         self.seen.append(Seen(scope["method"], path, headers, json.loads(body) if body else None))
         if headers.get("authorization") != f"Bearer {TOKEN}":
             await _json(send, 401, _error(401, "UNAUTHORIZED", "no such key", path))
+        elif (scope["method"], path) in self.answers:
+            status, answer = self.answers[(scope["method"], path)]
+            await _json(send, status, {"code": status, "message": "OK", "data": answer})
         elif path in self.streams:
             script = self.streams[path]
             await _stream(send, script.pop(0) if script else 204)
@@ -238,3 +245,82 @@ async def test_ops_refusals_are_one_line_and_non_zero(stub: StubGateway) -> None
         assert len(result.err.strip().splitlines()) == 1, result.err
     # nothing reached the server for the refusals made at the door
     assert [s.path for s in stub.seen] == ["/api/v1/apps/ghost/scale", "/api/v1/apps/web/restart"]
+
+
+async def test_deploy_wait_as_json_prints_every_event_then_the_result_and_exits_1_on_failure(
+    stub: StubGateway,
+) -> None:
+    accepted = {"deploymentId": "d9", "status": "PENDING", "image": "web:v1"}
+    stub.answers[("POST", "/api/v1/deploy")] = (202, accepted)
+    failed = {
+        "deploymentId": "d9",
+        "appName": "web",
+        "status": "FAILED",
+        "errorCode": "IMAGE_PULL_FAILED",
+        "errorMessage": "no such image",
+    }
+    stub.answers[("GET", "/api/v1/deploy/d9/result")] = (200, failed)
+    error = {"deploymentId": "d9", "errorCode": "IMAGE_PULL_FAILED", "stage": "rollout"}
+    stub.streams["/api/v1/deploy/d9/events"] = [
+        [sse("1", "stage", stage(1)), sse("2", "error", error)]
+    ]
+
+    run = await flightdeck(
+        "deploy",
+        "web",
+        "--image",
+        "web:v1",
+        "--wait",
+        "--format",
+        "json",
+        "--replicas",
+        "3",
+        env=env(stub),
+    )
+
+    lines = [json.loads(line) for line in run.out.splitlines()]
+    assert run.code == 1
+    assert run.err.strip().splitlines() == ["error: deployment d9 FAILED: IMAGE_PULL_FAILED"]
+    assert lines[0]["deploymentId"] == "d9"
+    assert [(line["id"], line["event"]) for line in lines[1:3]] == [("1", "stage"), ("2", "error")]
+    assert lines[3]["status"] == "FAILED" and lines[3]["errorCode"] == "IMAGE_PULL_FAILED"
+    body = next(s.body for s in stub.seen if s.path == "/api/v1/deploy")
+    assert body == {"appName": "web", "imageRepository": "web", "imageTag": "v1", "replicas": 3}
+
+
+async def test_logs_follow_prints_each_line_until_the_stream_ends(stub: StubGateway) -> None:
+    path = "/api/v1/logs/web/stream"
+    line = {"pod": "web-blue-1", "container": "app", "level": "ERROR", "text": "db timeout"}
+    stub.streams[path] = [
+        [sse("5:0", "log", line), sse("5:1", "log", {**line, "text": "again"})],
+        204,
+    ]
+
+    run = await flightdeck(
+        "logs", "web", "-f", "--level", "ERROR,WARN", "--grep", "time|again", env=env(stub)
+    )
+
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == ["web-blue-1 app ERROR db timeout", "web-blue-1 app ERROR again"]
+    asked = next(s for s in stub.seen if s.path == path)
+    assert asked.headers.get("last-event-id") is None
+
+
+async def test_in_dev_the_cli_finds_the_gateway_and_key_in_the_settings_and_state_dir(
+    stub: StubGateway, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    port = str(httpx.URL(stub.url).port)
+    dev = {"FLIGHTDECK_STATE_DIR": str(state), "FLIGHTDECK_GATEWAY__PORT": port}
+    without = {
+        k: v for k, v in os.environ.items() if k not in ("FLIGHTDECK_URL", "FLIGHTDECK_TOKEN")
+    }
+
+    no_key = await flightdeck("scale", "web", "2", env={**without, **dev})
+    (state / "dev-token").write_text(TOKEN + "\n")
+    found = await flightdeck("scale", "web", "2", env={**without, **dev})
+
+    assert no_key.code == 2 and "no API key: set FLIGHTDECK_TOKEN" in no_key.err
+    assert found.code == 0, found.err
+    assert stub.seen[-1].headers["authorization"] == f"Bearer {TOKEN}"
