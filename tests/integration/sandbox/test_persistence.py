@@ -6,6 +6,7 @@ remembered the previous colour ("old colour: no answer (error rate 100%)").
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,7 @@ async def test_a_restarted_sandbox_keeps_its_workloads_pods_images_and_addresses
     assert tags == {"v1"}
     assert other.metadata.uid not in {deployment_uid, *(p.metadata.uid for p in after.values())}
     assert second_urls == urls  # the same addresses: kubeconfigs and app URLs stay good
+    assert stat.S_IMODE((state / "cluster.json").stat().st_mode) == 0o600  # the owner's alone
 
 
 async def test_a_sandbox_on_an_empty_state_dir_starts_empty(tmp_path: Path) -> None:

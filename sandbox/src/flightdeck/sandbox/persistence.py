@@ -8,20 +8,20 @@ as after a node reboot: their containers start again (``flightdeck up`` after
 ``flightdeck up`` finds the previous colour serving, as the history says).
 Deleting the file (``flightdeck up --fresh``) gives an empty cluster.
 
-The file is replaced atomically (written beside it, then renamed), so a sandbox
-killed mid-write leaves the previous snapshot, never half of one.
+The file is owner-only and replaced atomically (written beside it, then renamed),
+so a sandbox killed mid-write leaves the previous snapshot, never half of one.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from flightdeck.runtime.privatefiles import replace_private
 from flightdeck.sandbox.store import Store
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,4 @@ class ClusterState:
         self._saved_rv = store.rv
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".tmp")
-        partial.write_bytes(msgspec.json.encode(self.snapshot))
-        os.replace(partial, self.path)
+        replace_private(self.path, msgspec.json.encode(self.snapshot))
