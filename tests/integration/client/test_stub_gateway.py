@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flightdeck.client import Flightdeck, FlightdeckError, Reconnect
+from flightdeck.client import Flightdeck, FlightdeckError, Reconnect, ResumableStream
 from tests.support.cli import flightdeck
 from tests.support.serving import free_port, serve
 
@@ -324,3 +324,25 @@ async def test_in_dev_the_cli_finds_the_gateway_and_key_in_the_settings_and_stat
     assert no_key.code == 2 and "no API key: set FLIGHTDECK_TOKEN" in no_key.err
     assert found.code == 0, found.err
     assert stub.seen[-1].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_a_stream_that_keeps_ending_empty_is_reopened_with_growing_waits(
+    stub: StubGateway,
+) -> None:
+    path = "/api/v1/logs/quiet/stream"
+    stub.streams[path] = [[], [], [], 204]
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with httpx.AsyncClient(
+        base_url=stub.url, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as http:
+        stream = ResumableStream(
+            http, path, reconnect=Reconnect(delay_s=0.5, max_delay_s=0.75), sleep=record
+        )
+        events = [e async for e in stream]
+
+    assert events == [] and stream.finished_by == "204"
+    assert waits == [0.5, 0.75]  # the first empty end reopens at once, then it backs off

@@ -73,7 +73,7 @@ class ResumableStream:
         return self._events()
 
     async def _events(self) -> AsyncIterator[StreamEvent]:
-        failures = 0
+        failures = quiet = 0
         while True:
             headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
             self.connections += 1
@@ -111,16 +111,24 @@ class ResumableStream:
                             )
                         if sse.id:
                             self.last_event_id = sse.id
+                        quiet = 0
                         yield StreamEvent(id=sse.id, event=sse.event, data=data)
                         if sse.event in self.terminal:
                             self.finished_by = "terminal"
                             return
-                    continue  # the server ended it cleanly: reopen at once
+                # The server ended it cleanly (an idle time-out, a cut): reopen at once,
+                # unless it keeps ending without an event, which would be a hot loop.
+                quiet += 1
+                if quiet > 1:
+                    await self.sleep(self._delay(quiet - 1))
             except (httpx.TransportError, SSEError) as exc:
                 failures += 1
                 if failures >= self.reconnect.attempts:
                     raise FlightdeckError(
                         0, "UNREACHABLE", f"the stream {self.path} kept failing: {exc}"
                     ) from None
-                delay = self.reconnect.delay_s * 2 ** (failures - 1)
-                await self.sleep(min(delay, self.reconnect.max_delay_s))
+                await self.sleep(self._delay(failures))
+
+    def _delay(self, attempt: int) -> float:
+        """The wait before reopening after ``attempt`` bad tries in a row (from 1)."""
+        return float(min(self.reconnect.delay_s * 2 ** (attempt - 1), self.reconnect.max_delay_s))
