@@ -137,7 +137,11 @@ async def _deploy(
             print(_json(result), flush=True)
         else:
             console.print(result_panel(result))
-        ok = final is not None and final.event == "done" and final.data.get("status") in SUCCESS
+        ok = (
+            final is not None
+            and final.event == "done"
+            and final.data.get("status", "SUCCEEDED") in SUCCESS
+        )
         if not ok:
             code = (final.data.get("errorCode") if final else None) or result.error_code
             fail(f"deployment {accepted.deployment_id} {result.status}: {code or 'no result'}")

@@ -235,12 +235,7 @@ async def serve(
 ) -> None:
     """Run the sandbox until SIGTERM or SIGINT."""
     parts = build(config, state_dir)
-    await asyncio.gather(  # ECR (moto) keeps nothing: push again what was pushed before
-        *(
-            aws.push_image(parts.moto.endpoint, config.aws_region, repository, tag)
-            for repository, tag in parts.state.snapshot.images
-        )
-    )
+    await _push_again(parts, config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -260,6 +255,17 @@ async def serve(
         saver.cancel()
         await _shut_down(parts, tasks)
         parts.state.save(parts.store)
+
+
+async def _push_again(parts: _Parts, config: SandboxConfig, at_once: int = 8) -> None:
+    """ECR (moto) keeps nothing across a restart: push again what was pushed before."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(repository: str, tag: str) -> None:
+        async with gate:
+            await aws.push_image(parts.moto.endpoint, config.aws_region, repository, tag)
+
+    await asyncio.gather(*(one(repo, tag) for repo, tag in parts.state.snapshot.images))
 
 
 async def _keep_saving(parts: _Parts) -> None:
