@@ -88,3 +88,19 @@ def test_fresh_keeps_keys_and_refuses_while_the_system_runs(tmp_path: Path) -> N
     start_fresh(settings, yes=True)
 
     assert left(state) == {"nats-auth", "logs", "secrets.key", "dev-token"}
+
+
+async def test_image_push_refuses_a_bad_name_and_a_sandbox_that_is_not_running(
+    tmp_path: Path,
+) -> None:
+    env = {"FLIGHTDECK_STATE_DIR": str(tmp_path / "state")}
+
+    bad_name = await flightdeck("image", "push", "Shop:v1", env=env)
+    no_tag = await flightdeck("image", "push", "shop", env=env)
+    not_running = await flightdeck("image", "push", "shop:v1", env=env)
+
+    assert bad_name.code == 2 and "NAME must be an image name" in bad_name.err
+    assert no_tag.code == 2 and "REPOSITORY:TAG" in no_tag.err
+    assert not_running.code == 1 and "the sandbox is not running" in not_running.err
+    for result in (bad_name, no_tag, not_running):
+        assert len(result.err.strip().splitlines()) == 1, result.err
