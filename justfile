@@ -2,8 +2,8 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-python_sources := "libs/events/src libs/eventstore/src libs/runtime/src cli/src services sandbox/src"
-packages := "-p flightdeck.events -p flightdeck.eventstore -p flightdeck.runtime -p flightdeck.readmodel -p flightdeck.cli -p flightdeck.sandbox -p flightdeck.orchestrator -p flightdeck.k8s_watcher -p flightdeck.ecr_poller -p flightdeck.prober -p flightdeck.log_relay -p flightdeck.gateway"
+python_sources := "libs/client/src libs/events/src libs/eventstore/src libs/runtime/src cli/src services sandbox/src"
+packages := "-p flightdeck.client -p flightdeck.events -p flightdeck.eventstore -p flightdeck.runtime -p flightdeck.readmodel -p flightdeck.cli -p flightdeck.sandbox -p flightdeck.orchestrator -p flightdeck.k8s_watcher -p flightdeck.ecr_poller -p flightdeck.prober -p flightdeck.log_relay -p flightdeck.gateway"
 
 # List the tasks
 default:
@@ -16,6 +16,10 @@ demo:
 # Same as demo
 up *args:
     flightdeck up {{args}}
+
+# A program of the environment (./dev run flightdeck status); ./dev runs it directly
+run *args:
+    {{args}}
 
 # Everything CI checks: lint, format, types, then every test (unit, integration, e2e)
 test *args: lint typecheck

@@ -82,7 +82,8 @@ class System:
             env["FLIGHTDECK_NATS__PORT"] = str(self.nats_port)
         return env
 
-    async def start(self, speed: float = 10.0) -> System:
+    async def start(self, speed: float = 10.0, *args: str) -> System:
+        """``flightdeck up --quiet --speed <speed> [args]``, until every service is ready."""
         port = free_port()
         env = {
             **self.env,
@@ -100,6 +101,7 @@ class System:
             "--quiet",
             "--speed",
             str(speed),
+            *args,
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -145,6 +145,7 @@ WRONG = {
         {"services-without-sandbox", "sandbox-only-embedded"},
     ),
     "log_relay.adapters.zz_nats": ("import nats", {"nats-in-its-adapters"}),
+    "client.zz_runtime": ("from flightdeck.runtime import settings", {"client-standalone"}),
 }
 """Modules to add (under ``flightdeck.``): their one import, and the contracts it breaks."""
 

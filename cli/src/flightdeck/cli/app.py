@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
 
 from flightdeck.cli import (
+    applogs,
     configuration,
+    deploying,
+    images,
+    ops,
     projection,
     provisioning,
     replay,
@@ -14,14 +21,14 @@ from flightdeck.cli import (
     tokens,
     up,
 )
-from flightdeck.cli.output import console
+from flightdeck.cli.output import console, fail
 from flightdeck.runtime.logconfig import configure_logging
 
 app = typer.Typer(
     name="flightdeck",
     help="Flightdeck: follow every deployment from registry to traffic.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
 )
 
 
@@ -42,9 +49,35 @@ def version() -> None:
 
 
 # Each command module adds its commands here (def register(app) -> None).
-for module in (up, replay, projection, tokens, provisioning, tenants, rotation, configuration):
+for module in (
+    up,
+    deploying,
+    applogs,
+    ops,
+    images,
+    replay,
+    projection,
+    tokens,
+    provisioning,
+    tenants,
+    rotation,
+    configuration,
+):
     module.register(app)
 
 
 def main() -> None:
-    app()
+    """The console script: a usage error is one line on stderr and exit 2, like every
+    other refusal (click would draw a box around it)."""
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        code = exc.exit_code
+    except UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "flightdeck"
+        fail(f"{exc.format_message()} (see: {command} --help)", exc.exit_code)
+        code = exc.exit_code
+    except typer.Abort:
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from flightdeck.cli.demo import run_demo
+from flightdeck.cli.fresh import start_fresh
 from flightdeck.cli.output import console, fail
 from flightdeck.cli.supervisor import Supervisor
 from flightdeck.cli.system import running_system
@@ -85,6 +86,13 @@ def up(
     speed: float = typer.Option(
         1.0, min=0.1, help="Sandbox clock speed: simulated seconds per real second."
     ),
+    fresh: bool = typer.Option(
+        False,
+        "--fresh",
+        help="Start from nothing: delete the event history, read model and sandbox cluster "
+        "in the state dir first (asks; keys are kept).",
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before --fresh deletes."),
 ) -> None:
     """Start NATS, the sandbox and every service on this machine; Ctrl-C stops them all.
 
@@ -100,6 +108,10 @@ def up(
         raise fail(str(exc), 2) from None
     if demo and no_sandbox:
         raise fail("--demo runs against the sandbox; drop --no-sandbox", 2)
+    if yes and not fresh:
+        raise fail("--yes only confirms --fresh", 2)
+    if fresh:
+        start_fresh(settings, yes=yes)
     code = eventloop.run(
         run_up(
             settings, console, quiet=quiet or demo, sandbox=not no_sandbox, speed=speed, demo=demo

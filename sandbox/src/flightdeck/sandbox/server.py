@@ -31,6 +31,7 @@ from flightdeck.sandbox.config import SandboxConfig
 from flightdeck.sandbox.controllers.context import Context
 from flightdeck.sandbox.controllers.runner import Simulation
 from flightdeck.sandbox.faults import Faults
+from flightdeck.sandbox.persistence import ClusterState
 from flightdeck.sandbox.podlogs import PodLogs
 from flightdeck.sandbox.recorder import Recorder
 from flightdeck.sandbox.rest import Rest
@@ -39,6 +40,8 @@ from flightdeck.sandbox.workloads import IngressRouter
 
 log = logging.getLogger(__name__)
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+SAVE_INTERVAL = 1.0
+"""Wall seconds between two snapshots of a changing cluster (a kill -9 loses at most this)."""
 
 
 class _Server(uvicorn.Server):
@@ -56,6 +59,28 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.setblocking(False)
     return sock
+
+
+def _bind_again(host: str, port: int, before: int | None) -> socket.socket:
+    """``port`` if set; else the one this state dir used before, when it is still free
+    (a restarted cluster keeps its addresses, so URLs and kubeconfigs stay good); else
+    a free one."""
+    if port or not before:
+        return _bind(host, port)
+    try:
+        return _bind(host, before)
+    except OSError:
+        return _bind(host, 0)
+
+
+def _free(host: str, port: int | None) -> bool:
+    if not port:
+        return False
+    try:
+        _bind(host, port).close()
+    except OSError:
+        return False
+    return True
 
 
 def bootstrap(cluster: Cluster, config: SandboxConfig) -> None:
@@ -135,6 +160,7 @@ class _Parts:
 
     info: dict[str, Any]
     store: Store
+    state: ClusterState
     logs: PodLogs
     simulation: Simulation
     moto: aws.MotoServer
@@ -143,13 +169,19 @@ class _Parts:
 
 def build(config: SandboxConfig, state_dir: Path) -> _Parts:
     """Bind the ports, start moto, build the cluster and both ASGI apps."""
+    state = ClusterState.open(state_dir)
+    before = state.snapshot.ports
     k8s_sock, ingress_sock = (
-        _bind(config.host, config.ports.k8s),
-        _bind(config.host, config.ports.ingress),
+        _bind_again(config.host, config.ports.k8s, before.get("k8s")),
+        _bind_again(config.host, config.ports.ingress, before.get("ingress")),
     )
     k8s_port, ingress_port = k8s_sock.getsockname()[1], ingress_sock.getsockname()[1]
-    moto = aws.MotoServer(config.host, config.ports.aws)
+    aws_port = config.ports.aws
+    if not aws_port and _free(config.host, before.get("aws")):
+        aws_port = before["aws"]
+    moto = aws.MotoServer(config.host, aws_port)
     moto.start()
+    state.snapshot.ports = {"k8s": k8s_port, "ingress": ingress_port, "aws": moto.port}
     k8s_url = f"http://{config.host}:{k8s_port}"
     info = {
         "k8s_url": k8s_url,
@@ -161,16 +193,23 @@ def build(config: SandboxConfig, state_dir: Path) -> _Parts:
         "speed": config.speed,
     }
     store = Store(config.watch_history)
-    cluster = Cluster(store, random.Random(config.seed))
+    generation = state.start_generation()
+    seed = config.seed if generation == 0 else f"{config.seed}/{generation}"
+    cluster = Cluster(store, random.Random(seed))
     logs, faults = PodLogs(config.log_buffer_lines), Faults()
-    bootstrap(cluster, config)
+    if state.restored:
+        state.restore(store)
+    else:
+        bootstrap(cluster, config)
     recorder = Recorder(cluster, config.max_events)
     simulation = Simulation(
         Context(cluster, recorder, config, clock.Clock(config.speed), logs), ingress_port
     )
 
     async def push(repository: str, tag: str) -> dict[str, Any]:
-        return await aws.push_image(moto.endpoint, config.aws_region, repository, tag)
+        pushed = await aws.push_image(moto.endpoint, config.aws_region, repository, tag)
+        state.add_image(repository, tag)
+        return pushed
 
     api = KubernetesApi(
         Rest(cluster, logs, config),
@@ -180,7 +219,7 @@ def build(config: SandboxConfig, state_dir: Path) -> _Parts:
     )
     ingress = IngressRouter(store, logs, config)
     servers = [(_server(api), k8s_sock), (_server(ingress), ingress_sock)]
-    return _Parts(info, store, logs, simulation, moto, servers)
+    return _Parts(info, store, state, logs, simulation, moto, servers)
 
 
 def _server(app: Any) -> _Server:
@@ -196,12 +235,14 @@ async def serve(
 ) -> None:
     """Run the sandbox until SIGTERM or SIGINT."""
     parts = build(config, state_dir)
+    await _push_again(parts, config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in parts.servers]
     tasks.append(asyncio.create_task(parts.simulation.run()))
+    saver = asyncio.create_task(_keep_saving(parts))
     try:
         while not all(server.started for server, _ in parts.servers):
             if any(t.done() for t in tasks):
@@ -211,7 +252,30 @@ async def serve(
         _ready(parts.info, ready_file, announce)
         await _until_stopped(stop, tasks)
     finally:
+        saver.cancel()
         await _shut_down(parts, tasks)
+        parts.state.save(parts.store)
+
+
+async def _push_again(parts: _Parts, config: SandboxConfig, at_once: int = 8) -> None:
+    """ECR (moto) keeps nothing across a restart: push again what was pushed before."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(repository: str, tag: str) -> None:
+        async with gate:
+            await aws.push_image(parts.moto.endpoint, config.aws_region, repository, tag)
+
+    await asyncio.gather(*(one(repo, tag) for repo, tag in parts.state.snapshot.images))
+
+
+async def _keep_saving(parts: _Parts) -> None:
+    """Snapshot the cluster shortly after it changes (see :mod:`~flightdeck.sandbox.persistence`)."""
+    while True:
+        await asyncio.sleep(SAVE_INTERVAL)
+        try:
+            parts.state.save(parts.store)
+        except OSError:
+            log.exception("cannot save the cluster to %s", parts.state.path)
 
 
 async def _shut_down(parts: _Parts, tasks: list[asyncio.Task[None]]) -> None:

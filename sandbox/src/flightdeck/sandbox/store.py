@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +111,15 @@ class Store:
         self._objects[key][ident] = obj
         self._record(Change(self._rv, "MODIFIED" if old else "ADDED", key, obj, old))
         return obj
+
+    def restore(self, objects: Iterable[tuple[str, Obj]], rv: int) -> None:
+        """Load objects kept from an earlier run, as they were (no change is recorded):
+        the store continues from ``rv``, and a watch from any older version gets 410."""
+        for key, obj in objects:
+            meta = obj["metadata"]
+            self._objects[key][(meta.get("namespace") or "", meta["name"])] = obj
+        self._rv = max(self._rv, rv)
+        self._compacted = self._rv
 
     def remove(self, key: str, namespace: str, name: str) -> Obj | None:
         old = self._objects[key].pop((namespace, name), None)
