@@ -105,7 +105,9 @@ async def test_reconnects_never_repeat_or_skip_a_line() -> None:
     await run.finish()
 
     assert run.publisher.lines() == texts(0, range(100))
-    assert len(logs.requests) > 2 and logs.requests[0] == LogRequest(tail_lines=None)
+    assert len(logs.requests) > 2 and logs.requests[0] == LogRequest(
+        tail_lines=None, pod_uid="uid-1", run=0
+    )
     assert all(r.since_seconds is not None for r in logs.requests[1:])
     assert run.cursors.saved[KEY] == advance_all(None, [stamp(n) for n in range(100)], 0, "uid-1")
     assert run.publisher.lost() == []
@@ -243,5 +245,5 @@ async def test_a_new_pod_that_restarted_before_it_was_followed_is_read_from_its_
     await run.finish()
 
     assert run.publisher.lines() == texts(0, range(6)) + texts(1, range(4))
-    assert logs.requests[0] == LogRequest(follow=False, previous=True)
+    assert logs.requests[0] == LogRequest(follow=False, previous=True, pod_uid="uid-1", run=0)
     assert run.publisher.lost() == []

@@ -30,7 +30,7 @@ from flightdeck.log_relay.domain.lines import LineParser
 from flightdeck.log_relay.domain.logreads import STREAM_ERRORS, LogRequest, LogUnavailable
 from flightdeck.log_relay.domain.selection import Target
 from flightdeck.log_relay.service_layer.outbox import FollowStats, Outbox
-from flightdeck.log_relay.service_layer.ports import CursorStore, LogSink, LogSource
+from flightdeck.log_relay.service_layer.ports import CursorStore, LineReader, LogSink, LogSource
 
 __all__ = ["ContainerFollower", "FollowConfig", "FollowStats"]
 
@@ -43,11 +43,20 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class FollowConfig:
+    """How followers read and batch.
+
+    ``make_parser`` turns one read's raw lines into lines: the pods/log API's
+    ``LineParser`` (stream inferred) by default, ``CriLineParser`` in node mode
+    (the runtime's files say the stream). A fresh one per read, so fragments of
+    one read never join another's.
+    """
+
     policy: BatchPolicy
     max_backlog_lines: int = 20_000
     reconnect_s: float = 5.0
     finish_timeout_s: float = 60.0
     max_line_bytes: int = 32_768
+    make_parser: Callable[[int], LineReader] = LineParser
 
 
 class ContainerFollower:
@@ -87,7 +96,6 @@ class ContainerFollower:
             max_backlog=config.max_backlog_lines,
             stats=stats,
         )
-        self._parser = LineParser(config.max_line_bytes)
         self._changed = asyncio.Event()
         self._generation = 0
         self._read: Cursor | None = None  # the end of what was queued
@@ -176,10 +184,12 @@ class ContainerFollower:
     async def _attach(self, target: Target) -> str:
         """Follow the current run until its stream ends; say how it ended."""
         cursor = self._read
+        run, uid = target.restart_count, target.pod_uid
         if cursor is None:
-            request = LogRequest(tail_lines=target.tail_lines)
+            request = LogRequest(tail_lines=target.tail_lines, pod_uid=uid, run=run)
         else:
-            request = LogRequest(since_seconds=since_seconds(cursor.time, self._clock()))
+            since = since_seconds(cursor.time, self._clock())
+            request = LogRequest(since_seconds=since, pod_uid=uid, run=run)
         same_run = cursor is not None and cursor.restarts == target.restart_count
         self._stats.attaches += 1
         try:
@@ -207,11 +217,17 @@ class ContainerFollower:
                 return
             missed = target.restart_count - cursor.restarts - 1
             request = LogRequest(
-                follow=False, previous=True, since_seconds=since_seconds(cursor.time, now)
+                follow=False,
+                previous=True,
+                since_seconds=since_seconds(cursor.time, now),
+                pod_uid=target.pod_uid,
+                run=target.restart_count - 1,
             )
         elif target.tail_lines is None and not self._attached:
             missed = target.restart_count - 1
-            request = LogRequest(follow=False, previous=True)
+            request = LogRequest(
+                follow=False, previous=True, pod_uid=target.pod_uid, run=target.restart_count - 1
+            )
         else:
             return
         if missed > 0:
@@ -232,12 +248,14 @@ class ContainerFollower:
     async def _consume(
         self, chunks: AsyncIterator[list[bytes]], gate: ResumeFilter, *, check_gap: bool
     ) -> None:
-        parse, admit = self._parser.parse, gate.admit
+        parse, admit = self._config.make_parser(self._config.max_line_bytes).parse, gate.admit
         async for raw_lines in chunks:
             now = self._clock()
             fresh: list[LogLine] = []
             for raw in raw_lines:
                 line = parse(raw, now)
+                if line is None:
+                    continue  # a fragment: its line comes with the record that closes it
                 if admit(line.time):
                     if check_gap:
                         check_gap = False
