@@ -30,7 +30,8 @@ from flightdeck.log_relay.domain.logreads import LogRequest, LogStreamBroken, Lo
 from flightdeck.log_relay.domain.selection import ContainerKey
 
 CHUNK = 1 << 20
-BATCH = 5000  # lines handed over at once from history
+BATCH = 5000  # lines handed over at once
+ALL = 1 << 62  # read to the end: the file is done (rotated, its run over) or is history
 
 
 def _file_id(stat: os.stat_result) -> tuple[int, int]:
@@ -132,7 +133,7 @@ class _RunTail:
                 history += splitter.feed(path.read_bytes())
                 history += splitter.finish()
         splitter = LineSplitter()
-        history += self._read_available(splitter)
+        history += self._read_available(splitter, ALL)
         if self._request.tail_lines is not None:
             history = history[tail_start(history, self._request.tail_lines) :]
         for start in range(0, len(history), BATCH):
@@ -141,10 +142,14 @@ class _RunTail:
         async for batch in self._follow(splitter):
             yield batch
 
-    def _read_available(self, splitter: LineSplitter) -> list[bytes]:
+    def _read_available(self, splitter: LineSplitter, most: int = 8 * CHUNK) -> list[bytes]:
+        """What the open file holds past the offset (at most ``most`` bytes at once, so a
+        writer faster than us cannot keep us here), as whole lines."""
         assert self._fd is not None
         out: list[bytes] = []
-        while chunk := os.read(self._fd, CHUNK):
+        read = 0
+        while read < most and (chunk := os.read(self._fd, CHUNK)):
+            read += len(chunk)
             self._offset += len(chunk)
             out += splitter.feed(chunk)
         return out
@@ -154,7 +159,8 @@ class _RunTail:
             assert self._fd is not None
             fresh = [line for line in self._read_available(splitter) if line]
             if fresh:
-                yield fresh
+                for start in range(0, len(fresh), BATCH):  # the reader checks its backlog
+                    yield fresh[start : start + BATCH]  # between batches
                 continue
             step = next_step(self._state())
             if step is Step.WAIT:
@@ -163,15 +169,15 @@ class _RunTail:
                 os.lseek(self._fd, 0, os.SEEK_SET)
                 self._offset, splitter = 0, LineSplitter()
             elif step is Step.SWITCH:
-                rest = [ln for ln in self._read_available(splitter) + splitter.finish() if ln]
-                if rest:
-                    yield rest
+                rest = self._read_available(splitter, ALL) + splitter.finish()
+                for start in range(0, len(rest), BATCH):
+                    yield [ln for ln in rest[start : start + BATCH] if ln]
                 os.close(self._fd)
                 self._fd, self._offset, splitter = None, 0, LineSplitter()
                 self._fd = await self._reopen()
             else:
                 state = self._state()
-                rest = self._read_available(splitter)
+                rest = self._read_available(splitter, ALL)
                 if state.newer_run or state.pod_gone:
                     rest += splitter.finish()  # nobody writes this run any more
                 rest = [ln for ln in rest if ln]
