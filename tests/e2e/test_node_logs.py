@@ -78,7 +78,7 @@ async def test_sources_stderr_gives_what_the_app_wrote_to_stderr_not_a_guess(
     assert {i["level"] for i in stderr if i["text"] == HELLO} == {"INFO"}  # a fact, not a guess
     assert any(i["text"] == "INFO listening on :8080" for i in stdout)
 
-    # one deployment's history: its stages, its pods and their lines share its correlation id
+    # one deployment's history: stages, probes, pods and lines share its correlation id
     stages = await store.read(subjects.deployment(dep))
     pods = await store.read_latest("fd.evt.k8s.default.pod.*")
     ours = [r for r in pods if r.event.labels.get("flightdeck.io/deployment") == dep]
@@ -87,6 +87,13 @@ async def test_sources_stderr_gives_what_the_app_wrote_to_stderr_not_a_guess(
         async for chunk in store.read_chunks(streams.LOGS, "fd.evt.log.default.talk.>")
         for r in chunk.events
     ]
+    probes = [
+        r
+        async for chunk in store.read_chunks(streams.PROBES, subjects.ALL_PROBES)
+        for r in chunk.events
+        if r.correlation_id == dep
+    ]
     assert {r.correlation_id for r in stages} == {dep}
+    assert probes, "the verify stage's probes carry the deployment's correlation id"
     assert len(ours) >= 2 and {r.correlation_id for r in ours} == {dep}
     assert lines and {r.correlation_id for r in lines} == {dep}
