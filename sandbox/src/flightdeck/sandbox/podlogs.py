@@ -46,7 +46,10 @@ class ContainerLog:
         self.file = file
 
     def write(self, stream: str, text: str, at: datetime | None = None) -> None:
-        line = LogLine(at or clock.now(), stream, text)
+        at = at or clock.now()
+        if self.lines and at < self.lines[-1].at:
+            at = self.lines[-1].at  # a runtime stamps lines as it receives them: never back
+        line = LogLine(at, stream, text)
         self.lines.append(line)
         if self.file is not None:
             self.file.write(line.at, stream, text)
