@@ -9,6 +9,8 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+import structlog
+
 from flightdeck.events import new_id, streams, subjects
 from flightdeck.eventstore import Buckets, EventStore
 from flightdeck.log_relay.adapters.files import NodeLogs
@@ -33,6 +35,7 @@ from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.settings import load_section
 
 SERVICE = "log-relay"
+log = structlog.get_logger(__name__)
 FOLLOW_LOGS = subjects.command(SERVICE, "follow-logs")
 UNFOLLOW_LOGS = subjects.command(SERVICE, "unfollow-logs")
 
@@ -67,6 +70,11 @@ async def build(
     logs: NodeLogs | PodLogs
     if node_mode:
         logs = NodeLogs(Path(settings.node_log_dir), settings.poll_ms / 1000)
+        if not logs.root_exists():
+            log.warning(
+                "node log directory missing: no container's log can be read until it exists",
+                node_log_dir=settings.node_log_dir,
+            )
     else:
         logs = PodLogs(
             await api_client(k8s, settings.max_follows + 16),

@@ -53,6 +53,10 @@ class NodeLogs:
     async def close(self) -> None:
         return None
 
+    def root_exists(self) -> bool:
+        """Whether the kubelet's pod log directory is there (mounted) at all."""
+        return self._root.is_dir()
+
     def _container_dir(self, key: ContainerKey, pod_uid: str) -> Path:
         if pod_uid:
             found = self._root / pod_directory(key.namespace, key.pod, pod_uid) / key.container
