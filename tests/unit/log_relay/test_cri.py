@@ -254,3 +254,51 @@ def test_a_tail_counts_lines_not_fragments() -> None:
     assert tail_start(raw, 1) == 4
     assert tail_start(raw, 0) == 5
     assert tail_start(raw, 10) == 0
+
+
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["stdout", "stderr"]),
+            st.text(alphabet="abc xyz→", min_size=1, max_size=40),
+        ),
+        min_size=1,
+        max_size=15,
+    ),
+    data=st.data(),
+)
+def test_any_fragments_any_rotations_any_reads_give_back_every_line_once(
+    lines: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    # the runtime: each line in 1-3 fragments; stdout and stderr are separate pipes, so
+    # one stream's fragments may straddle the other's records (any interleaving)
+    queues: dict[str, list[tuple[str, bytes]]] = {"stdout": [], "stderr": []}
+    for stream, text in lines:
+        raw = text.encode()
+        cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(raw) - 1)), max_size=2)))
+        pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True) if raw[a:b]]
+        queues[stream] += [("P", piece) for piece in pieces[:-1]] + [("F", pieces[-1])]
+    records: list[bytes] = []
+    while queues["stdout"] or queues["stderr"]:
+        ready = [s for s in ("stdout", "stderr") if queues[s]]
+        stream = ready[data.draw(st.integers(0, len(ready) - 1))]
+        tag, piece = queues[stream].pop(0)
+        records.append(record(len(records), stream, tag, piece))
+    # the kubelet: rotations between any two records (mid-line too); the reader: any chunks
+    rotations = sorted(data.draw(st.sets(st.integers(1, len(records)), max_size=3)))
+    files = [records[a:b] for a, b in zip([0, *rotations], [*rotations, len(records)], strict=True)]
+    raw_lines: list[bytes] = []
+    for index, file in enumerate(files):
+        content = b"".join(r + b"\n" for r in file)
+        splitter = LineSplitter()
+        cuts = sorted(data.draw(st.sets(st.integers(0, len(content)), max_size=4)))
+        for a, b in zip([0, *cuts], [*cuts, len(content)], strict=True):
+            raw_lines += splitter.feed(content[a:b])
+        if index < len(files) - 1:
+            raw_lines += splitter.finish()  # rotated: read to its end
+
+    got = lines_of([r for r in raw_lines if r])
+
+    assert sorted(got) == sorted((s, t, False) for s, t in lines)
+    for stream in ("stdout", "stderr"):  # each stream in its own order
+        assert [t for s, t, _ in got if s == stream] == [t for s, t in lines if s == stream]
