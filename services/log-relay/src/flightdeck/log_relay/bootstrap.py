@@ -112,7 +112,7 @@ async def build(
         namespaces=settings.namespace_scope(k8s),
         follow_all=settings.follow_all,
         tail_lines=settings.tail_lines,
-        node=settings.node_name or None if node_mode else None,
+        node=(settings.node_name or None) if node_mode else None,
     )
     # Only relays that can read the same containers share them: a node's own relay
     # is its own group.

@@ -2,8 +2,9 @@
 
 Two tasks per container, joined by a bounded queue (:class:`~.outbox.Outbox`):
 
-- the **reader** (here) attaches to pods/log (``follow``, ``timestamps``),
-  parses each line, drops what the cursor already covers, and queues the rest.
+- the **reader** (here) attaches to pods/log (``follow``, ``timestamps``), or in
+  node mode to the run's CRI log files (ADR 0025), parses each line, drops what
+  the cursor already covers, and queues the rest.
   When the stream ends it waits for a reason to attach again (the container
   restarted, or still runs and the stream merely broke). It pauses when the
   queue is full: the node keeps the log, so nothing is lost by reading later.
