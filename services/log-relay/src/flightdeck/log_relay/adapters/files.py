@@ -91,9 +91,10 @@ class NodeLogs:
         tail = _RunTail(directory, run, request, self._poll)
         try:
             tail.start()
-        except FileNotFoundError as exc:
-            raise LogUnavailable(404, f"no log of run {run} in {directory}") from exc
         except OSError as exc:
+            tail.close()
+            if isinstance(exc, FileNotFoundError):
+                raise LogUnavailable(404, f"no log of run {run} in {directory}") from exc
             raise LogStreamBroken(repr(exc)) from exc
         try:
             yield tail.lines()
