@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from flightdeck.events import subjects
-from flightdeck.events.cluster import KubeEventObserved, PodObserved
+from flightdeck.events.cluster import (
+    ContainerUsage,
+    KubeEventObserved,
+    PodMetricsSampled,
+    PodObserved,
+)
 from flightdeck.eventstore.memory import InMemoryEventStore
 from flightdeck.k8s_watcher.adapters.publisher import Publisher
 
@@ -55,10 +60,19 @@ async def test_a_deployments_pods_their_events_and_their_deletion_carry_its_id()
 
     await publisher.observe("Pod", "web-1", made, "uid-web-1")
     await publisher.observe("Event", "web-1.1", about("web-1"), "uid-event")
+    await publisher.sample(
+        PodMetricsSampled(
+            namespace="shop",
+            pod="web-1",
+            window_s=15.0,
+            containers=[ContainerUsage(name="app", cpu_millicores=5.0, memory_bytes=1 << 20)],
+        )
+    )
     await publisher.deleted("Pod", "shop", "web-1", "uid-web-1")
 
     assert await correlations(store, "Pod", "web-1") == ["dep-7", "dep-7"]
     assert await correlations(store, "Event", "web-1.1") == ["dep-7"]
+    assert await correlations(store, "PodMetrics", "web-1") == ["dep-7"]
 
 
 async def test_what_no_deployment_made_is_correlated_by_its_own_uid() -> None:

@@ -69,7 +69,7 @@ class Publisher:
             return True
         return False
 
-    def _correlation(self, observation: Observation) -> str | None:
+    def _correlation(self, observation: Observation | PodMetricsSampled) -> str | None:
         """The deployment behind the observed object (a deletion's or an Event's object
         as last published), so a deployment's history joins its pods' (ADR 0025)."""
 
@@ -86,7 +86,7 @@ class Publisher:
     async def sample(self, sample: PodMetricsSampled) -> None:
         """Metrics are samples, not state: every one is published, without a check."""
         subject = subjects.cluster_object(sample.namespace, "PodMetrics", sample.pod)
-        await self._store.append(subject, [sample], cause=_cause(None))
+        await self._store.append(subject, [sample], cause=_cause(self._correlation(sample)))
 
     async def _refresh(self, subject: str) -> None:
         """What the stream holds last for ``subject``, at the position of its last stored
