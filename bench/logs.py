@@ -10,6 +10,11 @@ own receipt of each line. Each load level runs in its own namespace, warms up,
 then measures a fixed window: lines/s relayed and delivered against the rate
 the pods were asked to write, latency percentiles, and how much CPU the relay,
 the gateway and the sandbox used (on 2 cores they all compete for the same CPU).
+
+``logs`` runs the relay in API mode (pods/log; the sandbox writes no node files);
+``logs-node`` in node mode (ADR 0025): the sandbox writes every line to its CRI
+files too, and the relay tails those instead (the gateway-alone half is skipped:
+it does not depend on the mode).
 """
 
 from __future__ import annotations
@@ -282,13 +287,14 @@ async def _window(
     await apps.delete_namespaced_deployment(name, level.namespace)
 
 
-async def run() -> None:
+async def run(mode: str = "api") -> None:
     levels = [Level(pods, rate) for pods, rate in LEVELS]
+    node = mode == "node"
     with tempfile.TemporaryDirectory(prefix="fd-bench-logs-") as tmp:
         logs = Path(tmp)
         async with (
             private_nats() as server,
-            Sandbox(logs / "sandbox", config=SandboxConfig(speed=10.0)) as sb,
+            Sandbox(logs / "sandbox", config=SandboxConfig(speed=10.0, node_logs=node)) as sb,
         ):
             configuration = client.Configuration()
             await config.load_kube_config(str(sb.kubeconfig), client_configuration=configuration)
@@ -308,6 +314,8 @@ async def run() -> None:
                 "FLIGHTDECK_K8S__KUBECONFIG": str(sb.kubeconfig),
                 "FLIGHTDECK_K8S__NAMESPACES": ",".join(level.namespace for level in levels),
                 "FLIGHTDECK_K8S_WATCHER__KINDS": "Pod",
+                "FLIGHTDECK_LOG_RELAY__MODE": mode,
+                "FLIGHTDECK_LOG_RELAY__NODE_LOG_DIR": str(sb.node_log_dir or ""),
             }
             gateway = Gateway(env, logs / "gateway", client_buffer="10000")
             try:
@@ -320,7 +328,7 @@ async def run() -> None:
                                 level, core, apps, tally, relay.pid, sb.pid, gateway, store
                             )
                 direct = []
-                for rate in DIRECT_RATES:
+                for rate in () if node else DIRECT_RATES:
                     with console.status(f"gateway alone, {rate:,} lines/s…"):
                         direct.append(await _gateway_alone(rate, gateway, store))
             finally:
@@ -351,11 +359,14 @@ async def run() -> None:
                 f"{level.relay_cpu:.2f} / {level.gateway_cpu:.2f} / {level.sandbox_cpu:.2f}",
             ),
         ]
+    source = "the runtime's log files (node mode)" if node else "pods/log (API mode)"
     report(
-        "Pod logs → log-relay → NATS → gateway → 1 WebSocket client "
+        f"Pod logs → log-relay reading {source} → NATS → gateway → 1 WebSocket client "
         "(sandbox pods, one relay, one gateway, 2 cores)",
         rows,
     )
+    if node:
+        return
     report(
         "The WebSocket half alone: batches published into NATS → gateway → 1 WebSocket client "
         f"(keyword {KEYWORD!r}); latency from the line's time (just before publishing)",

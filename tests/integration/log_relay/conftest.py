@@ -25,7 +25,15 @@ from tests.integration.log_relay.cluster import Relays, base_env
 from tests.support.kube import create_namespaces, kube_api
 from tests.support.watcher import leading_watcher
 
-NAMESPACES = ("lr-order", "lr-replace", "lr-restart", "lr-kill", "lr-replicas", "lr-rules")
+NAMESPACES = (
+    "lr-order",
+    "lr-replace",
+    "lr-restart",
+    "lr-kill",
+    "lr-replicas",
+    "lr-rules",
+    "lr-node",
+)
 WATCHER_LEASES = "fd_leases_log_relay_tests"
 
 # 20 simulated seconds per real second, 20 lines a second per container (wall clock).

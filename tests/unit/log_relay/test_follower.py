@@ -105,7 +105,9 @@ async def test_reconnects_never_repeat_or_skip_a_line() -> None:
     await run.finish()
 
     assert run.publisher.lines() == texts(0, range(100))
-    assert len(logs.requests) > 2 and logs.requests[0] == LogRequest(tail_lines=None)
+    assert len(logs.requests) > 2 and logs.requests[0] == LogRequest(
+        tail_lines=None, pod_uid="uid-1", run=0
+    )
     assert all(r.since_seconds is not None for r in logs.requests[1:])
     assert run.cursors.saved[KEY] == advance_all(None, [stamp(n) for n in range(100)], 0, "uid-1")
     assert run.publisher.lost() == []
@@ -243,5 +245,37 @@ async def test_a_new_pod_that_restarted_before_it_was_followed_is_read_from_its_
     await run.finish()
 
     assert run.publisher.lines() == texts(0, range(6)) + texts(1, range(4))
-    assert logs.requests[0] == LogRequest(follow=False, previous=True)
+    assert logs.requests[0] == LogRequest(follow=False, previous=True, pod_uid="uid-1", run=0)
     assert run.publisher.lost() == []
+
+
+def cri(n: int, stream: str, tag: str, text: str) -> tuple[datetime, bytes]:
+    time = stamp(n)
+    return time, f"{time.strftime('%Y-%m-%dT%H:%M:%S.%f')}000Z {stream} {tag} {text}".encode()
+
+
+async def test_node_mode_joins_fragments_across_chunks_and_reconnects_with_true_streams() -> None:
+    from flightdeck.events.logs import LogSource
+    from flightdeck.log_relay.domain.cri import CriLineParser
+
+    records = [cri(3 * n, "stdout", "F", f"INFO out {n}") for n in range(10)]
+    records += [cri(30, "stderr", "P", "INFO a long "), cri(31, "stdout", "F", "INFO between")]
+    records += [cri(32, "stderr", "P", "error that "), cri(33, "stderr", "F", "ends here")]
+    records += [cri(36 + 3 * n, "stderr", "F", f"ERROR err {n}") for n in range(10)]
+    logs = FakeLogs({0: records}, chunk=3)  # fragments and their ends in different chunks
+    run = Harness(logs, make_parser=CriLineParser).start()  # every read ends: reconnects
+    await run.until_published(22)
+    await run.finish()
+
+    published = [
+        line for _, e in run.publisher.events if isinstance(e, LogLinesCaptured) for line in e.lines
+    ]
+    assert [ln.text for ln in published] == [
+        *(f"INFO out {n}" for n in range(10)),
+        "INFO between",
+        "INFO a long error that ends here",
+        *(f"ERROR err {n}" for n in range(10)),
+    ]
+    assert [ln.source for ln in published] == [LogSource.STDOUT] * 11 + [LogSource.STDERR] * 11
+    assert not any(ln.source_inferred for ln in published)
+    assert len(logs.requests) > 2  # it did reconnect, and repeated nothing

@@ -133,3 +133,18 @@ def test_a_pod_is_only_ever_followed_under_its_own_namespace() -> None:
 
     assert [(t.key.namespace, t.app) for t in mine] == [("team-a", "web")]
     assert [(t.key.namespace, t.app) for t in theirs] == [("team-b", "web")]
+
+
+def test_a_relay_reading_one_nodes_files_follows_only_that_nodes_pods() -> None:
+    on_this_node = FollowScope(namespaces=None, node="node-1")
+    elsewhere = FollowScope(namespaces=None, node="node-2")
+
+    assert len(targets(pod({"app": "web"}, RUNNING), on_this_node, {}, False)) == 1
+    assert targets(pod({"app": "web"}, RUNNING), elsewhere, {}, False) == []
+
+
+def test_a_pods_lines_carry_the_correlation_of_the_deployment_that_created_it() -> None:
+    made = pod({"app": "web", "flightdeck.io/deployment": "dep-7"}, RUNNING)
+
+    assert targets(made, ALL, {}, False)[0].correlation_id == "dep-7"
+    assert targets(pod({"app": "web"}, RUNNING), ALL, {}, False)[0].correlation_id == "uid-1"

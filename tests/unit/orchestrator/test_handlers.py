@@ -54,7 +54,8 @@ async def test_a_start_command_records_the_request_then_starts_it() -> None:
 
     (stored,) = await fake.store.read(subjects.deployment("dep-1"))
     assert stored.event == deployment_requested(start)
-    assert (stored.causation_id, stored.correlation_id) == ("m1", "corr")
+    # its correlation is the deployment: what the pods' label and log lines carry too
+    assert (stored.causation_id, stored.correlation_id) == ("m1", "dep-1")
 
 
 async def test_our_own_request_event_is_not_what_starts_a_deployment() -> None:

@@ -118,6 +118,12 @@ def service_env(base: dict[str, str], state: Path, endpoints: Endpoints) -> dict
         env.setdefault("FLIGHTDECK_SECRETS__KEY", secrets_key(state))
     if endpoints.kubeconfig is not None:
         env["FLIGHTDECK_K8S__KUBECONFIG"] = str(endpoints.kubeconfig)
+    node_logs = endpoints.sandbox.node_log_dir if endpoints.sandbox is not None else None
+    if node_logs is not None:
+        # the sandbox is a node whose runtime writes CRI log files: the relay tails them
+        # (the true stdout/stderr, ADR 0025) unless told otherwise
+        env.setdefault("FLIGHTDECK_LOG_RELAY__MODE", "node")
+        env.setdefault("FLIGHTDECK_LOG_RELAY__NODE_LOG_DIR", str(node_logs))
     if endpoints.aws_endpoint is not None:
         env.update(
             {

@@ -69,6 +69,12 @@ class SandboxConfig(msgspec.Struct, frozen=True, kw_only=True):
         max_events: core/v1 Events kept per namespace before the oldest are dropped.
         aws_region: the region the ECR helper and moto use.
         seed: makes pod names, IPs and log contents repeatable across runs.
+        node_logs: write containers' output as CRI log files, as a node does.
+        node_log_dir: where (the node's ``/var/log/pods``); empty: ``<state dir>/node/pods``.
+        container_log_max_bytes: a log file is rotated past this size (kubelet's
+            ``containerLogMaxSize``).
+        container_log_max_files: files kept per container run, the live one included.
+        pod_log_removal_delay: simulated seconds a deleted pod's log directory stays.
     """
 
     speed: float = 1.0
@@ -83,6 +89,11 @@ class SandboxConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_events: int = 1000
     aws_region: str = "us-east-1"
     seed: int = 0
+    node_logs: bool = True
+    node_log_dir: str = ""
+    container_log_max_bytes: int = 10 * 1024 * 1024
+    container_log_max_files: int = 5
+    pod_log_removal_delay: float = 10.0
 
     def wall(self, simulated_seconds: float) -> float:
         """Wall-clock seconds for a simulated duration."""

@@ -4,6 +4,8 @@ Each container run has a bounded buffer of lines (stdout and stderr mixed, as
 the container runtime keeps them); a restart starts a new run and keeps the
 last one for ``previous=true``. Followers get every line written after they
 attached, batched per wake-up so a fast writer costs one chunk, not one per line.
+With a node (:mod:`flightdeck.sandbox.nodefiles`), every line is also written to
+the run's CRI log file, flushed once per simulation step.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flightdeck.sandbox import clock
+from flightdeck.sandbox.nodefiles import ContainerFile, NodeFiles
 
 Key = tuple[str, str, str]  # namespace, pod, container
 
@@ -36,14 +39,20 @@ class Follower:
 class ContainerLog:
     """One run of one container: its lines and who is following them."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, file: ContainerFile | None = None) -> None:
         self.lines: deque[LogLine] = deque(maxlen=max(1, limit))
         self.followers: set[Follower] = set()
         self.ended = False
+        self.file = file
 
     def write(self, stream: str, text: str, at: datetime | None = None) -> None:
-        line = LogLine(at or clock.now(), stream, text)
+        at = at or clock.now()
+        if self.lines and at < self.lines[-1].at:
+            at = self.lines[-1].at  # a runtime stamps lines as it receives them: never back
+        line = LogLine(at, stream, text)
         self.lines.append(line)
+        if self.file is not None:
+            self.file.write(line.at, stream, text)
         for follower in self.followers:
             follower.pending.append(line)
             follower.wake.set()
@@ -51,6 +60,8 @@ class ContainerLog:
     def end(self) -> None:
         """The container stopped (or its pod is gone): following streams finish."""
         self.ended = True
+        if self.file is not None:
+            self.file.close()
         for follower in self.followers:
             follower.ended = True
             follower.wake.set()
@@ -68,20 +79,32 @@ class ContainerLog:
 class PodLogs:
     """Every container's current and previous run, by namespace, pod and container."""
 
-    def __init__(self, limit: int = 5000) -> None:
+    def __init__(self, limit: int = 5000, node: NodeFiles | None = None) -> None:
         self._limit = limit
         self._current: dict[Key, ContainerLog] = {}
         self._previous: dict[Key, ContainerLog] = {}
+        self.node = node
 
-    def start(self, key: Key) -> ContainerLog:
-        """A new run of a container; the one before becomes ``previous``."""
+    def start(self, key: Key, uid: str = "", run: int = 0) -> ContainerLog:
+        """A new run (restart count ``run``) of a container of pod ``uid``; the one
+        before becomes ``previous``."""
         old = self._current.get(key)
         if old is not None:
             old.end()
             self._previous[key] = old
-        log = ContainerLog(self._limit)
+        file = self.node.open(key[0], key[1], uid, key[2], run) if self.node and uid else None
+        log = ContainerLog(self._limit, file)
         self._current[key] = log
         return log
+
+    def flush(self) -> None:
+        """Write the runs' buffered lines to their files (and remove deleted pods' logs)."""
+        if self.node is None:
+            return
+        for log in self._current.values():
+            if log.file is not None:
+                log.file.flush()
+        self.node.remove_due()
 
     def current(self, key: Key) -> ContainerLog | None:
         return self._current.get(key)
@@ -102,6 +125,8 @@ class PodLogs:
         for store in (self._current, self._previous):
             for key in [k for k in store if k[:2] == (namespace, pod)]:
                 store.pop(key).end()
+        if self.node is not None:
+            self.node.forget(namespace, pod)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,12 @@ class Sandbox:
         return str(self._need("ingress_url"))
 
     @property
+    def node_log_dir(self) -> Path | None:
+        """The node's pod log directory (CRI files), ``None`` when it writes none."""
+        found = self._need("node_log_dir") if "node_log_dir" in self._info else None
+        return Path(found) if found else None
+
+    @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 

@@ -31,6 +31,7 @@ from flightdeck.sandbox.config import SandboxConfig
 from flightdeck.sandbox.controllers.context import Context
 from flightdeck.sandbox.controllers.runner import Simulation
 from flightdeck.sandbox.faults import Faults
+from flightdeck.sandbox.nodefiles import NodeFileLimits, NodeFiles
 from flightdeck.sandbox.persistence import ClusterState
 from flightdeck.sandbox.podlogs import PodLogs
 from flightdeck.sandbox.recorder import Recorder
@@ -196,7 +197,9 @@ def build(config: SandboxConfig, state_dir: Path) -> _Parts:
     generation = state.start_generation()
     seed = config.seed if generation == 0 else f"{config.seed}/{generation}"
     cluster = Cluster(store, random.Random(seed))
-    logs, faults = PodLogs(config.log_buffer_lines), Faults()
+    node = _node_files(config, state_dir)
+    info["node_log_dir"] = str(node.root) if node is not None else None
+    logs, faults = PodLogs(config.log_buffer_lines, node), Faults()
     if state.restored:
         state.restore(store)
     else:
@@ -220,6 +223,18 @@ def build(config: SandboxConfig, state_dir: Path) -> _Parts:
     ingress = IngressRouter(store, logs, config)
     servers = [(_server(api), k8s_sock), (_server(ingress), ingress_sock)]
     return _Parts(info, store, state, logs, simulation, moto, servers)
+
+
+def _node_files(config: SandboxConfig, state_dir: Path) -> NodeFiles | None:
+    """The node's pod log directory, when the sandbox writes one."""
+    if not config.node_logs:
+        return None
+    limits = NodeFileLimits(
+        max_file_bytes=config.container_log_max_bytes,
+        max_files=max(2, config.container_log_max_files),
+        removal_delay_s=config.wall(config.pod_log_removal_delay),
+    )
+    return NodeFiles(Path(config.node_log_dir or state_dir / "node" / "pods"), limits)
 
 
 def _server(app: Any) -> _Server:

@@ -35,9 +35,11 @@ class LogLine(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     """One line. Array-like on the wire: log streams are the biggest by far.
 
     ``time`` is the container runtime's timestamp for the line (the kubelet's
-    ``timestamps=true`` prefix), not when the relay read it. ``source_inferred``
-    says the stream was guessed from the level because the pods/log API mixes
-    stdout and stderr without saying which is which.
+    ``timestamps=true`` prefix, or the CRI log file's), not when the relay read
+    it. ``source_inferred`` says the stream was guessed from the level because
+    the pods/log API mixes stdout and stderr without saying which is which; it
+    is false when the relay read the runtime's log files (node mode, ADR 0025),
+    where each line says its stream.
     """
 
     time: datetime

@@ -22,6 +22,9 @@ LOG_INTERVAL = 0.1  # wall seconds between log writes; lines keep their own time
 KUBELET = "kubelet"
 SCHEDULER = "default-scheduler"
 _MAX_LINES_PER_STEP = 20000
+STDERR_HELLO = "INFO diagnostics go to stderr"
+"""What every container writes to stderr as it starts: known, and at a level that would
+make anyone guessing the stream from the level say stdout."""
 
 
 @dataclass
@@ -309,10 +312,11 @@ class Kubelet:
         c.phase, c.started_at, c.terminated, c.ready = "running", clock.rfc3339(), None, False
         self._event(pod, run, c, "Normal", "Created", f"Created container: {c.name}")
         self._event(pod, run, c, "Normal", "Started", f"Started container {c.name}")
-        log = self.ctx.logs.start((run.namespace, run.name, c.name))
+        log = self.ctx.logs.start((run.namespace, run.name, c.name), run.uid, c.restarts)
         log.write(
             "stdout", f"INFO starting {c.name} image={c.image} container={container_id[13:25]}"
         )
+        log.write("stderr", STDERR_HELLO)  # an INFO line on stderr: no level tells its stream
         log.write("stdout", "INFO listening on :8080")
         c.log_clock = now
         spec: Obj = next((s for s in pod["spec"]["containers"] if s["name"] == c.name), {})

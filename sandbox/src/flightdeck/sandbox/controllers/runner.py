@@ -92,6 +92,10 @@ class Simulation:
             except Exception:  # one controller's bug must not stop the cluster
                 log.exception("controller %s failed", loop.name)
             changed |= self._changed
+        try:
+            self.ctx.logs.flush()
+        except Exception:  # the node's disk must not stop the cluster either
+            log.exception("writing the node's log files failed")
 
     async def run(self) -> None:
         while True:

@@ -3,6 +3,8 @@ k8s-watcher reads) and its own (``FLIGHTDECK_LOG_RELAY__*``)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,6 +16,18 @@ class RelaySettings(BaseSettings):
         env_prefix="FLIGHTDECK_LOG_RELAY__", extra="ignore", use_attribute_docstrings=True
     )
 
+    mode: Literal["api", "node"] = "api"
+    """Where lines come from: ``api`` follows pods/log through the Kubernetes API (the
+    stream, stdout or stderr, is inferred from the level); ``node`` tails the container
+    runtime's log files under ``node_log_dir`` (the stream is a fact), one relay per node
+    as Fluent Bit, Vector and Promtail run (ADR 0025)."""
+    node_log_dir: str = "/var/log/pods"
+    """Node mode: the kubelet's pod log directory (``<ns>_<pod>_<uid>/<container>/<n>.log``)."""
+    node_name: str = ""
+    """Node mode: follow only pods scheduled on this node (set it from the downward API,
+    ``spec.nodeName``); empty follows every pod whose files are under ``node_log_dir``."""
+    poll_ms: float = Field(100.0, gt=0)
+    """Node mode: how often a log file at its end is looked at again."""
     namespaces: str = ""
     """Namespaces followed by default (comma-separated, ``*`` for every namespace the
     watcher reports); empty means the watcher's own, ``FLIGHTDECK_K8S__NAMESPACES``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flightdeck.events import Cause, ConcurrencyError, new_id, subjects
 from flightdeck.events.cluster import PodMetricsSampled, ResourceDeleted
 from flightdeck.eventstore import EventStore
+from flightdeck.k8s_watcher.domain.correlation import deployment_of
 from flightdeck.k8s_watcher.domain.diff import Observation, changed
 
 ACTOR = "service:k8s-watcher"
@@ -55,7 +56,10 @@ class Publisher:
                 return False
             try:
                 result = await self._store.append(
-                    subject, [observation], cause=_cause(uid), expected=last[1] if last else 0
+                    subject,
+                    [observation],
+                    cause=_cause(self._correlation(observation) or uid),
+                    expected=last[1] if last else 0,
                 )
             except ConcurrencyError:
                 await self._refresh(subject)
@@ -65,6 +69,16 @@ class Publisher:
             return True
         return False
 
+    def _correlation(self, observation: Observation | PodMetricsSampled) -> str | None:
+        """The deployment behind the observed object (a deletion's or an Event's object
+        as last published), so a deployment's history joins its pods' (ADR 0025)."""
+
+        def last_seen(kind: str, name: str) -> Observation | None:
+            known = self._last.get(subjects.cluster_object(observation.namespace, kind, name))
+            return known[0] if known is not None else None
+
+        return deployment_of(observation, last_seen)
+
     async def deleted(self, kind: str, namespace: str, name: str, uid: str) -> bool:
         gone = ResourceDeleted(kind=kind, namespace=namespace, name=name, uid=uid)
         return await self.observe(kind, name, gone, uid)
@@ -72,7 +86,7 @@ class Publisher:
     async def sample(self, sample: PodMetricsSampled) -> None:
         """Metrics are samples, not state: every one is published, without a check."""
         subject = subjects.cluster_object(sample.namespace, "PodMetrics", sample.pod)
-        await self._store.append(subject, [sample], cause=_cause(None))
+        await self._store.append(subject, [sample], cause=_cause(self._correlation(sample)))
 
     async def _refresh(self, subject: str) -> None:
         """What the stream holds last for ``subject``, at the position of its last stored
@@ -92,6 +106,7 @@ def _prefix(namespace: str, kind: str) -> str:
     return subjects.cluster_object(namespace, kind, "x")[:-1]
 
 
-def _cause(uid: str | None) -> Cause:
-    """Observations of one object share a correlation id: the object's uid."""
-    return Cause(actor=ACTOR, correlation_id=uid or new_id())
+def _cause(correlation: str | None) -> Cause:
+    """Observations of what a deployment made carry its id (the deployment's correlation);
+    of anything else, the object's uid."""
+    return Cause(actor=ACTOR, correlation_id=correlation or new_id())

@@ -12,12 +12,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LogRequest:
-    """One pods/log read. ``since_seconds``/``tail_lines`` ``None`` mean no limit."""
+    """One read of a container's log. ``since_seconds``/``tail_lines`` ``None`` mean no limit.
+
+    ``pod_uid`` and ``run`` (the restart count whose log is wanted) name the files
+    in node mode; the pods/log API needs neither (``previous`` says which run).
+    """
 
     follow: bool = True
     previous: bool = False
     tail_lines: int | None = None
     since_seconds: int | None = None
+    pod_uid: str = ""
+    run: int | None = None
 
 
 class LogUnavailable(Exception):

@@ -18,6 +18,8 @@ from flightdeck.events.cluster import ContainerPhase, PodObserved
 from flightdeck.events.commands import FollowLogs, UnfollowLogs
 
 APP_LABEL = "app"
+DEPLOYMENT_LABEL = "flightdeck.io/deployment"
+"""The deployment that created a pod: its id is the deployment's correlation id (ADR 0025)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -75,11 +77,13 @@ class FollowScope:
         namespaces: the namespaces followed by default; ``None`` means all.
         follow_all: follow every ``app``-labelled pod there without being asked.
         tail_lines: lines of history taken when first attaching to a running container.
+        node: only pods on this node (a relay reading one node's log files); ``None``: any.
     """
 
     namespaces: frozenset[str] | None
     follow_all: bool = True
     tail_lines: int = 100
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ class Target:
     """One container to follow and what is known about it right now.
 
     ``tail_lines`` is ``None`` for a pod first seen while the relay was running:
-    its whole log is new, so it is read from the start.
+    its whole log is new, so it is read from the start. ``correlation_id`` is what
+    its log events carry: the deployment that created the pod, else the pod's uid.
     """
 
     key: ContainerKey
@@ -98,6 +103,7 @@ class Target:
     running: bool
     has_log: bool
     tail_lines: int | None
+    correlation_id: str = ""
 
 
 def followed_as(pod: PodObserved, scope: FollowScope, rules: Rules) -> tuple[str, int] | None:
@@ -126,6 +132,8 @@ def followed_as(pod: PodObserved, scope: FollowScope, rules: Rules) -> tuple[str
 
 def targets(pod: PodObserved, scope: FollowScope, rules: Rules, seen_live: bool) -> list[Target]:
     """The containers of ``pod`` to follow (none if the pod is not followed)."""
+    if scope.node is not None and pod.node != scope.node:
+        return []
     followed = followed_as(pod, scope, rules)
     if followed is None:
         return []
@@ -140,6 +148,7 @@ def targets(pod: PodObserved, scope: FollowScope, rules: Rules, seen_live: bool)
             running=c.phase == ContainerPhase.RUNNING,
             has_log=c.phase != ContainerPhase.WAITING or c.restart_count > 0,
             tail_lines=None if seen_live else tail_lines,
+            correlation_id=pod.labels.get(DEPLOYMENT_LABEL) or pod.uid,
         )
         for c in pod.containers
     ]

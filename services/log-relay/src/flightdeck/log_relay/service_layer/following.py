@@ -2,8 +2,9 @@
 
 Two tasks per container, joined by a bounded queue (:class:`~.outbox.Outbox`):
 
-- the **reader** (here) attaches to pods/log (``follow``, ``timestamps``),
-  parses each line, drops what the cursor already covers, and queues the rest.
+- the **reader** (here) attaches to pods/log (``follow``, ``timestamps``), or in
+  node mode to the run's CRI log files (ADR 0025), parses each line, drops what
+  the cursor already covers, and queues the rest.
   When the stream ends it waits for a reason to attach again (the container
   restarted, or still runs and the stream merely broke). It pauses when the
   queue is full: the node keeps the log, so nothing is lost by reading later.
@@ -30,7 +31,7 @@ from flightdeck.log_relay.domain.lines import LineParser
 from flightdeck.log_relay.domain.logreads import STREAM_ERRORS, LogRequest, LogUnavailable
 from flightdeck.log_relay.domain.selection import Target
 from flightdeck.log_relay.service_layer.outbox import FollowStats, Outbox
-from flightdeck.log_relay.service_layer.ports import CursorStore, LogSink, LogSource
+from flightdeck.log_relay.service_layer.ports import CursorStore, LineReader, LogSink, LogSource
 
 __all__ = ["ContainerFollower", "FollowConfig", "FollowStats"]
 
@@ -43,11 +44,20 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class FollowConfig:
+    """How followers read and batch.
+
+    ``make_parser`` turns one read's raw lines into lines: the pods/log API's
+    ``LineParser`` (stream inferred) by default, ``CriLineParser`` in node mode
+    (the runtime's files say the stream). A fresh one per read, so fragments of
+    one read never join another's.
+    """
+
     policy: BatchPolicy
     max_backlog_lines: int = 20_000
     reconnect_s: float = 5.0
     finish_timeout_s: float = 60.0
     max_line_bytes: int = 32_768
+    make_parser: Callable[[int], LineReader] = LineParser
 
 
 class ContainerFollower:
@@ -87,7 +97,6 @@ class ContainerFollower:
             max_backlog=config.max_backlog_lines,
             stats=stats,
         )
-        self._parser = LineParser(config.max_line_bytes)
         self._changed = asyncio.Event()
         self._generation = 0
         self._read: Cursor | None = None  # the end of what was queued
@@ -176,10 +185,12 @@ class ContainerFollower:
     async def _attach(self, target: Target) -> str:
         """Follow the current run until its stream ends; say how it ended."""
         cursor = self._read
+        run, uid = target.restart_count, target.pod_uid
         if cursor is None:
-            request = LogRequest(tail_lines=target.tail_lines)
+            request = LogRequest(tail_lines=target.tail_lines, pod_uid=uid, run=run)
         else:
-            request = LogRequest(since_seconds=since_seconds(cursor.time, self._clock()))
+            since = since_seconds(cursor.time, self._clock())
+            request = LogRequest(since_seconds=since, pod_uid=uid, run=run)
         same_run = cursor is not None and cursor.restarts == target.restart_count
         self._stats.attaches += 1
         try:
@@ -207,11 +218,17 @@ class ContainerFollower:
                 return
             missed = target.restart_count - cursor.restarts - 1
             request = LogRequest(
-                follow=False, previous=True, since_seconds=since_seconds(cursor.time, now)
+                follow=False,
+                previous=True,
+                since_seconds=since_seconds(cursor.time, now),
+                pod_uid=target.pod_uid,
+                run=target.restart_count - 1,
             )
         elif target.tail_lines is None and not self._attached:
             missed = target.restart_count - 1
-            request = LogRequest(follow=False, previous=True)
+            request = LogRequest(
+                follow=False, previous=True, pod_uid=target.pod_uid, run=target.restart_count - 1
+            )
         else:
             return
         if missed > 0:
@@ -232,12 +249,14 @@ class ContainerFollower:
     async def _consume(
         self, chunks: AsyncIterator[list[bytes]], gate: ResumeFilter, *, check_gap: bool
     ) -> None:
-        parse, admit = self._parser.parse, gate.admit
+        parse, admit = self._config.make_parser(self._config.max_line_bytes).parse, gate.admit
         async for raw_lines in chunks:
             now = self._clock()
             fresh: list[LogLine] = []
             for raw in raw_lines:
                 line = parse(raw, now)
+                if line is None:
+                    continue  # a fragment: its line comes with the record that closes it
                 if admit(line.time):
                     if check_gap:
                         check_gap = False

@@ -88,7 +88,9 @@ class Outbox:
         self._cursors, self._publisher, self._window = cursors, publisher, window
         self._policy, self._max_backlog, self._stats = policy, max_backlog, stats
         self._subject = subjects.pod_logs(first.key.namespace, first.app, first.key.pod)
-        self._cause = Cause(actor=ACTOR, correlation_id=first.pod_uid or str(first.key))
+        self._cause = Cause(
+            actor=ACTOR, correlation_id=first.correlation_id or first.pod_uid or str(first.key)
+        )
         self._pending: deque[Pending] = deque()
         self._more = asyncio.Event()
         self._space = asyncio.Event()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from flightdeck.events import Cause, Recorded
-from flightdeck.events.logs import LogEvent, LogLinesCaptured
+from flightdeck.events.logs import LogEvent, LogLine, LogLinesCaptured
 from flightdeck.log_relay.domain.cursor import Cursor
 from flightdeck.log_relay.domain.logreads import LogRequest
 from flightdeck.log_relay.domain.publishing import Published
@@ -74,6 +75,12 @@ class RuleBook(Protocol):
     async def put(self, rule: FollowRule) -> None: ...
 
     async def watch(self, changed: RuleChanged, ready: asyncio.Event) -> None: ...
+
+
+class LineReader(Protocol):
+    """Raw lines of one read into log lines (``None`` while a line is incomplete)."""
+
+    def parse(self, raw: bytes, fallback: datetime) -> LogLine | None: ...
 
 
 class LogSource(Protocol):

@@ -24,15 +24,18 @@ async def record_request(store: EventStore, command: Recorded[StartDeployment]) 
     """Record the request ``command`` asks for; ``True`` if it is (now, or already) the
     deployment's request, ``False`` if another request holds that deployment id.
 
-    The request keeps who asked and the correlation of the command: the audit trail
-    names the person or key behind a deployment, not the orchestrator.
+    The request keeps who asked (the audit trail names the person or key behind a
+    deployment, not the orchestrator) and is caused by the command. Its correlation
+    id is the deployment id (ADR 0025): the pods carry it as their
+    ``flightdeck.io/deployment`` label, so the watcher's observations and the log
+    relay's lines of those pods carry the same correlation id as the stages.
     """
     cmd = command.event
     request = deployment_requested(cmd)
     subject = subjects.deployment(cmd.deployment_id)
     cause = Cause(
         actor=command.actor or "unknown",
-        correlation_id=command.correlation_id or command.id,
+        correlation_id=cmd.deployment_id,
         causation_id=command.id,
     )
     try:
