@@ -27,14 +27,19 @@ async def record_request(store: EventStore, command: Recorded[StartDeployment]) 
     The request keeps who asked and the correlation of the command: the audit trail
     names the person or key behind a deployment, not the orchestrator.
     """
-    cmd = command.event
-    request = deployment_requested(cmd)
-    subject = subjects.deployment(cmd.deployment_id)
     cause = Cause(
         actor=command.actor or "unknown",
         correlation_id=command.correlation_id or command.id,
         causation_id=command.id,
     )
+    return await record_start(store, command.event, cause)
+
+
+async def record_start(store: EventStore, cmd: StartDeployment, cause: Cause) -> bool:
+    """Record the request ``cmd`` asks for, with ``cause`` (see :func:`record_request`);
+    also how a rollback starts its deployment (ADR 0022)."""
+    request = deployment_requested(cmd)
+    subject = subjects.deployment(cmd.deployment_id)
     try:
         await store.append(subject, [request], cause=cause, expected=0)
     except ConcurrencyError:
@@ -43,7 +48,7 @@ async def record_request(store: EventStore, command: Recorded[StartDeployment]) 
             log.warning(
                 "a StartDeployment names a deployment that another request holds; ignored",
                 deployment=cmd.deployment_id,
-                command=command.id,
+                causation=cause.causation_id,
             )
             return False
     return True
