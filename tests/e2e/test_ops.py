@@ -19,6 +19,7 @@ from flightdeck.eventstore.jetstream import JetStreamEventStore
 from flightdeck.runtime.connection import connect
 from flightdeck.runtime.nats_permissions import ADMIN
 from tests.e2e.system import System
+from tests.e2e.test_cross_tenant import cluster
 from tests.e2e.test_pipeline import deploy, follow, result
 from tests.integration.sandbox.kubectl import Kubectl
 from tests.support.cli import flightdeck
@@ -173,3 +174,84 @@ async def _log_lines(system: System, pod: str) -> list[dict[str, Any]]:
     assert page.status_code == 200, page.text
     items: list[dict[str, Any]] = page.json()["data"]["items"]
     return items
+
+
+async def test_bad_ops_input_is_one_json_error_and_changes_nothing(
+    system: System, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Unknown pod/app (404), replicas -1 or 51 (400 naming it), another tenant's app (404,
+    as unknown), no ops scope (403), a restart while a deployment runs (409 APP_BUSY), a
+    retried restart (same action): each one JSON error or the same 202, cluster unchanged."""
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed on this machine (CI installs it from Debian's)")
+    kubectl = Kubectl(
+        system.state / "sandbox" / "kubeconfig",
+        tmp_path_factory.mktemp("kubectl-ops") / "cache",
+    )
+    app = "opsbad"
+    await system.push_image(app, "v1")
+    dep = await deploy(system, app, "v1")
+    assert (await follow(system, dep))[-1][1] == "done"
+    await result(system, dep)
+    env = {**system.env}
+    made = await flightdeck("tenants", "create", "ops-other", "--namespaces", "ops-other", env=env)
+    assert made.code == 0, made.err
+    keys = {}
+    for name, tenant, scope in (("other", "ops-other", "admin"), ("deployer", "dev", "deploy")):
+        minted = await flightdeck(
+            "tokens", "create", "--tenant", tenant, "--scope", scope, "--name", name, env=env
+        )
+        assert minted.code == 0, minted.err
+        keys[name] = next(w for w in minted.out.split() if w.startswith("fdk_"))
+    before = await cluster(kubectl)
+
+    async with system.client() as http:
+        answers = {
+            "unknown app": await http.post("/api/v1/apps/nosuchapp/restart"),
+            "unknown pod": await http.post(f"/api/v1/apps/{app}/pods/{app}-blue-zz/restart"),
+            "replicas -1": await http.post(f"/api/v1/apps/{app}/scale", json={"replicas": -1}),
+            "replicas 51": await http.post(f"/api/v1/apps/{app}/scale", json={"replicas": 51}),
+        }
+    async with system.client(keys["other"]) as other:
+        theirs = await other.post(f"/api/v1/apps/{app}/restart")
+        unknown = await other.post("/api/v1/apps/zzzzzz/restart")
+    async with system.client(keys["deployer"]) as deployer:
+        answers["no scope"] = await deployer.post(f"/api/v1/apps/{app}/restart")
+
+    expected = {
+        "unknown app": (404, "APP_NOT_FOUND"),
+        "unknown pod": (404, "POD_NOT_FOUND"),
+        "replicas -1": (400, "VALIDATION_ERROR"),
+        "replicas 51": (400, "VALIDATION_ERROR"),
+        "no scope": (403, "FORBIDDEN"),
+    }
+    for what, response in answers.items():
+        body = response.json()
+        assert (response.status_code, body["errorCode"]) == expected[what], (what, body)
+        assert set(body) >= {"timestamp", "status", "error", "message", "errorCode", "path"}
+    assert "replicas" in answers["replicas 51"].json()["message"]
+    assert theirs.status_code == unknown.status_code == 404
+    theirs_body, unknown_body = theirs.json(), unknown.json()
+    for body, name in ((theirs_body, app), (unknown_body, "zzzzzz")):
+        body.pop("timestamp")
+        body["path"] = body["path"].replace(name, "X")
+        body["message"] = body["message"].replace(name, "X")
+    assert theirs_body == unknown_body
+    assert await cluster(kubectl) == before, "refused ops changed the cluster"
+
+    # a restart while a deployment of the app runs: APP_BUSY; a retried restart: one action
+    await system.push_image(app, "v2", delay_s=5.0)
+    running = await deploy(system, app, "v2")
+    async with system.client() as http:
+        busy = await http.post(f"/api/v1/apps/{app}/restart")
+    assert (busy.status_code, busy.json()["errorCode"]) == (409, "APP_BUSY")
+    assert running in busy.json()["message"]
+    assert (await follow(system, running))[-1][1] == "done"
+    await result(system, running)
+    key = {"Idempotency-Key": f"restart-{running}"}
+    async with system.client() as http:
+        first = await http.post(f"/api/v1/apps/{app}/restart", headers=key)
+        again = await http.post(f"/api/v1/apps/{app}/restart", headers=key)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["data"]["actionId"] == again.json()["data"]["actionId"]
+    assert first.json()["data"]["requestedAt"] == again.json()["data"]["requestedAt"]
