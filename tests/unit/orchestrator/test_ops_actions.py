@@ -207,7 +207,7 @@ async def test_cancel_mid_rollout_removes_the_new_colour_and_the_old_keeps_servi
     assert isinstance(done, OpsActionSucceeded) and done.detail["status"] == "CANCELLED"
     cancelled = await world.outcome(second)
     assert isinstance(cancelled, DeploymentCancelled)
-    assert cancelled.serving_colour is Colour.BLUE and "tok-1" in cancelled.reason
+    assert cancelled.serving_colour is Colour.BLUE and "cancelled by key:ada" in cancelled.reason
     assert world.cluster.scaled_to_zero[-1] == colour_name("web", Colour.GREEN)
     switches = [w for w in world.cluster.writes if w.manager == SWITCH_MANAGER]
     assert len(switches) == 1  # v1's; v2 never moved the selector

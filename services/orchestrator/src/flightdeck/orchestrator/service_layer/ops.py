@@ -163,7 +163,7 @@ async def _cancel(p: Pipeline, r: OpsActionRequested, requested_id: str) -> Outc
     if loaded is not None and loaded.state.finished:
         status = loaded.state.status.value
         return ops.failed(r, OpsError.DEPLOYMENT_FINISHED, f"deployment already {status}")
-    reason = f"cancelled by {r.token_id or 'request'} (action {r.action_id})"
+    reason = f"cancelled by {await _actor(p, r, requested_id)} (ops action {r.action_id})"
     await p.advance(r.target, CancelDeployment(deployment_id=r.target, reason=reason), requested_id)
     after = await p.deployments.load(r.target)
     assert after is not None
