@@ -305,3 +305,41 @@ async def test_a_tenant_past_its_rate_gets_429_with_retry_after(gateway: Gateway
     assert [a.status_code for a in answers] == [404, 404, 429]
     assert answers[2].json()["errorCode"] == "RATE_LIMITED"
     assert answers[2].headers["retry-after"] == "10"
+
+
+async def test_reading_an_action_from_the_read_model_and_the_refusals(
+    gateway: Gateway, cluster: FakeCluster
+) -> None:
+    app, theirs = await live_app(gateway), await live_app(gateway, "globex")
+    async with gateway.client("globex-admin") as other:
+        foreign = (await other.post(f"/api/v1/apps/{theirs}/restart")).json()["data"]
+    async with gateway.client() as http:
+        done = (await http.post(f"/api/v1/apps/{app}/scale", json={"replicas": 2})).json()
+        action = done["data"]["actionId"]
+        await eventually(
+            lambda: gateway.built.read_model.ops_action("acme", app, action),
+            what="the action's row",
+        )
+        await eventually(
+            lambda: _row_finished(gateway, app, action), what="the outcome in the read model"
+        )
+        projected = await http.get(f"/api/v1/apps/{app}/actions/{action}")
+        unknown_action = await http.get(f"/api/v1/apps/{app}/actions/{new_id()}")
+        bad_action = await http.get(f"/api/v1/apps/{app}/actions/no%20such")
+        other_tenant = await http.get(f"/api/v1/apps/{theirs}/actions/{foreign['actionId']}")
+        unknown_app = await http.get(f"/api/v1/apps/zz{theirs[2:]}/actions/{foreign['actionId']}")
+
+    assert projected.status_code == 200
+    view = projected.json()["data"]
+    assert (view["status"], view["replicas"], view["requestedBy"]) == ("SUCCEEDED", 2, "test")
+    assert view["finishedAt"] and view["detail"]["deployment"] == f"{app}-blue"
+    assert "finishedAt" not in view["detail"]
+    assert error(unknown_action) == (404, "ACTION_NOT_FOUND")
+    assert error(bad_action) == (400, "VALIDATION_ERROR")
+    assert error(other_tenant) == (404, "APP_NOT_FOUND")
+    assert anonymous(other_tenant, theirs) == anonymous(unknown_app, f"zz{theirs[2:]}")
+
+
+async def _row_finished(gateway: Gateway, app: str, action: str) -> bool:
+    row = await gateway.built.read_model.ops_action("acme", app, action)
+    return row is not None and row["status"] == "SUCCEEDED"
