@@ -15,6 +15,7 @@ SUITES: dict[str, Callable[[], Awaitable[None]]] = {
     "pipeline": lambda: __import__("bench.pipeline", fromlist=["run"]).run(),
     "logs": lambda: __import__("bench.logs", fromlist=["run"]).run(),
     "logs-node": lambda: __import__("bench.logs", fromlist=["run"]).run(mode="node"),
+    "ops": lambda: __import__("bench.ops", fromlist=["run"]).run(),
 }
 
 

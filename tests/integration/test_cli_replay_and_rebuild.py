@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from flightdeck.events import Cause, new_id, subjects
+from flightdeck.events.audit import OpsAction, OpsActionRequested, OpsActionSucceeded
 from flightdeck.events.deployments import Stage, StageStarted, StageSucceeded
 from flightdeck.eventstore import EventStore
 from flightdeck.readmodel.database import Database
@@ -138,3 +139,42 @@ async def test_rebuild_command_prints_its_rate_and_matches_live(
     assert result.code == 0, result.err
     assert "rebuilt from sequence 1" in result.out and "events/s" in result.out
     assert await snapshot(database) == live
+
+
+async def test_replay_of_an_app_shows_each_ops_action_with_its_actor(
+    nats_server, store: EventStore
+) -> None:
+    app = f"shop{new_id()[:6]}"
+    subject = subjects.ops("acme", app)
+    asked = OpsActionRequested(
+        action_id="act-1",
+        tenant="acme",
+        app=app,
+        action=OpsAction.SCALE,
+        namespace="default",
+        target="",
+        replicas=3,
+    )
+    await store.append(subject, [asked], cause=Cause.root("ada-laptop"))
+    done = OpsActionSucceeded(
+        action_id="act-1",
+        action=OpsAction.SCALE,
+        namespace="default",
+        target="",
+        detail={"replicas": 3},
+    )
+    await store.append(subject, [done], cause=Cause.root("service:orchestrator"))
+
+    table = await flightdeck("replay", "--app", app, env=env(nats_server))
+    lines = await flightdeck("replay", "--app", app, "--format", "json", env=env(nats_server))
+    both = await flightdeck("replay", "x", "--app", app, env=env(nats_server))
+
+    assert table.code == 0, table.err
+    assert "ops.action_requested" in table.out and "ada-laptop" in table.out
+    assert f"ops scale {app} to 3 asked" in table.out
+    records = [json.loads(line) for line in lines.out.splitlines()]
+    assert [(r["type"], r["actor"]) for r in records] == [
+        ("ops.action_requested", "ada-laptop"),
+        ("ops.action_succeeded", "service:orchestrator"),
+    ]
+    assert both.code == 2 and "not both" in both.err

@@ -57,6 +57,12 @@ class FakeCluster:
     refusals: list[KubeWriteError] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
     scaled_to_zero: list[str] = field(default_factory=list)
+    deleted_pods: list[str] = field(default_factory=list)
+    restarted: list[tuple[str, str]] = field(default_factory=list)
+    """``(deployment, restartedAt)`` of each rollout restart."""
+    scaled: list[tuple[str, int]] = field(default_factory=list)
+    ops_refusals: list[KubeWriteError] = field(default_factory=list)
+    """Raised by the next ops writes (pod delete, restart, scale), one each."""
     objects: dict[tuple[str, str, str], tuple[Manifest, int]] = field(default_factory=dict)
     _changed: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -72,6 +78,22 @@ class FakeCluster:
 
     async def scale_to_zero(self, namespace: str, name: str) -> None:
         self.scaled_to_zero.append(name)
+
+    async def delete_pod(self, namespace: str, name: str) -> None:
+        self._refuse_ops()
+        self.deleted_pods.append(name)
+
+    async def restart_rollout(self, namespace: str, name: str, restarted_at: str) -> None:
+        self._refuse_ops()
+        self.restarted.append((name, restarted_at))
+
+    async def scale(self, namespace: str, name: str, replicas: int) -> None:
+        self._refuse_ops()
+        self.scaled.append((name, replicas))
+
+    def _refuse_ops(self) -> None:
+        if self.ops_refusals:
+            raise self.ops_refusals.pop(0)
 
     def applied(self, kind: str) -> list[str]:
         return [w.name for w in self.writes if w.kind == kind]

@@ -26,9 +26,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flightdeck.events import Cause, Codec, Recorded, streams, subjects
+from flightdeck.events import Cause, Codec, Recorded, new_id, streams, subjects
+from flightdeck.events.audit import OpsAction
 from flightdeck.events.base import Message
-from flightdeck.events.commands import StartDeployment, VerifyColour, WatchImage
+from flightdeck.events.commands import RunOpsAction, StartDeployment, VerifyColour, WatchImage
 from flightdeck.events.deployments import (
     DeploymentCancelled,
     DeploymentCompleted,
@@ -159,6 +160,40 @@ class World:
     async def cancel(self, deployment_id: str, reason: str = "not today") -> None:
         await cancel_deployment(self.store, deployment_id, reason)
         await self.settle()
+
+    async def claim(self, app: str, namespace: str = NAMESPACE, tenant: str = TENANT) -> None:
+        """The app's first deployment's claim, as the gateway records it (ADR 0012)."""
+        await Ownership(self.store).claim_app(tenant, namespace, app, "first", CAUSE)
+
+    async def ops(
+        self,
+        action: OpsAction,
+        app: str = "web",
+        *,
+        target: str = "",
+        replicas: int | None = None,
+        action_id: str | None = None,
+        tenant: str = TENANT,
+        namespace: str = NAMESPACE,
+        actor: str = "key:ada",
+    ) -> str:
+        """Ask for an ops action as the gateway does (a ``RunOpsAction``), then settle;
+        the action's id."""
+        command = RunOpsAction(
+            action_id=action_id or new_id(),
+            tenant=tenant,
+            app=app,
+            action=action,
+            namespace=namespace,
+            target=target,
+            replicas=replicas,
+            token_id="tok-1",
+        )
+        await self.store.append(
+            subjects.RUN_OPS_ACTION, [command], cause=Cause.root(actor, correlation_id=new_id())
+        )
+        await self.settle()
+        return command.action_id
 
     async def later(self, seconds: float) -> None:
         """Let ``seconds`` pass: fire the alarms that came due, and what follows them."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from flightdeck.events import subjects
 from flightdeck.events.artifacts import ImageObserved
-from flightdeck.events.audit import OpsAction, OpsActionSucceeded
+from flightdeck.events.audit import OpsAction, OpsActionRequested, OpsActionSucceeded
 from flightdeck.events.base import Message
 from flightdeck.events.cluster import ContainerPhase, ContainerState, PodObserved
 from flightdeck.events.commands import StartDeployment, WatchImage, deployment_requested
@@ -123,6 +123,18 @@ def one_of_each(key: str) -> list[tuple[str, Message]]:
         (
             subjects.monitor(key),
             MonitorCreated(monitor_id=key, tenant="acme", name="home", url="http://x/"),
+        ),
+        (
+            subjects.ops("acme", "web"),
+            OpsActionRequested(
+                action_id=key,
+                tenant="acme",
+                app="web",
+                action=OpsAction.SCALE,
+                namespace="default",
+                target="",
+                replicas=3,
+            ),
         ),
         (
             subjects.ops("acme", "web"),

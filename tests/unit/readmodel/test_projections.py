@@ -15,6 +15,8 @@ from flightdeck.events.audit import (
     ConnectionResealed,
     OpsAction,
     OpsActionFailed,
+    OpsActionRequested,
+    OpsActionSucceeded,
 )
 from flightdeck.events.cluster import (
     ContainerPhase,
@@ -261,6 +263,51 @@ def test_tokens_and_failed_ops_actions() -> None:
         "FAILED",
         "NOT_FOUND",
     )
+
+
+def test_an_ops_action_is_pending_until_its_outcome_and_keeps_who_asked() -> None:
+    subject = subjects.ops("acme", "web")
+    request = OpsActionRequested(
+        action_id="a2",
+        tenant="acme",
+        app="web",
+        action=OpsAction.SCALE,
+        namespace="default",
+        target="",
+        replicas=3,
+    )
+    rows = project(recorded(subject, request, actor="ada-laptop", seconds=1))
+    pending = dict(rows.get("ops_actions", ("a2",)) or {})
+    project(recorded(subject, request, actor="someone-else", seconds=2), rows=rows)  # again
+    project(
+        recorded(
+            subject,
+            OpsActionSucceeded(
+                action_id="a2",
+                action=OpsAction.SCALE,
+                namespace="default",
+                target="",
+                detail={"deployment": "web-blue", "replicas": 3},
+            ),
+            actor="service:orchestrator",
+            seconds=3,
+        ),
+        rows=rows,
+    )
+
+    done = rows.get("ops_actions", ("a2",))
+    assert (pending["status"], pending["requested_by"], pending["detail"]) == (
+        "PENDING",
+        "ada-laptop",
+        {"replicas": 3},
+    )
+    assert done is not None
+    assert (done["status"], done["requested_by"], done["at"]) == (
+        "SUCCEEDED",
+        "ada-laptop",
+        T0 + timedelta(seconds=1),
+    )
+    assert done["detail"]["deployment"] == "web-blue" and done["detail"]["finishedAt"]
 
 
 def test_every_projected_event_type_has_touches_and_apply() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flightdeck.events.apps import AppReleased, AppSlotClaimed
+from flightdeck.events.audit import OpsActionFailed, OpsActionRequested, OpsActionSucceeded
 from flightdeck.events.deployments import (
     ColourAssigned,
     ColourScaledDown,
@@ -45,4 +47,21 @@ def summarize(event: Any) -> str:
             return f"FAILED at {event.stage}: {event.error_code} {event.message} ({serving} still serving)"
         case DeploymentCancelled():
             return f"CANCELLED at {event.stage or 'start'}: {event.reason}"
+        case OpsActionRequested():
+            return f"ops {event.action} {_ops_target(event)} asked ({event.action_id[:12]})"
+        case OpsActionSucceeded():
+            detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
+            return f"ops {event.action} succeeded ({event.action_id[:12]}) {detail}".rstrip()
+        case OpsActionFailed():
+            return f"ops {event.action} FAILED ({event.action_id[:12]}): {event.error_code} {event.message}"
+        case AppSlotClaimed():
+            return f"deployment {event.deployment_id[:12]} holds {event.app} ({event.colour})"
+        case AppReleased():
+            return f"deployment {event.deployment_id[:12]} {event.outcome}; {event.serving_colour or 'nothing'} serves"
     return type(event).__name__
+
+
+def _ops_target(event: OpsActionRequested) -> str:
+    if event.replicas is not None:
+        return f"{event.app} to {event.replicas}"
+    return f"{event.app} {event.target}".rstrip()

@@ -21,6 +21,29 @@ class OpsAction(enum.StrEnum):
     RESTART_POD = "restart_pod"
     RESTART_ROLLOUT = "restart_rollout"
     SCALE = "scale"
+    CANCEL = "cancel"
+    ROLLBACK = "rollback"
+
+
+class OpsActionRequested(Event, frozen=True, kw_only=True, tag="ops.action_requested"):
+    """Someone asked for an ops action on ``app`` (ADR 0022); its outcome follows as
+    :class:`OpsActionSucceeded` or :class:`OpsActionFailed` with the same ``action_id``.
+
+    Recorded by the orchestrator, the one handler of ``RunOpsAction``, with the
+    command's actor (the API key's name) and correlation: who did it is in the
+    envelope, ``token_id`` names the key unambiguously.
+    """
+
+    action_id: str
+    tenant: str
+    app: str
+    action: OpsAction
+    namespace: str
+    target: str
+    """The pod (``restart_pod``), the deployment id (``cancel``), else empty."""
+    replicas: int | None = None
+    token_id: str | None = None
+    request_digest: str | None = None
 
 
 class OpsActionSucceeded(Event, frozen=True, kw_only=True, tag="ops.action_succeeded"):
@@ -92,7 +115,8 @@ class ApiTokenRevoked(Event, frozen=True, kw_only=True, tag="access.token_revoke
 
 
 AuditEvent = (
-    OpsActionSucceeded
+    OpsActionRequested
+    | OpsActionSucceeded
     | OpsActionFailed
     | AwsConnectionCreated
     | GithubConnectionCreated

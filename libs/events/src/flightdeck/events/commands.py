@@ -156,14 +156,32 @@ class UnfollowLogs(Command, frozen=True, kw_only=True, tag="cmd.unfollow_logs"):
 
 
 class RunOpsAction(Command, frozen=True, kw_only=True, tag="cmd.ops_action"):
-    """Restart a pod, restart a rollout or scale, for ``target`` in ``namespace``."""
+    """Restart a pod, restart or scale the live colour, cancel a deployment or roll the
+    app back (ADR 0022).
 
-    action_id: str
-    tenant: str
+    Sent on ``fd.cmd.orchestrator.ops`` (:data:`~flightdeck.events.subjects.RUN_OPS_ACTION`)
+    by the gateway's ops routes. Its one handler, the orchestrator's, records
+    :class:`~flightdeck.events.audit.OpsActionRequested` once per ``action_id`` on
+    ``fd.evt.ops.<tenant>.<app>``, acts on the cluster (or the pipeline), then records
+    the outcome. ``target`` is the pod for ``restart_pod``, the deployment id for
+    ``cancel``, and empty otherwise (the orchestrator finds the live colour itself).
+    """
+
+    action_id: DeploymentId
+    tenant: NonEmpty
+    app: AppName
     action: OpsAction
-    namespace: str
-    target: str
-    replicas: int | None = None
+    namespace: NamespaceName
+    target: Annotated[str, Meta(max_length=253)] = ""
+    replicas: Annotated[int, Meta(ge=0, le=50)] | None = None
+    token_id: str | None = None
+    request_digest: str | None = None
+
+
+def rollback_deployment_id(action_id: str) -> str:
+    """The id of the deployment a rollback starts: derived from the action, so a
+    redelivered command or a retried request starts it once (ADR 0022)."""
+    return f"rb-{action_id}"[:64]
 
 
 CommandMessage = (

@@ -96,7 +96,11 @@ ALL_MONITORS = f"{EVENTS}.monitor.>"
 
 
 def ops(tenant: str, app: str) -> str:
+    """An app's ops actions: requested, then succeeded or failed (ADR 0022)."""
     return f"{EVENTS}.ops.{token(tenant)}.{token(app)}"
+
+
+ALL_OPS = f"{EVENTS}.ops.>"
 
 
 def access(tenant: str) -> str:
@@ -149,6 +153,10 @@ def command(service: str, name: str) -> str:
 
 START_DEPLOYMENT = command("orchestrator", "start")
 """Where deployments are asked for (:class:`~flightdeck.events.commands.StartDeployment`)."""
+
+
+RUN_OPS_ACTION = command("orchestrator", "ops")
+"""Where ops actions are asked for (:class:`~flightdeck.events.commands.RunOpsAction`)."""
 
 
 def service_commands(service: str) -> str:

@@ -132,6 +132,7 @@ def users(buckets: Mapping[str, Iterable[BucketSpec]]) -> dict[str, Permissions]
             [
                 f"{_EVT}.deploy.>",
                 f"{_EVT}.app.>",
+                f"{_EVT}.ops.>",  # ops actions: requests and outcomes (ADR 0022)
                 "fd.cmd.ecr-poller.>",
                 "fd.cmd.prober.>",
                 *gets(streams.DEPLOYMENTS),

@@ -22,11 +22,13 @@ from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
 from flightdeck.gateway.adapters.metrics import Metrics
+from flightdeck.gateway.adapters.opsfeed import OpsFeed
 from flightdeck.gateway.adapters.queries import ReadModel, rows_of_events
 from flightdeck.gateway.adapters.requests import RecordedRequests
 from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.limits import Limit
+from flightdeck.gateway.domain.ops import OpsRate
 from flightdeck.gateway.entrypoints.app import Dependencies
 from flightdeck.gateway.entrypoints.sse import SseSetup, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsSetup
@@ -37,6 +39,7 @@ from flightdeck.gateway.service_layer.freshness import Freshness
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Targets, Ticketing
 from flightdeck.gateway.service_layer.health import HealthChecks
 from flightdeck.gateway.service_layer.logs import LogReading
+from flightdeck.gateway.service_layer.ops import Operating
 from flightdeck.gateway.service_layer.results import Results
 from flightdeck.gateway.service_layer.streams import Streaming
 from flightdeck.gateway.service_layer.tokens import (
@@ -206,6 +209,13 @@ def build(
             connection_counts=connections.counts,
         ),
         metrics=metrics,
+        operating=Operating(
+            send=store.append,
+            events=OpsFeed(store),
+            rows=read_model,
+            rate=OpsRate(config.ops_rate_per_minute, config.ops_burst),
+            wait_s=config.ops_wait_s,
+        ),
     )
     return Gateway(
         config=config,

@@ -64,6 +64,12 @@ class GatewayConfig(BaseSettings):
     """How long POST /api/v1/deploy waits for the orchestrator to record the request, so its events and result can be read right after the 202 (ADR 0020)."""
     read_your_writes_s: float = Field(2.0, ge=0, le=30)
     """How long a result or list read waits for the read model to reach what the stream already holds (read your writes, ADR 0024); past it, a result is built from the deployment's events."""
+    ops_rate_per_minute: float = Field(30.0, gt=0)
+    """Ops actions (restart, scale, rollback, cancel) one tenant may run a minute, across this gateway; beyond: 429 RATE_LIMITED with Retry-After."""
+    ops_burst: int = Field(10, ge=1)
+    """Ops actions one tenant may run at once before the per-minute rate applies."""
+    ops_wait_s: float = Field(10.0, ge=0)
+    """How long an ops request waits for the action's outcome before answering 202 with status PENDING (ADR 0022)."""
     github_api_url: str = "https://api.github.com"
     """GitHub REST API base."""
     upstream_timeout_s: float = Field(10.0, gt=0)

@@ -312,3 +312,39 @@ class LogPage(msgspec.Struct, kw_only=True, rename="camel"):
     has_more: bool
     prev: str | None
     next: str | None
+
+
+# ------------------------------------------------------------------ ops (ADR 0022)
+
+
+class ScaleCreate(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    """``POST /api/v1/apps/{app}/scale``: the live colour's replica count."""
+
+    replicas: Annotated[int, Meta(ge=0, le=50, description="0 to 50")]
+
+
+class OpsActionView(msgspec.Struct, kw_only=True, rename="camel"):
+    """An ops action: what was asked, by whom, and (once known) how it went.
+
+    ``status`` is ``PENDING`` until the orchestrator records the outcome, then
+    ``SUCCEEDED`` or ``FAILED`` (``errorCode`` and ``message`` say why, with the
+    Kubernetes reason where the cluster refused). A rollback's and a cancel's
+    ``deploymentId`` is the deployment to follow (``eventsUrl``).
+    """
+
+    action_id: str
+    action: str
+    app: str
+    namespace: str
+    target: str
+    status: str
+    replicas: int | None = None
+    error_code: str | None = None
+    message: str | None = None
+    detail: dict[str, str | int | float | bool | None] = {}
+    requested_by: str | None = None
+    requested_at: datetime | None = None
+    finished_at: datetime | None = None
+    deployment_id: str | None = None
+    action_url: str
+    events_url: str | None = None

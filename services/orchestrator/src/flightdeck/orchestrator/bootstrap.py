@@ -81,6 +81,7 @@ def assemble(
         clock,
         tenancy,
         alarms,
+        cluster=kube,
     )
 
 

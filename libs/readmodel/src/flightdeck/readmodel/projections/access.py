@@ -15,6 +15,7 @@ from flightdeck.events.audit import (
     AwsConnectionCreated,
     GithubConnectionCreated,
     OpsActionFailed,
+    OpsActionRequested,
     OpsActionSucceeded,
 )
 from flightdeck.events.envelope import Recorded
@@ -42,18 +43,44 @@ def _ops_row(recorded: Recorded[Any], **outcome: Any) -> dict[str, Any]:
     }
 
 
+def ops_requested(rows: RowSet, recorded: Recorded[Any]) -> None:
+    """A new action is ``PENDING`` until its outcome; ``requested_by`` is who asked."""
+    e: OpsActionRequested = recorded.event
+    if rows.get("ops_actions", (e.action_id,)) is not None:
+        return  # the first request of an action id is the one that counts
+    detail: dict[str, Any] = {"replicas": e.replicas} if e.replicas is not None else {}
+    row = _ops_row(recorded, status="PENDING", error_code=None, message=None, detail=detail)
+    rows.put("ops_actions", (e.action_id,), row)
+
+
+def _ops_outcome(rows: RowSet, recorded: Recorded[Any], **outcome: Any) -> None:
+    """The outcome completes the request's row (who asked, and when, stay the request's);
+    an outcome without a request (recorded before requests were) is a row of its own."""
+    e = recorded.event
+    before = rows.get("ops_actions", (e.action_id,))
+    if before is None:
+        rows.put("ops_actions", (e.action_id,), _ops_row(recorded, **outcome))
+        return
+    detail = {**before.get("detail", {}), **outcome.pop("detail"), "finishedAt": _iso(recorded)}
+    rows.update("ops_actions", (e.action_id,), detail=detail, **outcome)
+
+
+def _iso(recorded: Recorded[Any]) -> str:
+    return recorded.time.isoformat().replace("+00:00", "Z")
+
+
 def ops_succeeded(rows: RowSet, recorded: Recorded[Any]) -> None:
     e: OpsActionSucceeded = recorded.event
-    row = _ops_row(
-        recorded, status="SUCCEEDED", error_code=None, message=None, detail=dict(e.detail)
+    _ops_outcome(
+        rows, recorded, status="SUCCEEDED", error_code=None, message=None, detail=dict(e.detail)
     )
-    rows.put("ops_actions", (e.action_id,), row)
 
 
 def ops_failed(rows: RowSet, recorded: Recorded[Any]) -> None:
     e: OpsActionFailed = recorded.event
-    row = _ops_row(recorded, status="FAILED", error_code=e.error_code, message=e.message, detail={})
-    rows.put("ops_actions", (e.action_id,), row)
+    _ops_outcome(
+        rows, recorded, status="FAILED", error_code=e.error_code, message=e.message, detail={}
+    )
 
 
 def _connection(recorded: Recorded[Any]) -> list[Touch]:
@@ -117,6 +144,7 @@ def token_revoked(rows: RowSet, recorded: Recorded[Any]) -> None:
 
 
 PROJECTIONS: dict[type, Projection] = {
+    OpsActionRequested: Projection(_ops, ops_requested),
     OpsActionSucceeded: Projection(_ops, ops_succeeded),
     OpsActionFailed: Projection(_ops, ops_failed),
     AwsConnectionCreated: Projection(_connection, aws_connection),

@@ -140,5 +140,16 @@ class ReadModel:
         k = t.api_tokens
         return await self._one(select(k).where(k.c.token_hash == token_hash))
 
+    async def app_namespaces(self, tenant: str, app: str) -> list[str]:
+        """Where ``tenant`` owns an app named ``app`` (its claims, ADR 0012)."""
+        o = t.app_owners
+        query = select(o.c.namespace).where(o.c.tenant == tenant, o.c.app == app)
+        return sorted(r["namespace"] for r in await self._all(query))
+
+    async def ops_action(self, tenant: str, app: str, action_id: str) -> Row | None:
+        a = t.ops_actions
+        query = select(a).where(a.c.id == action_id, a.c.tenant == tenant, a.c.app == app)
+        return await self._one(query)
+
     async def checkpoints(self) -> list[Row]:
         return await self._all(select(t.checkpoints))

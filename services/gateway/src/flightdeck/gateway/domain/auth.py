@@ -49,10 +49,17 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     token_id: str
     scopes: frozenset[Scope]
     via_ticket: bool = False
+    name: str | None = None
+    """The key's name (``flightdeck tokens create --name``): the actor of ops actions."""
 
     @property
     def actor(self) -> str:
         return f"token:{self.token_id}"
+
+    @property
+    def key_name(self) -> str:
+        """Who an audit line names: the key's name, else its id (ADR 0022)."""
+        return self.name or self.actor
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes

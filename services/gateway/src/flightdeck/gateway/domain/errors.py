@@ -20,6 +20,13 @@ class ErrorCode(enum.StrEnum):
     CONNECTION_NOT_FOUND = "CONNECTION_NOT_FOUND"
     NOT_FOUND = "NOT_FOUND"
     APP_NOT_FOUND = "APP_NOT_FOUND"
+    POD_NOT_FOUND = "POD_NOT_FOUND"
+    ACTION_NOT_FOUND = "ACTION_NOT_FOUND"
+    APP_BUSY = "APP_BUSY"
+    NO_LIVE_COLOUR = "NO_LIVE_COLOUR"
+    NO_PREVIOUS_RELEASE = "NO_PREVIOUS_RELEASE"
+    DEPLOYMENT_FINISHED = "DEPLOYMENT_FINISHED"
+    RATE_LIMITED = "RATE_LIMITED"
     NAMESPACE_NOT_FOUND = "NAMESPACE_NOT_FOUND"
     NAMESPACE_NOT_WATCHED = "NAMESPACE_NOT_WATCHED"
     INVALID_LOG_FILTER = "INVALID_LOG_FILTER"
@@ -49,6 +56,13 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONNECTION_NOT_FOUND: 400,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.APP_NOT_FOUND: 404,
+    ErrorCode.POD_NOT_FOUND: 404,
+    ErrorCode.ACTION_NOT_FOUND: 404,
+    ErrorCode.APP_BUSY: 409,
+    ErrorCode.NO_LIVE_COLOUR: 409,
+    ErrorCode.NO_PREVIOUS_RELEASE: 409,
+    ErrorCode.DEPLOYMENT_FINISHED: 409,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.NAMESPACE_NOT_FOUND: 404,
     ErrorCode.NAMESPACE_NOT_WATCHED: 409,
     ErrorCode.INVALID_LOG_FILTER: 400,
@@ -76,10 +90,14 @@ STATUS: dict[ErrorCode, int] = {
 class ApiError(Exception):
     """A request the gateway refuses, with the code a client can act on."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = headers
+        """Response headers the refusal carries (``Retry-After`` of ``RATE_LIMITED``)."""
 
     @property
     def status(self) -> int:

@@ -31,6 +31,7 @@ from flightdeck.gateway.entrypoints.controllers.deployments import (
 )
 from flightdeck.gateway.entrypoints.controllers.health import HealthController, MetricsController
 from flightdeck.gateway.entrypoints.controllers.logs import LogsController
+from flightdeck.gateway.entrypoints.controllers.ops import AppOpsController, DeployCancelController
 from flightdeck.gateway.entrypoints.controllers.streams import (
     DeploymentEventsController,
     StreamTicketController,
@@ -41,10 +42,16 @@ from flightdeck.gateway.entrypoints.errors import EXCEPTION_HANDLERS
 from flightdeck.gateway.entrypoints.openapi import amend
 from flightdeck.gateway.entrypoints.sse import SseSetup
 from flightdeck.gateway.entrypoints.ws import WsSetup
-from flightdeck.gateway.schemas import AwsConnectionCreate, DeployCreate, GithubConnectionCreate
+from flightdeck.gateway.schemas import (
+    AwsConnectionCreate,
+    DeployCreate,
+    GithubConnectionCreate,
+    ScaleCreate,
+)
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Ticketing
 from flightdeck.gateway.service_layer.health import HealthChecks
 from flightdeck.gateway.service_layer.logs import LogReading
+from flightdeck.gateway.service_layer.ops import Operating
 from flightdeck.gateway.service_layer.ports import ConnectionRows, DeploymentRows
 from flightdeck.gateway.service_layer.results import Results
 from flightdeck.gateway.service_layer.streams import Streaming
@@ -71,6 +78,7 @@ class Dependencies:
     ws_setup: WsSetup
     health_checks: HealthChecks
     metrics: Metrics
+    operating: Operating
 
 
 def _provide(value: object) -> Provide:
@@ -106,6 +114,8 @@ def create_app(config: GatewayConfig, dependencies: Dependencies) -> Litestar:
             AwsConnectionController,
             GithubConnectionController,
             ConnectionListController,
+            AppOpsController,
+            DeployCancelController,
             HealthController,
             MetricsController,
             websocket_endpoint,
@@ -133,7 +143,10 @@ def create_app(config: GatewayConfig, dependencies: Dependencies) -> Litestar:
         ),
         debug=False,
     )
-    amend(app.openapi_schema, requests=(DeployCreate, AwsConnectionCreate, GithubConnectionCreate))
+    amend(
+        app.openapi_schema,
+        requests=(DeployCreate, AwsConnectionCreate, GithubConnectionCreate, ScaleCreate),
+    )
     queries.update(query_rules(app.openapi_schema))
     app.state.metrics = dependencies.metrics
     app.state.auth = auth

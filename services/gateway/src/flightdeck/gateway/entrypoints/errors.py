@@ -77,7 +77,7 @@ def _validation_message(exc: ValidationException) -> str:
 
 
 def on_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
-    return error_response(request, exc.code, exc.message)
+    return error_response(request, exc.code, exc.message, headers=exc.headers)
 
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:

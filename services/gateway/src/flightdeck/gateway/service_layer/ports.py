@@ -124,3 +124,30 @@ class ConnectionRows(Protocol):
 
 class TokenRows(Protocol):
     async def token(self, token_hash: str) -> Row | None: ...
+
+
+class OpsEvents(Protocol):
+    """What ops requests read from the event store (authoritative, never lagging)."""
+
+    async def read_first(self, subject: str) -> Recorded[Any] | None: ...
+
+    async def read_last(self, subject: str) -> Recorded[Any] | None: ...
+
+    async def read(self, subject: str) -> list[Recorded[Any]]: ...
+
+    async def wait_for(
+        self, subject: str, wanted: Callable[[Recorded[Any]], bool], within_s: float
+    ) -> Recorded[Any] | None:
+        """The first event of ``subject`` (history, then live) that is ``wanted``;
+        ``None`` if none was within ``within_s`` seconds."""
+        ...
+
+
+class OpsRows(Protocol):
+    """The read model's apps and ops actions."""
+
+    async def app_namespaces(self, tenant: str, app: str) -> list[str]:
+        """The namespaces where ``tenant`` owns an app named ``app``."""
+        ...
+
+    async def ops_action(self, tenant: str, app: str, action_id: str) -> Row | None: ...

@@ -70,6 +70,7 @@ class TokenDirectory:
                     tenant=row["tenant"],
                     token_id=row["id"],
                     scopes=effective_scopes(row["scopes"]),
+                    name=row.get("name"),
                 )
                 until = now + self._ttl
                 if expires is not None:  # never cached past its expiry

@@ -8,6 +8,7 @@ conflicts and throttling) and transient (everything else: try again).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,9 +17,11 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from flightdeck.orchestrator.domain.manifests import Manifest
+from flightdeck.orchestrator.domain.ops import RESTARTED_AT
 from flightdeck.orchestrator.domain.writes import KubeWriteError
 
 APPLY_PATCH = "application/apply-patch+yaml"
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
@@ -71,6 +74,39 @@ class Kubernetes:
             if "404" not in str(exc):
                 raise
 
+    async def delete_pod(self, namespace: str, name: str) -> None:
+        """Delete a pod (its ReplicaSet replaces it), as ``kubectl delete pod`` does."""
+        await self._call(
+            f"delete pod {name}",
+            self._core.delete_namespaced_pod(name, namespace, _request_timeout=self._timeout),
+        )
+
+    async def restart_rollout(self, namespace: str, name: str, restarted_at: str) -> None:
+        """``kubectl rollout restart``: a strategic merge patch of the pod template's
+        ``restartedAt`` annotation, so the Deployment rolls out new pods."""
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}}}
+        # the client takes _content_type through **kwargs, which its stubs do not declare
+        patch_deployment: Callable[..., Awaitable[Any]] = self._apps.patch_namespaced_deployment
+        await self._call(
+            f"restart deployment {name}",
+            patch_deployment(
+                name,
+                namespace,
+                patch,
+                _content_type=STRATEGIC_MERGE,
+                _request_timeout=self._timeout,
+            ),
+        )
+
+    async def scale(self, namespace: str, name: str, replicas: int) -> None:
+        """``kubectl scale``: a patch of the ``scale`` subresource."""
+        await self._call(
+            f"scale deployment {name}",
+            self._apps.patch_namespaced_deployment_scale(
+                name, namespace, {"spec": {"replicas": replicas}}, _request_timeout=self._timeout
+            ),
+        )
+
     async def _call(self, what: str, call: Awaitable[Any]) -> Any:
         try:
             return await call
@@ -78,7 +114,20 @@ class Kubernetes:
             status = int(exc.status or 0)
             permanent = 400 <= status < 500 and status not in _TRANSIENT_STATUSES
             raise KubeWriteError(
-                f"{what}: {status} {exc.reason or ''}".strip(), permanent=permanent
+                f"{what}: {status} {_reason(exc)}".strip(), permanent=permanent, status=status
             ) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise KubeWriteError(f"{what}: {exc!r}", permanent=False) from exc
+
+
+def _reason(exc: ApiException) -> str:
+    """The API server's ``Status`` reason and message (``NotFound: pods "x" not found``),
+    else the HTTP reason phrase."""
+    try:
+        body = json.loads(exc.body) if exc.body else {}
+    except (TypeError, ValueError):
+        body = {}
+    if isinstance(body, dict) and body.get("reason"):
+        message = body.get("message")
+        return f"{body['reason']}: {message}" if message else str(body["reason"])
+    return str(exc.reason or "")

@@ -10,6 +10,8 @@ from __future__ import annotations
 class KubeWriteError(Exception):
     """A write to the cluster failed; ``permanent`` when repeating it cannot help."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.status = status
+        """The API server's HTTP status, when it answered (404: no such object)."""

@@ -15,11 +15,12 @@ from typing import Any
 from flightdeck.events import Recorded
 from flightdeck.events.artifacts import ImageMissing, ImageObserved
 from flightdeck.events.cluster import DeploymentObserved, IngressObserved, PodObserved
-from flightdeck.events.commands import CancelDeployment, StartDeployment
+from flightdeck.events.commands import CancelDeployment, RunOpsAction, StartDeployment
 from flightdeck.events.probes import ProbeCompleted, VerificationCompleted
 from flightdeck.orchestrator.domain.inputs import Observed
 from flightdeck.orchestrator.domain.manifests import LABEL_DEPLOYMENT
 from flightdeck.orchestrator.service_layer.intake import record_request
+from flightdeck.orchestrator.service_layer.ops import on_ops_action
 from flightdeck.orchestrator.service_layer.pipeline import Pipeline
 
 Handler = Callable[[Pipeline, Recorded[Any]], Awaitable[None]]
@@ -56,6 +57,7 @@ async def on_probe(p: Pipeline, r: Recorded[ProbeCompleted | VerificationComplet
 HANDLERS: dict[type, Handler] = {
     StartDeployment: on_start_deployment,
     CancelDeployment: on_cancel,
+    RunOpsAction: on_ops_action,
     ImageObserved: on_image,
     ImageMissing: on_image,
     DeploymentObserved: on_cluster_object,

@@ -30,14 +30,19 @@ async def record_request(store: EventStore, command: Recorded[StartDeployment]) 
     ``flightdeck.io/deployment`` label, so the watcher's observations and the log
     relay's lines of those pods carry the same correlation id as the stages.
     """
-    cmd = command.event
-    request = deployment_requested(cmd)
-    subject = subjects.deployment(cmd.deployment_id)
     cause = Cause(
         actor=command.actor or "unknown",
-        correlation_id=cmd.deployment_id,
+        correlation_id=command.event.deployment_id,
         causation_id=command.id,
     )
+    return await record_start(store, command.event, cause)
+
+
+async def record_start(store: EventStore, cmd: StartDeployment, cause: Cause) -> bool:
+    """Record the request ``cmd`` asks for, with ``cause`` (see :func:`record_request`);
+    also how a rollback starts its deployment (ADR 0022)."""
+    request = deployment_requested(cmd)
+    subject = subjects.deployment(cmd.deployment_id)
     try:
         await store.append(subject, [request], cause=cause, expected=0)
     except ConcurrencyError:
@@ -46,7 +51,7 @@ async def record_request(store: EventStore, command: Recorded[StartDeployment]) 
             log.warning(
                 "a StartDeployment names a deployment that another request holds; ignored",
                 deployment=cmd.deployment_id,
-                command=command.id,
+                causation=cause.causation_id,
             )
             return False
     return True

@@ -35,6 +35,7 @@ from flightdeck.orchestrator.domain.state import Deployment, Loaded
 from flightdeck.orchestrator.domain.timing import next_wakeup
 from flightdeck.orchestrator.service_layer.ports import (
     AlarmsFactory,
+    ClusterWrites,
     DeploymentRepository,
     Effects,
     SlotRepository,
@@ -63,8 +64,11 @@ class Pipeline:
         clock: Callable[[], datetime],
         tenancy: TenancyCheck,
         alarms: AlarmsFactory = Timers,
+        cluster: ClusterWrites | None = None,
     ) -> None:
         self.store = store
+        self.cluster = cluster
+        """The cluster, for ops actions (ADR 0022); the pipeline's own writes are effects."""
         self.tenancy = tenancy
         self.deployments = deployments
         self.slots = slots

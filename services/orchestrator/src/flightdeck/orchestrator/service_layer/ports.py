@@ -36,6 +36,19 @@ class ClusterWrites(Protocol):
         """Scale a Deployment to zero replicas; a missing one is already at zero."""
         ...
 
+    async def delete_pod(self, namespace: str, name: str) -> None:
+        """Delete a pod (its controller replaces it); a missing one raises with status 404."""
+        ...
+
+    async def restart_rollout(self, namespace: str, name: str, restarted_at: str) -> None:
+        """Set the Deployment's pod-template ``restartedAt`` annotation (strategic merge
+        patch, as ``kubectl rollout restart``)."""
+        ...
+
+    async def scale(self, namespace: str, name: str, replicas: int) -> None:
+        """Set a Deployment's replicas through its ``scale`` subresource."""
+        ...
+
 
 class Alarms(Protocol):
     """One timer per open deployment (:class:`~flightdeck.orchestrator.service_layer.timers.Timers`)."""
