@@ -78,7 +78,7 @@ async def test_people_cli_and_a_cluster_kept_across_restarts_then_fresh(tmp_path
             assert f"{stage:<9} SUCCEEDED" in deployed.out, deployed.out
         assert "SUCCEEDED" in deployed.out and "done" in deployed.out
         status = json.loads((await people(first, "status", "shop", "--format", "json")).out)
-        assert status["latest"]["status"] == "SUCCEEDED"
+        assert (status["latest"]["status"], status["latest"]["phase"]) == ("COMPLETED", "SUCCEEDED")
         assert status["latest"]["colour"] == "blue"
         lines = await eventually(lambda: _log_lines(first), what="log lines", within=60)
         assert {line["pod"][: len("shop-blue-")] for line in lines} == {"shop-blue-"}

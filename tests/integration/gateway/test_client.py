@@ -44,7 +44,8 @@ async def test_a_finished_deployments_stream_ends_after_done_and_resumes_exactly
     assert events[-1].event == "done" and stream.finished_by == "terminal"
     assert stream.connections == 1
     assert [int(e.id) for e in resumed] == positions[2:]
-    assert result.status == "SUCCEEDED" and result.deployment_id == dep
+    assert (result.status, result.phase) == ("COMPLETED", "SUCCEEDED")
+    assert result.deployment_id == dep
 
 
 async def _finished(fd: Flightdeck, dep: str):  # type: ignore[no-untyped-def]
@@ -72,7 +73,7 @@ async def test_status_of_a_deployment_and_of_an_app_as_json(gateway: Gateway) ->
     listed = await flightdeck("status", "--format", "json", "--limit", "200", env=cli_env(gateway))
 
     assert by_id.code == 0, by_id.err
-    assert json.loads(by_id.out)["status"] == "SUCCEEDED"
+    assert json.loads(by_id.out)["phase"] == "SUCCEEDED"
     app_view = json.loads(by_app.out)
     assert app_view["latest"]["deploymentId"] == dep
     assert [d["deploymentId"] for d in app_view["deployments"]] == [dep]

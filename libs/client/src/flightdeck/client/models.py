@@ -58,6 +58,9 @@ class DeploymentResult(_Wire, frozen=True):
     namespace: str = ""
     image: str = ""
     status: str = "PENDING"
+    """Panda's word: PENDING, RUNNING, COMPLETED or FAILED (ADR 0024)."""
+    phase: str | None = None
+    """Ours, finer: … SUCCEEDED, FAILED, CANCELLED, ROLLED_BACK (ADR 0024)."""
     stage: str | None = None
     colour: str | None = None
     previous_colour: str | None = None
@@ -87,6 +90,7 @@ class DeploymentSummary(_Wire, frozen=True):
     namespace: str = ""
     image: str = ""
     status: str = ""
+    phase: str | None = None
     stage: str | None = None
     url: str | None = None
     error_code: str | None = None
