@@ -42,6 +42,8 @@ class DeploymentHistory(Protocol):
 
     async def read(self, subject: str, *, after: int = 0) -> list[Recorded[Any]]: ...
 
+    async def read_last(self, subject: str) -> Recorded[Any] | None: ...
+
 
 @dataclass(frozen=True)
 class Streaming:
@@ -64,6 +66,23 @@ async def check_deployment_visible(s: Streaming, who: Principal, deployment_id: 
     tenant = first.event.tenant if first and isinstance(first.event, DeploymentRequested) else None
     if tenant != who.tenant:
         raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
+
+
+async def ended_within(s: Streaming, deployment_id: str, after: int) -> bool:
+    """Whether a client that has seen up to ``after`` has seen the deployment's end.
+
+    The terminal event (``done`` or ``error``) is the deployment's last, so one
+    read of its last event decides: a reconnect at or past it is answered 204,
+    the WHATWG signal that stops an ``EventSource`` (instead of a connection
+    held open with nothing ever to send).
+    """
+    if after <= 0:
+        return False
+    last = await s.history.read_last(subjects.deployment(deployment_id))
+    if last is None or last.position > after:
+        return False
+    rendered = pipeline.render(last)
+    return rendered is not None and rendered.terminal
 
 
 def deployment_events(s: Streaming, deployment_id: str, after: int, frame: Frame) -> Subscription:
