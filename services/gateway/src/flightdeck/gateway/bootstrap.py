@@ -18,6 +18,7 @@ from typing import Any
 
 from flightdeck.events.connections import read_connections
 from flightdeck.eventstore import EventStore
+from flightdeck.gateway.adapters.approws import AppRows
 from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
@@ -26,12 +27,14 @@ from flightdeck.gateway.adapters.queries import ReadModel, row_of_request
 from flightdeck.gateway.adapters.requests import RecordedRequests
 from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
 from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.domain.appview import RenderCache, render_cluster, render_feed_deployment
 from flightdeck.gateway.domain.limits import Limit
 from flightdeck.gateway.entrypoints.app import Dependencies
 from flightdeck.gateway.entrypoints.sse import SseSetup, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsSetup
 from flightdeck.gateway.service_layer import loghistory
 from flightdeck.gateway.service_layer.admission import DeployAdmission
+from flightdeck.gateway.service_layer.apps import AppViewing
 from flightdeck.gateway.service_layer.connections import Connections
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Targets, Ticketing
 from flightdeck.gateway.service_layer.health import HealthChecks
@@ -171,6 +174,14 @@ def build(
             rows=read_model,
             seek_logs=partial(loghistory.seek, store),
             subscribe=subscribe,
+        ),
+        app_viewing=AppViewing(
+            rows=AppRows(database),
+            store=store,
+            owners=ownership,
+            interval_s=config.metrics_interval_s,
+            cluster_render=RenderCache(render_cluster),
+            feed_render=RenderCache(render_feed_deployment),
         ),
         logs=LogReading(store, ownership, config.max_history_lines),
         sse_setup=SseSetup(

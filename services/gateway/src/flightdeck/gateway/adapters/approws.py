@@ -1,0 +1,61 @@
+"""The read model's answers for the live app view and the tenant feed (CQRS).
+
+Deployments are scoped to a tenant in the WHERE clause; an app's slot, pods and
+Kubernetes objects are keyed by namespace and app, which the service layer has
+already checked belong to the caller's tenant (ADR 0012).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from flightdeck.events.deployments import DeploymentStatus
+from flightdeck.gateway.adapters.queries import ReadModel, Row
+from flightdeck.readmodel import schema as t
+
+OPEN = (DeploymentStatus.PENDING.value, DeploymentStatus.IN_PROGRESS.value)
+
+
+class AppRows(ReadModel):
+    """The queries of the app view, beside the gateway's others."""
+
+    async def app_slot(self, namespace: str, app: str) -> Row | None:
+        a = t.apps
+        return await self._one(select(a).where(a.c.namespace == namespace, a.c.app == app))
+
+    async def app_deployment(
+        self, tenant: str, namespace: str, app: str, *, colour: str | None = None
+    ) -> Row | None:
+        """The app's latest deployment; with ``colour``, its latest that succeeded there."""
+        d = t.deployments
+        where: list[Any] = [d.c.tenant == tenant, d.c.namespace == namespace, d.c.app == app]
+        if colour is not None:
+            where += [d.c.colour == colour, d.c.status == DeploymentStatus.SUCCEEDED.value]
+        query = select(d).where(*where).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(1)
+        return await self._one(query)
+
+    async def app_pods(self, namespace: str, app: str, *, deleted: bool = False) -> list[Row]:
+        """The app's pods; with ``deleted``, also those that are gone."""
+        p = t.pods
+        where: list[Any] = [p.c.namespace == namespace, p.c.app == app]
+        if not deleted:
+            where.append(p.c.deleted.is_(False))
+        return await self._all(select(p).where(*where).order_by(p.c.name))
+
+    async def cluster_resource(self, kind: str, namespace: str, name: str) -> Row | None:
+        r = t.cluster_resources
+        query = select(r).where(
+            r.c.kind == kind, r.c.namespace == namespace, r.c.name == name, r.c.deleted.is_(False)
+        )
+        return await self._one(query)
+
+    async def open_deployments(self, tenant: str, after: int) -> set[str]:
+        """The tenant's deployments that may still have events after position ``after``:
+        those not finished, and those with events past it."""
+        d = t.deployments
+        query = select(d.c.id).where(
+            d.c.tenant == tenant, or_(d.c.status.in_(OPEN), d.c.last_position > after)
+        )
+        return {r["id"] for r in await self._all(query)}
