@@ -427,9 +427,7 @@ async def test_the_app_stream_resumes_after_a_gateway_restart(
     async with another_gateway(store, tmp_path / "second.db", config, secrets) as (url, built):
         await eventually(lambda: built.read_model.token(hash_token(token)))
         headers = {**auth, "Last-Event-ID": seen}
-        again = await stack.enter_async_context(
-            Stream(url, f"/api/v1/apps/{app}/events", headers)
-        )
+        again = await stack.enter_async_context(Stream(url, f"/api/v1/apps/{app}/events", headers))
         # assert
         assert again.status == 200
         (changed,) = await again.wait_for("pod", 1)
