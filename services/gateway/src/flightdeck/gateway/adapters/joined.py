@@ -23,12 +23,16 @@ MARK = b"\x00"
 
 
 def joined_frame(rendered: Rendered) -> bytes:
-    """An event of one source, its position standing where its id will be."""
-    return b"\x00%d\x00event: %s\ndata: %s\n\n" % (
-        rendered.position,
-        rendered.event.encode(),
-        rendered.data,
-    )
+    """An event of one source, its position standing where its id will be (built once per
+    event, whoever it goes to)."""
+    framed = rendered.joined
+    if framed is None:
+        framed = rendered.joined = b"\x00%d\x00event: %s\ndata: %s\n\n" % (
+            rendered.position,
+            rendered.event.encode(),
+            rendered.data,
+        )
+    return framed
 
 
 def cursor_of(positions: Sequence[int]) -> str:
