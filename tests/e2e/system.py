@@ -64,6 +64,8 @@ class System:
     sandbox: dict[str, Any] = field(default_factory=dict)
     output: list[str] = field(default_factory=list)
     nats_port: int = field(default_factory=free_port)
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Settings of this system beyond :data:`FAST` (they win)."""
     _reader: asyncio.Task[None] | None = None
 
     @property
@@ -85,6 +87,7 @@ class System:
         env = {
             **self.env,
             **FAST,
+            **self.overrides,
             "FLIGHTDECK_GATEWAY__PORT": str(port),
             "FLIGHTDECK_K8S__NAMESPACES": WATCHED,
             "COLUMNS": "200",
