@@ -46,6 +46,7 @@ from tests.integration.gateway.conftest import (
 from tests.integration.gateway.instances import another_gateway
 from tests.support.appview import NS, observe, pod, replicas, sample
 from tests.support.samples import T0, progressed
+from tests.support.slow_clients import read_to_close, silent_get, slow_consumer_cuts
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -428,3 +429,35 @@ async def test_the_tenant_feed_resumes_exactly_and_follows_deployments_started_b
         assert not again.of("ready")
     assert first["detail"] == {"n": 1}
     assert stage["stage"] == "verify" and done["deploymentId"] == dep
+
+
+async def test_a_slow_app_stream_client_is_cut_off_while_a_fast_one_keeps_up(
+    gateway: Gateway,
+) -> None:
+    """The joined stream keeps the fan-out's bound: a client that reads nothing is cut
+    off (``SLOW_CONSUMER``), and nobody waits for it."""
+    app = new_app()
+    await deployed(gateway.store, app)
+    name = f"{app}-blue-abc-1"
+    metrics = gateway.built.dependencies.metrics
+    cut_before = slow_consumer_cuts(metrics)
+    path = f"/api/v1/apps/{app}/events"
+    slow = silent_get(gateway.url, path, gateway.tokens["acme-admin"])
+    try:
+        async with Stream(gateway.url, path, gateway.auth()) as fast:
+            await fast.wait_for("app", 1)
+            sent = 0
+            for n in range(400):
+                big = pod(app, name, ready=False, waiting=f"{n}:" + "x" * 60_000)
+                await observe(gateway.store, big)
+                sent += 1
+                if slow_consumer_cuts(metrics) > cut_before:
+                    break
+            await eventually(lambda: slow_consumer_cuts(metrics) > cut_before, what="a cut")
+            got = await fast.wait_for("pod", sent)
+            assert [p["waitingReason"].split(":")[0] for p in got[-sent:]] == [
+                str(n) for n in range(sent)
+            ]
+        assert (await read_to_close(slow)).startswith(b"HTTP/1.1 200")
+    finally:
+        slow.close()
