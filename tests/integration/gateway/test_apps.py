@@ -35,6 +35,7 @@ from flightdeck.events.deployments import (
 from flightdeck.eventstore import EventStore
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token
+from flightdeck.readmodel.projector import Projector
 from flightdeck.runtime.sealing import SecretsSettings
 from tests.integration.gateway.conftest import (
     CAUSE,
@@ -461,3 +462,38 @@ async def test_a_slow_app_stream_client_is_cut_off_while_a_fast_one_keeps_up(
         assert (await read_to_close(slow)).startswith(b"HTTP/1.1 200")
     finally:
         slow.close()
+
+
+async def test_the_app_now_reflects_what_a_client_just_saw(
+    store: EventStore, gateway: Gateway, tmp_path: Path
+) -> None:
+    """Read your writes: a GET made after events were stored (as by a client that saw
+    them on a stream) waits, bounded, for the read model to reach them."""
+    # arrange: a gateway whose projector runs beside it, and is held back
+    db_path = tmp_path / "lagging.db"
+    config = GatewayConfig(run_projector=False, gc_freeze=False)
+    secrets = SecretsSettings(key=base64.b64encode(os.urandom(32)).decode())
+    app = new_app()
+    await deployed(store, app)
+    async with another_gateway(store, db_path, config, secrets) as (url, built):
+        projector = asyncio.create_task(Projector(store, built.database).run())
+        token = await create_token(store, built, "acme", ["read"])
+        projector.cancel()
+        await asyncio.gather(projector, return_exceptions=True)
+        name = f"{app}-blue-abc-1"
+        await observe(store, pod(app, name))
+        await observe(store, sample(name, 42.0))
+        # act: ask, and let the projector go on a moment later
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            asked = asyncio.create_task(
+                client.get(f"/api/v1/apps/{app}", headers={"Authorization": f"Bearer {token}"})
+            )
+            await asyncio.sleep(0.3)
+            projector = asyncio.create_task(Projector(store, built.database).run())
+            response = await asked
+        projector.cancel()
+        await asyncio.gather(projector, return_exceptions=True)
+    # assert
+    view = response.json()["data"]
+    assert view["liveColour"] == "blue"
+    assert [(p["name"], p["cpuMillicores"]) for p in view["pods"]] == [(name, 42.0)]

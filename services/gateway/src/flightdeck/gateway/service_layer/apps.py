@@ -8,6 +8,7 @@ The streams themselves are opened in :mod:`flightdeck.gateway.service_layer.stre
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,6 +61,9 @@ class AppViewing:
     """The polling interval of samples that do not state theirs (``metrics_interval_s``)."""
     cluster_render: RenderCache
     feed_render: RenderCache
+    read_wait_s: float = 2.0
+    """How long ``GET /api/v1/apps/{app}`` waits for the read model to reach what the
+    streams held when it was asked (read your writes), before answering anyway."""
 
 
 async def check_app_visible(v: AppViewing, who: Principal, namespace: str, app: str) -> None:
@@ -89,6 +93,22 @@ async def app_view(v: AppViewing, tenant: str, namespace: str, app: str) -> AppV
         live_replicas=replicas,
         pods=await rows.app_pods(namespace, app),
     )
+
+
+async def caught_up(v: AppViewing, streams: tuple[str, ...] = (DEPLOYMENTS, CLUSTER)) -> bool:
+    """Wait, at most ``read_wait_s``, until the read model has projected every event the
+    ``streams`` held now, so a read made after a client saw an event on a stream (the
+    app stream's, a deployment's ``done``) reflects it. ``False`` if it had not by then."""
+    targets = {stream: await v.store.stream_last_position(stream) for stream in streams}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + v.read_wait_s
+    while True:
+        behind = [s for s, p in targets.items() if await v.rows.projected_upto(s) < p]
+        if not behind:
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.01)
 
 
 async def _read(

@@ -71,6 +71,7 @@ class AppsController(Controller):
         namespace: Annotated[str, _NS] = "default",
     ) -> Envelope[AppView]:
         await apps.check_app_visible(app_viewing, principal, namespace, app)
+        await apps.caught_up(app_viewing)
         view = await apps.app_view(app_viewing, principal.tenant, namespace, app)
         return Envelope(code=200, message="OK", data=view)
 
