@@ -144,14 +144,17 @@ class Joined:
 
     def _sender(self, i: int, send: SendFrames) -> SendFrames:
         async def write(frames: list[bytes]) -> None:
-            cursors = list(self._cursors)
+            # the other sources' cursors are the same for every frame of this write
+            before = "".join(f"{c}/" for c in self._cursors[:i]).encode()
+            after = "".join(f"/{c}" for c in self._cursors[i + 1 :]).encode()
+            mine = self._cursors[i]
             out = []
             for frame in frames:
                 _, position, rest = frame.split(MARK, 2)
-                cursors[i] = max(cursors[i], int(position))
-                out.append(b"id: %s\n%s" % (cursor_of(cursors).encode(), rest))
+                mine = max(mine, int(position))
+                out.append(b"id: %s%d%s\n%s" % (before, mine, after, rest))
             await send(out)
-            self._cursors[i] = cursors[i]
+            self._cursors[i] = mine
 
         return write
 
