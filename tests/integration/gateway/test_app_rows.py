@@ -127,3 +127,10 @@ async def test_the_app_document_and_the_seeds_from_the_read_model(
     assert running in known and done not in known
     assert await apps.known_deployments(viewing, "globex", after) & {running, done} == set()
     assert await rows.app_deployment("globex", NS, app) is None, "deployments are per tenant"
+    await Ownership(store).claim_app("acme", NS, app, done, CAUSE)
+    await eventually(lambda: caught_up(projected, store), what="the claim")
+    listed, total = await rows.apps_of("acme", NS, 1000, 0)
+    (row,) = [r for r in listed if r["app"] == app]
+    assert (row["serving_colour"], row["active_deployment_id"]) == ("blue", running)
+    assert total >= 1
+    assert all(r["app"] != app for r in (await rows.apps_of("globex", None, 1000, 0))[0])

@@ -167,6 +167,37 @@ async def test_an_app_now(gateway: Gateway) -> None:
     assert second["waitingReason"] == "ErrImagePull"
 
 
+async def every_app(gw: Gateway, who: str, **params: Any) -> list[dict[str, Any]]:
+    """Every page of ``GET /api/v1/apps`` as ``who``."""
+    items: list[dict[str, Any]] = []
+    async with gw.client(who) as client:
+        while True:
+            query = {**params, "limit": 200, "offset": len(items)}
+            response = await client.get("/api/v1/apps", params=query)
+            assert response.status_code == 200, response.text
+            page = response.json()["data"]
+            items += page["items"]
+            if len(items) >= page["total"] or not page["items"]:
+                return items
+
+
+async def test_the_tenants_apps_are_listed_and_only_its_own(gateway: Gateway) -> None:
+    mine, theirs = new_app(), new_app()
+    await deployed(gateway.store, mine)
+    await deployed(gateway.store, theirs, tenant="globex")
+    ours = await every_app(gateway, "acme-read", namespace=NS)
+    assert mine in [a["app"] for a in ours] and theirs not in [a["app"] for a in ours]
+    (listed,) = [a for a in ours if a["app"] == mine]
+    assert (listed["namespace"], listed["liveColour"], listed["lastOutcome"]) == (
+        NS,
+        "blue",
+        "SUCCEEDED",
+    )
+    assert await every_app(gateway, "acme-read", namespace=home("globex")) == []
+    globex = [a["app"] for a in await every_app(gateway, "globex-admin")]
+    assert theirs in globex and mine not in globex
+
+
 async def test_another_tenants_app_answers_like_an_unknown_one(gateway: Gateway) -> None:
     theirs = new_app()
     await deployed(gateway.store, theirs, tenant="globex")
@@ -197,6 +228,9 @@ async def test_another_tenants_app_answers_like_an_unknown_one(gateway: Gateway)
         ("/api/v1/apps/{app}/events?lastEventId=1/x/3", {}),
         ("/api/v1/events", {"Last-Event-ID": "12"}),
         ("/api/v1/events", {"Last-Event-ID": "-1/2"}),
+        ("/api/v1/apps?limit=0", {}),
+        ("/api/v1/apps?limit=201", {}),
+        ("/api/v1/apps?namespace=Bad_NS", {}),
     ],
 )
 async def test_bad_input_is_one_json_error(
@@ -212,7 +246,12 @@ async def test_bad_input_is_one_json_error(
 
 async def test_without_a_key_401(gateway: Gateway) -> None:
     async with gateway.client(None) as client:
-        for path in ("/api/v1/apps/web", "/api/v1/apps/web/events", "/api/v1/events"):
+        for path in (
+            "/api/v1/apps",
+            "/api/v1/apps/web",
+            "/api/v1/apps/web/events",
+            "/api/v1/events",
+        ):
             response = await client.get(path)
             assert response.status_code == 401
             assert response.json()["errorCode"] == "UNAUTHORIZED"

@@ -69,6 +69,7 @@ def test_errors_are_documented_with_the_real_error_body(document: dict[str, Any]
         ("listDeployments", {200, 400, 401, 500}),
         ("streamDeploymentEvents", {200, 204, 400, 401, 404, 429, 500, 503}),
         ("getApp", {200, 400, 401, 404, 500}),
+        ("listApps", {200, 400, 401, 500}),
         ("streamAppEvents", {200, 400, 401, 404, 429, 500, 503}),
         ("streamTenantEvents", {200, 400, 401, 429, 500, 503}),
         ("streamAppLogs", {200, 400, 401, 404, 429, 500, 503}),

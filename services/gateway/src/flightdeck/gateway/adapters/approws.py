@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from flightdeck.events.deployments import DeploymentStatus
 from flightdeck.gateway.adapters.queries import ReadModel, Row
@@ -59,3 +59,32 @@ class AppRows(ReadModel):
             d.c.tenant == tenant, or_(d.c.status.in_(OPEN), d.c.last_position > after)
         )
         return {r["id"] for r in await self._all(query)}
+
+    async def apps_of(
+        self, tenant: str, namespace: str | None, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        """The tenant's apps (its claims), with their slots, by namespace and name."""
+        o, a = t.app_owners, t.apps
+        where: list[Any] = [o.c.tenant == tenant]
+        if namespace:
+            where.append(o.c.namespace == namespace)
+        joined = o.outerjoin(a, (a.c.namespace == o.c.namespace) & (a.c.app == o.c.app))
+        query = (
+            select(
+                o.c.namespace,
+                o.c.app,
+                o.c.claimed_at,
+                a.c.serving_colour,
+                a.c.active_deployment_id,
+                a.c.last_deployment_id,
+                a.c.last_outcome,
+                a.c.updated_at,
+            )
+            .select_from(joined)
+            .where(*where)
+            .order_by(o.c.namespace, o.c.app)
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self._one(select(func.count().label("n")).select_from(o).where(*where))
+        return await self._all(query), int(total["n"]) if total else 0

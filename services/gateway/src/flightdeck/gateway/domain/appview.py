@@ -152,6 +152,19 @@ class AppView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     pods: list[PodPayload]
 
 
+class AppSummary(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """One of a tenant's apps in ``GET /api/v1/apps``."""
+
+    app: str
+    namespace: str
+    live_colour: str | None
+    active_deployment_id: str | None
+    last_deployment_id: str | None
+    last_outcome: str | None
+    claimed_at: datetime
+    updated_at: datetime | None
+
+
 # ------------------------------------------------------------------ rendering
 
 
@@ -514,4 +527,17 @@ def app_document(
         active_deployment=brief(active),
         last_deployment=brief(last),
         pods=sorted((pod_of_row(r) for r in pods), key=lambda p: p.name),
+    )
+
+
+def summary_of(row: Row) -> AppSummary:
+    return AppSummary(
+        app=row["app"],
+        namespace=row["namespace"],
+        live_colour=row["serving_colour"],
+        active_deployment_id=row["active_deployment_id"],
+        last_deployment_id=row["last_deployment_id"],
+        last_outcome=row["last_outcome"],
+        claimed_at=row["claimed_at"],
+        updated_at=row["updated_at"],
     )

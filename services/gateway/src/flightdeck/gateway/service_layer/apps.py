@@ -17,10 +17,16 @@ from typing import Any, Protocol
 from flightdeck.events import Recorded, subjects
 from flightdeck.events.cluster import PodMetricsSampled, PodObserved
 from flightdeck.events.deployments import DeploymentRequested
-from flightdeck.events.streams import CLUSTER, DEPLOYMENTS, stream_for_subject
+from flightdeck.events.streams import AUDIT, CLUSTER, DEPLOYMENTS, stream_for_subject
 from flightdeck.eventstore import EventStore
 from flightdeck.gateway.domain import ownership
-from flightdeck.gateway.domain.appview import AppView, RenderCache, app_document
+from flightdeck.gateway.domain.appview import (
+    AppSummary,
+    AppView,
+    RenderCache,
+    app_document,
+    summary_of,
+)
 from flightdeck.gateway.domain.auth import Principal
 
 Row = dict[str, Any]
@@ -48,6 +54,10 @@ class AppRowsPort(Protocol):
     async def open_deployments(self, tenant: str, after: int) -> set[str]: ...
 
     async def projected_upto(self, stream: str) -> int: ...
+
+    async def apps_of(
+        self, tenant: str, namespace: str | None, limit: int, offset: int
+    ) -> tuple[list[Row], int]: ...
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,16 @@ async def caught_up(v: AppViewing, streams: tuple[str, ...] = (DEPLOYMENTS, CLUS
         if loop.time() >= deadline:
             return False
         await asyncio.sleep(0.01)
+
+
+async def list_apps(
+    v: AppViewing, tenant: str, namespace: str | None, limit: int, offset: int
+) -> tuple[list[AppSummary], int]:
+    """The tenant's apps (those it deployed first), as of every claim and slot stored
+    when asked."""
+    await caught_up(v, (DEPLOYMENTS, AUDIT))
+    rows, total = await v.rows.apps_of(tenant, namespace, limit, offset)
+    return [summary_of(r) for r in rows], total
 
 
 async def _read(

@@ -16,13 +16,13 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
 from flightdeck.gateway.adapters.joined import parse_cursor
-from flightdeck.gateway.domain.appview import AppView
+from flightdeck.gateway.domain.appview import AppSummary, AppView
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.entrypoints.controllers.logs import AppPath
 from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
 from flightdeck.gateway.entrypoints.sse import SseResponse, SseSetup, respond
-from flightdeck.gateway.schemas import DNS_LABEL, Envelope
+from flightdeck.gateway.schemas import DNS_LABEL, Envelope, Page
 from flightdeck.gateway.service_layer import apps, streams
 from flightdeck.gateway.service_layer.apps import AppViewing
 from flightdeck.gateway.service_layer.streams import Streaming
@@ -56,6 +56,24 @@ class AppsController(Controller):
     path = "/api/v1/apps"
     tags = ["apps"]
     security = SECURED
+
+    @get(
+        "/",
+        operation_id="listApps",
+        summary="The tenant's apps (those it deployed first) and what serves each",
+        responses=errors(*READ),
+    )
+    async def list_apps(
+        self,
+        app_viewing: NamedDependency[AppViewing],
+        principal: NamedDependency[Principal],
+        namespace: Annotated[str | None, _NS] = None,
+        limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
+    ) -> Envelope[Page[AppSummary]]:
+        items, total = await apps.list_apps(app_viewing, principal.tenant, namespace, limit, offset)
+        page = Page(items=items, total=total, limit=limit, offset=offset)
+        return Envelope(code=200, message="OK", data=page)
 
     @get(
         "/{app:str}",
