@@ -134,3 +134,22 @@ async def test_the_app_document_and_the_seeds_from_the_read_model(
     assert (row["serving_colour"], row["active_deployment_id"]) == ("blue", running)
     assert total >= 1
     assert all(r["app"] != app for r in (await rows.apps_of("globex", None, 1000, 0))[0])
+
+
+async def test_reading_your_writes_is_bounded(store: EventStore, database: Database) -> None:
+    """With no projector running the read model never catches up: the app view waits
+    ``read_wait_s`` and then answers anyway, never for ever."""
+    await observe(store, sample("nobody-blue-x-1", 1.0))
+    viewing = apps.AppViewing(
+        rows=AppRows(database),
+        store=store,
+        owners=Ownership(store),
+        interval_s=30.0,
+        cluster_render=RenderCache(render_cluster),
+        feed_render=RenderCache(render_feed_deployment),
+        read_wait_s=0.2,
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await apps.caught_up(viewing) is False
+    assert 0.2 <= loop.time() - started < 5
