@@ -536,3 +536,25 @@ async def test_the_app_now_reflects_what_a_client_just_saw(
     view = response.json()["data"]
     assert view["liveColour"] == "blue"
     assert [(p["name"], p["cpuMillicores"]) for p in view["pods"]] == [(name, 42.0)]
+
+
+async def test_a_browser_follows_the_app_and_the_feed_with_a_stream_ticket(
+    gateway: Gateway,
+) -> None:
+    """EventSource cannot send a header: the streams take ``?ticket=``; the REST read does
+    not (a ticket is for streams only)."""
+    app = new_app()
+    await deployed(gateway.store, app)
+    async with gateway.client("acme-read") as client:
+        ticket = (await client.post("/api/v1/stream-tickets")).json()["data"]["ticket"]
+    async with Stream(gateway.url, f"/api/v1/apps/{app}/events?ticket={ticket}", {}) as s:
+        assert s.status == 200
+        (document,) = await s.wait_for("app", 1)
+    assert document["app"] == app
+    async with Stream(gateway.url, f"/api/v1/events?ticket={ticket}", {}) as feed:
+        assert feed.status == 200
+        await feed.wait_for("ready", 1)
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        rest = await client.get(f"/api/v1/apps/{app}", params={"ticket": ticket})
+    assert rest.status_code == 401
+    assert rest.json()["errorCode"] == "UNAUTHORIZED"
