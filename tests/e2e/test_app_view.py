@@ -128,7 +128,7 @@ async def test_the_app_stream_shows_metrics_per_pod_and_survives_a_gateway_resta
     # assert: exactly what followed, never the snapshot again, samples still spaced
     assert after, "nothing after the restart"
     assert all(kind != "app" for _, kind, _ in after)
-    assert all(len(i.split("/")) == 3 for i, _, _ in after)
+    assert all(len(i.split("/")) == 4 for i, _, _ in after)
     for pod in live_pods:
         times = first[pod] + samples(after)[pod]
         assert len(samples(after)[pod]) >= 1, f"no samples of {pod} after the restart"

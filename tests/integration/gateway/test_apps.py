@@ -224,8 +224,8 @@ async def test_another_tenants_app_answers_like_an_unknown_one(gateway: Gateway)
         ("/api/v1/apps/Not_A_Name", {}),
         ("/api/v1/apps/web?namespace=UPPER", {}),
         ("/api/v1/apps/web/events?namespace=a..b", {}),
-        ("/api/v1/apps/{app}/events", {"Last-Event-ID": "12/13"}),
-        ("/api/v1/apps/{app}/events?lastEventId=1/x/3", {}),
+        ("/api/v1/apps/{app}/events", {"Last-Event-ID": "12/13/14"}),
+        ("/api/v1/apps/{app}/events?lastEventId=1/x/3/4", {}),
         ("/api/v1/events", {"Last-Event-ID": "12"}),
         ("/api/v1/events", {"Last-Event-ID": "-1/2"}),
         ("/api/v1/apps?limit=0", {}),
@@ -324,7 +324,7 @@ async def test_the_app_stream_starts_with_the_app_then_follows_it_live(gateway: 
     assert deleted["name"] == name
     assert all(other not in e.data for e in s.events), "another app's events leaked"
     ids = [e.id.split("/") for e in s.events]
-    assert all(len(i) == 3 for i in ids)
+    assert all(len(i) == 4 for i in ids)
 
 
 async def test_deployments_of_the_app_appear_on_its_stream(gateway: Gateway) -> None:
@@ -344,6 +344,28 @@ async def test_deployments_of_the_app_appear_on_its_stream(gateway: Gateway) -> 
         "blue",
     )
     assert (ended["status"], ended["servingColour"]) == ("SUCCEEDED", "blue")
+    stages = [e for e in s.of("stage") if e["deploymentId"] == dep]
+    assert stages, "the deployment's own events are on its app's stream"
+    (done,) = [e for e in s.of("done") if e["deploymentId"] == dep]
+    assert done["status"] == "SUCCEEDED"
+
+
+async def test_only_the_apps_own_deployments_are_on_its_stream(gateway: Gateway) -> None:
+    """Stage events of another app, or of this app requested before the client's
+    position and still running, are told apart by each deployment's request."""
+    app, other = new_app(), new_app()
+    running, _ = await new_deployment(gateway.store, progressed(0), app=app)
+    async with Stream(gateway.url, f"/api/v1/apps/{app}/events", gateway.auth()) as s:
+        await s.wait_for("app", 1)
+        theirs, _ = await new_deployment(gateway.store, progressed(1), app=other)
+        await gateway.store.append(subjects.deployment(running), [progressed(2)], cause=CAUSE)
+        await eventually(
+            lambda: any(e.get("detail") == {"n": 2} for e in s.of("stage")),
+            what="the running deployment's next stage",
+        )
+        await asyncio.sleep(0.2)
+    assert {e["deploymentId"] for e in s.of("stage")} == {running}
+    assert theirs not in "".join(e.data for e in s.events)
 
 
 async def test_metrics_come_at_most_once_per_pod_per_polling_interval(gateway: Gateway) -> None:

@@ -51,13 +51,21 @@ class AppRows(ReadModel):
         )
         return await self._one(query)
 
-    async def open_deployments(self, tenant: str, after: int) -> set[str]:
-        """The tenant's deployments that may still have events after position ``after``:
-        those not finished, and those with events past it."""
+    async def open_deployments(
+        self, tenant: str, after: int, *, namespace: str | None = None, app: str | None = None
+    ) -> set[str]:
+        """The tenant's (or its app's) deployments that may still have events after
+        position ``after``: those not finished, and those with events past it."""
         d = t.deployments
-        query = select(d.c.id).where(
-            d.c.tenant == tenant, or_(d.c.status.in_(OPEN), d.c.last_position > after)
-        )
+        where: list[Any] = [
+            d.c.tenant == tenant,
+            or_(d.c.status.in_(OPEN), d.c.last_position > after),
+        ]
+        if namespace is not None:
+            where.append(d.c.namespace == namespace)
+        if app is not None:
+            where.append(d.c.app == app)
+        query = select(d.c.id).where(*where)
         return {r["id"] for r in await self._all(query)}
 
     async def apps_of(

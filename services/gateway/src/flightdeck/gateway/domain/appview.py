@@ -1,9 +1,10 @@
 """The live app view: what an app's stream and the tenant's feed send, and which events
 belong to them (ADR 0023).
 
-An app's stream joins three sources: its pods, their CPU/memory samples and its
+An app's stream joins four sources: its pods, their CPU/memory samples and its
 Kubernetes Deployments (the cluster stream, one namespace), its blue/green slot
-(deployments starting and ending), and its ops actions. A namespace's cluster
+(deployments starting and ending), its deployments' own events (stages), and its
+ops actions. A namespace's cluster
 events belong to the app by the pods' ``app`` label; a sample or a deletion names
 only the pod, so each client keeps the pods it knows (:class:`AppCluster`). CPU
 and memory are coalesced per client: a pod's sample is sent only if the last one
@@ -411,8 +412,9 @@ class AppCluster:
 
 
 class TenantDeployments:
-    """One client's view of every deployment's events: its tenant's, learned from each
-    deployment's request (its first event) or known before the client's first event.
+    """One client's view of every deployment's events: its tenant's (and, for an app's
+    stream, that app's), learned from each deployment's request (its first event) or
+    known before the client's first event.
 
     The final events (``done``, ``error``) end a deployment's own stream but not this
     feed, so they are sent as ordinary events.
@@ -423,16 +425,28 @@ class TenantDeployments:
         tenant: str,
         render: Callable[[Recorded[Any]], Rendered | None],
         known: Iterable[str] = (),
+        *,
+        namespace: str | None = None,
+        app: str | None = None,
     ) -> None:
         self.tenant = tenant
         self.render = render
         self.known = set(known)
+        self.namespace = namespace
+        self.app = app
+
+    def belongs(self, request: DeploymentRequested) -> bool:
+        return (
+            request.tenant == self.tenant
+            and (self.app is None or request.app == self.app)
+            and (self.namespace is None or request.namespace == self.namespace)
+        )
 
     def __call__(self, rec: Recorded[Any]) -> Rendered | None:
         deployment_id = subjects.aggregate_id(rec.subject)
         if deployment_id not in self.known:
             e = rec.event
-            if not isinstance(e, DeploymentRequested) or e.tenant != self.tenant:
+            if not isinstance(e, DeploymentRequested) or not self.belongs(e):
                 return None
             self.known.add(deployment_id)
         return self.render(rec)

@@ -51,7 +51,9 @@ class AppRowsPort(Protocol):
 
     async def cluster_resource(self, kind: str, namespace: str, name: str) -> Row | None: ...
 
-    async def open_deployments(self, tenant: str, after: int) -> set[str]: ...
+    async def open_deployments(
+        self, tenant: str, after: int, *, namespace: str | None = None, app: str | None = None
+    ) -> set[str]: ...
 
     async def projected_upto(self, stream: str) -> int: ...
 
@@ -189,15 +191,22 @@ async def samples_before(
     return last
 
 
-async def known_deployments(v: AppViewing, tenant: str, after: int) -> set[str]:
-    """The tenant's deployments that may have events after deployments position ``after``:
-    unfinished or with later events in the read model, plus those requested in what it
-    has not projected yet."""
+async def known_deployments(
+    v: AppViewing, tenant: str, after: int, *, namespace: str | None = None, app: str | None = None
+) -> set[str]:
+    """The tenant's (or its app's) deployments that may have events after deployments
+    position ``after``: unfinished or with later events in the read model, plus those
+    requested in what it has not projected yet."""
     projected = await v.rows.projected_upto(DEPLOYMENTS)  # first: the rows are at least as new
-    known = await v.rows.open_deployments(tenant, after)
+    known = await v.rows.open_deployments(tenant, after, namespace=namespace, app=app)
     for rec in await _read(v.store, subjects.ALL_DEPLOYMENTS, projected, after):
         e = rec.event
-        if isinstance(e, DeploymentRequested) and e.tenant == tenant:
+        if (
+            isinstance(e, DeploymentRequested)
+            and e.tenant == tenant
+            and (app is None or e.app == app)
+            and (namespace is None or e.namespace == namespace)
+        ):
             known.add(subjects.aggregate_id(rec.subject))
     return known
 

@@ -165,8 +165,8 @@ async def deployment_with_logs(
 
 # ------------------------------------------------------------------ the app view (ADR 0023)
 
-APP_SOURCES = 3
-"""An app stream's cursor: ``<cluster>/<deployments>/<audit>`` positions."""
+APP_SOURCES = 4
+"""An app stream's cursor: ``<cluster>/<slot>/<deployments>/<audit>`` positions."""
 FEED_SOURCES = 2
 """A tenant feed's cursor: ``<deployments>/<audit>`` positions."""
 
@@ -179,7 +179,8 @@ async def app_stream(
     app: str,
     cursor: list[int] | None,
 ) -> Joined:
-    """An app's pods, CPU/memory, Kubernetes Deployments, slot and ops actions, live.
+    """An app's pods, CPU/memory, Kubernetes Deployments, slot, deployments' stages and
+    ops actions, live.
 
     Without a cursor the stream starts with the app now (``event: app``, from the
     read model), its id the positions the read model had reached before it was read,
@@ -190,12 +191,14 @@ async def app_stream(
     first: list[tuple[str, bytes]] = []
     if cursor is None:
         cluster = await v.rows.projected_upto(CLUSTER)
-        deployments = await v.rows.projected_upto(DEPLOYMENTS)
+        slot = deployments = await v.rows.projected_upto(DEPLOYMENTS)
         audit = await v.store.stream_last_position(AUDIT)
         document = await apps.app_view(v, who.tenant, namespace, app)
         first.append(("app", _encode(document)))
     else:
-        cluster, deployments, audit = cursor
+        cluster, slot, deployments, audit = cursor
+    known = await apps.known_deployments(v, who.tenant, deployments, namespace=namespace, app=app)
+    mine = TenantDeployments(who.tenant, v.feed_render, known, namespace=namespace, app=app)
     pods = await apps.known_pods(v, namespace, app, cluster)
     samples = await apps.samples_before(v, namespace, pods, cluster)
     watch = AppCluster(
@@ -208,7 +211,13 @@ async def app_stream(
             joined_frame,
         ),
         s.subscribe(
-            StreamSpec(subjects.app(namespace, app), render_slot, after=deployments), joined_frame
+            StreamSpec(subjects.app(namespace, app), render_slot, after=slot), joined_frame
+        ),
+        s.subscribe(
+            StreamSpec(
+                subjects.ALL_DEPLOYMENTS, v.feed_render, after=deployments, client_filter=mine
+            ),
+            joined_frame,
         ),
         s.subscribe(
             StreamSpec(

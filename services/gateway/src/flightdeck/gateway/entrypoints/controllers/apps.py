@@ -116,7 +116,7 @@ class AppsController(Controller):
             last_event_id_header,
             last_event_id,
             streams.APP_SOURCES,
-            "<cluster>/<deployments>/<audit> positions",
+            "<cluster>/<slot>/<deployments>/<audit> positions",
         )
         await apps.check_app_visible(app_viewing, stream_principal, namespace, app)
         sub = await streams.app_stream(
