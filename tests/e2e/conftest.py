@@ -41,7 +41,7 @@ async def system(
         credentials = NatsCredentials(state / NATS_CREDENTIALS_DIR).ensure(nats_users())
     nats = await NatsServer(root / "nats", auth=credentials).start()
     running = System(
-        state=state, nats=nats, extra_env={"FLIGHTDECK_GATEWAY__GITHUB_API_URL": github_url}
+        state=state, nats=nats, overrides={"FLIGHTDECK_GATEWAY__GITHUB_API_URL": github_url}
     )
     try:
         await running.start()

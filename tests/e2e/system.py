@@ -64,8 +64,8 @@ class System:
     sandbox: dict[str, Any] = field(default_factory=dict)
     output: list[str] = field(default_factory=list)
     nats_port: int = field(default_factory=free_port)
-    extra_env: dict[str, str] = field(default_factory=dict)
-    """More settings for ``flightdeck up`` (e.g. where GitHub answers)."""
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Settings of this system beyond :data:`FAST` (they win), e.g. where GitHub answers."""
     _reader: asyncio.Task[None] | None = None
 
     @property
@@ -88,10 +88,10 @@ class System:
         env = {
             **self.env,
             **FAST,
+            **self.overrides,
             "FLIGHTDECK_GATEWAY__PORT": str(port),
             "FLIGHTDECK_K8S__NAMESPACES": WATCHED,
             "COLUMNS": "200",
-            **self.extra_env,
         }
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,

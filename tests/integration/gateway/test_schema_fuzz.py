@@ -20,7 +20,12 @@ from tests.integration.gateway.conftest import Gateway
 
 pytestmark = pytest.mark.integration
 
-STREAMING = ("/api/v1/deploy/{deployment_id}/events", "/api/v1/logs/{app}/stream")
+STREAMING = (
+    "/api/v1/deploy/{deployment_id}/events",
+    "/api/v1/logs/{app}/stream",
+    "/api/v1/apps/{app}/events",
+    "/api/v1/events",
+)
 """Their success never ends (history, then live); their refusals are tested in test_edge_*.py."""
 NOT_APPLICABLE = {
     # Valid by the schema is not enough to be accepted: ids must name things that

@@ -178,6 +178,13 @@ def test_pod_metrics() -> None:
     )
     assert got.window_s == 30.0
     assert (got.containers[0].cpu_millicores, got.containers[0].memory_bytes) == (12.5, 64 << 20)
+    assert got.interval_s is None
+
+
+def test_pod_metrics_state_the_polling_interval() -> None:
+    """Readers coalesce to one sample per pod per interval; the sample says which (ADR 0023)."""
+    item = {"metadata": {"name": "p", "namespace": "apps"}, "window": "30s", "containers": []}
+    assert observe.pod_metrics(item, 5.0).interval_s == 5.0
 
 
 @pytest.mark.parametrize(

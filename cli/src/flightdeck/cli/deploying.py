@@ -104,7 +104,8 @@ def result_panel(result: DeploymentResult) -> Panel:
         f"deployment  {result.deployment_id}",
         f"app         {result.app_name} ({result.namespace})",
         f"image       {result.image}",
-        f"status      {result.phase or result.status}" + (f" (stage {result.stage})" if result.stage else ""),
+        f"status      {result.phase or result.status}"
+        + (f" (stage {result.stage})" if result.stage else ""),
         f"colour      {result.colour or '—'} (previous {result.previous_colour or '—'})",
         f"url         {result.url or '—'}",
         f"duration    {took:.1f} s",

@@ -149,6 +149,9 @@ class PodMetricsSampled(Event, frozen=True, kw_only=True, tag="k8s.pod_metrics_s
     pod: str
     window_s: float
     containers: list[ContainerUsage]
+    interval_s: float | None = None
+    """The watcher's polling interval when it took the sample (``None`` in samples recorded
+    before it was stated): readers coalesce to at most one sample per pod per interval."""
 
 
 ClusterEvent = (

@@ -18,6 +18,7 @@ from typing import Any
 
 from flightdeck.events.connections import read_connections
 from flightdeck.eventstore import EventStore
+from flightdeck.gateway.adapters.approws import AppRows
 from flightdeck.gateway.adapters.aws import Sts
 from flightdeck.gateway.adapters.github import GitHub
 from flightdeck.gateway.adapters.hub import Hub
@@ -27,6 +28,7 @@ from flightdeck.gateway.adapters.queries import ReadModel, rows_of_events
 from flightdeck.gateway.adapters.requests import RecordedRequests
 from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
 from flightdeck.gateway.config import GatewayConfig
+from flightdeck.gateway.domain.appview import RenderCache, render_cluster, render_feed_deployment
 from flightdeck.gateway.domain.limits import Limit
 from flightdeck.gateway.domain.ops import OpsRate
 from flightdeck.gateway.entrypoints.app import Dependencies
@@ -34,6 +36,7 @@ from flightdeck.gateway.entrypoints.sse import SseSetup, SseTimings
 from flightdeck.gateway.entrypoints.ws import WsSetup
 from flightdeck.gateway.service_layer import loghistory
 from flightdeck.gateway.service_layer.admission import DeployAdmission
+from flightdeck.gateway.service_layer.apps import AppViewing
 from flightdeck.gateway.service_layer.connections import Connections
 from flightdeck.gateway.service_layer.freshness import Freshness
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Targets, Ticketing
@@ -180,6 +183,14 @@ def build(
             rows=read_model,
             seek_logs=partial(loghistory.seek, store),
             subscribe=subscribe,
+        ),
+        app_viewing=AppViewing(
+            rows=AppRows(database),
+            store=store,
+            owners=ownership,
+            interval_s=config.metrics_interval_s,
+            cluster_render=RenderCache(render_cluster),
+            feed_render=RenderCache(render_feed_deployment),
         ),
         logs=LogReading(store, ownership, config.max_history_lines),
         sse_setup=SseSetup(

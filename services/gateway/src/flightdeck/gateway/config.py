@@ -48,6 +48,8 @@ class GatewayConfig(BaseSettings):
     """SSE retry: value."""
     close_after_done_s: float = Field(5.0, ge=0)
     """Close a deployment stream this long after done/error."""
+    metrics_interval_s: float = Field(30.0, gt=0)
+    """Pod CPU/memory samples that do not state the watcher's polling interval are coalesced to one per pod per this many seconds on the app stream (ADR 0023)."""
     idle_timeout_s: float = Field(1800.0, gt=0)
     """Close a stream with no delivery (WebSocket: no traffic) for this long."""
     slow_close_grace_s: float = Field(2.0, ge=0)

@@ -18,7 +18,7 @@ from flightdeck.gateway.domain import sse
 class Rendered:
     """One event ready to send; the SSE frame is built on first use and then shared."""
 
-    __slots__ = ("_frame", "data", "event", "position", "terminal")
+    __slots__ = ("_frame", "data", "event", "joined", "position", "terminal")
 
     def __init__(self, position: int, event: str, data: bytes, terminal: bool = False) -> None:
         self.position = position
@@ -26,6 +26,8 @@ class Rendered:
         self.data = data
         self.terminal = terminal
         self._frame: bytes | None = None
+        self.joined: bytes | None = None
+        """Its frame in a joined stream (``adapters/joined.py``), built once and shared."""
 
     @property
     def sse(self) -> bytes:

@@ -20,6 +20,7 @@ from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.entrypoints.auth import current_principal
+from flightdeck.gateway.entrypoints.controllers.apps import AppsController, TenantEventsController
 from flightdeck.gateway.entrypoints.controllers.connections import (
     AwsConnectionController,
     ConnectionListController,
@@ -48,6 +49,7 @@ from flightdeck.gateway.schemas import (
     GithubConnectionCreate,
     ScaleCreate,
 )
+from flightdeck.gateway.service_layer.apps import AppViewing
 from flightdeck.gateway.service_layer.handlers import Connecting, Deploying, Ticketing
 from flightdeck.gateway.service_layer.health import HealthChecks
 from flightdeck.gateway.service_layer.logs import LogReading
@@ -73,6 +75,7 @@ class Dependencies:
     connection_rows: ConnectionRows
     tickets: Ticketing
     streaming: Streaming
+    app_viewing: AppViewing
     logs: LogReading
     sse_setup: SseSetup
     ws_setup: WsSetup
@@ -110,6 +113,8 @@ def create_app(config: GatewayConfig, dependencies: Dependencies) -> Litestar:
             DeploymentListController,
             DeploymentEventsController,
             LogsController,
+            AppsController,
+            TenantEventsController,
             StreamTicketController,
             AwsConnectionController,
             GithubConnectionController,

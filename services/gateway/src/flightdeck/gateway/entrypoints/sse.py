@@ -30,6 +30,7 @@ from litestar.types import Receive, Send
 
 from flightdeck.gateway.adapters.hub import DirectWriter
 from flightdeck.gateway.adapters.interleave import Interleaved
+from flightdeck.gateway.adapters.joined import Joined
 from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.adapters.streams import Subscription
 from flightdeck.gateway.domain import sse
@@ -228,11 +229,11 @@ class SseSetup:
 
 
 async def respond(
-    setup: SseSetup, sub: Subscription | Interleaved, principal: Principal
+    setup: SseSetup, sub: Subscription | Interleaved | Joined, principal: Principal
 ) -> SseResponse:
     """Admit one SSE client of ``principal``'s tenant reading ``sub`` and return its
     streaming response; the stream ends if ``principal``'s key is revoked."""
-    # SseConnection is typed for a Subscription; Interleaved offers the same surface.
+    # SseConnection is typed for a Subscription; Interleaved and Joined offer the same surface.
     conn = SseConnection(
         cast(Subscription, sub),
         setup.timings,

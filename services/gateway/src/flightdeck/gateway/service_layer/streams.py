@@ -15,18 +15,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import msgspec
+
 from flightdeck.events import Recorded, subjects
 from flightdeck.events.deployments import DeploymentRequested
+from flightdeck.events.streams import AUDIT, CLUSTER, DEPLOYMENTS
 from flightdeck.gateway.adapters.interleave import Interleaved, first_frame, second_frame
+from flightdeck.gateway.adapters.joined import Joined, joined_frame
 from flightdeck.gateway.adapters.streams import Frame, StreamSpec, Subscription
 from flightdeck.gateway.domain import deploylogs, pipeline
+from flightdeck.gateway.domain.appview import (
+    AppCluster,
+    TenantDeployments,
+    app_of_ops,
+    render_ops,
+    render_slot,
+)
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.domain.deploylogs import DeploymentLogScope
 from flightdeck.gateway.domain.errors import ApiError, ErrorCode
 from flightdeck.gateway.domain.logfilter import Cursor
 from flightdeck.gateway.domain.logrender import ALL_LINES, LogRenderer
 from flightdeck.gateway.domain.rendering import Rendered
+from flightdeck.gateway.service_layer import apps
 from flightdeck.gateway.service_layer.ports import DeploymentRows
+
+_encode = msgspec.json.Encoder().encode
 
 OpenSubscription = Callable[[StreamSpec, Frame], Subscription]
 """A new client's subscription to ``spec``, each event written with ``frame``."""
@@ -41,6 +55,8 @@ class DeploymentHistory(Protocol):
     async def read_first(self, subject: str) -> Recorded[Any] | None: ...
 
     async def read(self, subject: str, *, after: int = 0) -> list[Recorded[Any]]: ...
+
+    async def read_last(self, subject: str) -> Recorded[Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,23 @@ async def check_deployment_visible(s: Streaming, who: Principal, deployment_id: 
     tenant = first.event.tenant if first and isinstance(first.event, DeploymentRequested) else None
     if tenant != who.tenant:
         raise ApiError(ErrorCode.DEPLOYMENT_NOT_FOUND, f"no deployment {deployment_id}")
+
+
+async def ended_within(s: Streaming, deployment_id: str, after: int) -> bool:
+    """Whether a client that has seen up to ``after`` has seen the deployment's end.
+
+    The terminal event (``done`` or ``error``) is the deployment's last, so one
+    read of its last event decides: a reconnect at or past it is answered 204,
+    the WHATWG signal that stops an ``EventSource`` (instead of a connection
+    held open with nothing ever to send).
+    """
+    if after <= 0:
+        return False
+    last = await s.history.read_last(subjects.deployment(deployment_id))
+    if last is None or last.position > after:
+        return False
+    rendered = pipeline.render(last)
+    return rendered is not None and rendered.terminal
 
 
 def deployment_events(s: Streaming, deployment_id: str, after: int, frame: Frame) -> Subscription:
@@ -128,3 +161,102 @@ async def deployment_with_logs(
         StreamSpec(log_subject, ALL_LINES, after=log_after, client_filter=lines), second_frame
     )
     return Interleaved(first, second, (str(after), str(log_cursor or Cursor(log_after))))
+
+
+# ------------------------------------------------------------------ the app view (ADR 0023)
+
+APP_SOURCES = 4
+"""An app stream's cursor: ``<cluster>/<slot>/<deployments>/<audit>`` positions."""
+FEED_SOURCES = 2
+"""A tenant feed's cursor: ``<deployments>/<audit>`` positions."""
+
+
+async def app_stream(
+    s: Streaming,
+    v: apps.AppViewing,
+    who: Principal,
+    namespace: str,
+    app: str,
+    cursor: list[int] | None,
+) -> Joined:
+    """An app's pods, CPU/memory, Kubernetes Deployments, slot, deployments' stages and
+    ops actions, live.
+
+    Without a cursor the stream starts with the app now (``event: app``, from the
+    read model), its id the positions the read model had reached before it was read,
+    then every event after them (a few may repeat what the document already shows:
+    each is the whole state of its pod or object). With a cursor: exactly the events
+    after it.
+    """
+    first: list[tuple[str, bytes]] = []
+    if cursor is None:
+        cluster = await v.rows.projected_upto(CLUSTER)
+        slot = deployments = await v.rows.projected_upto(DEPLOYMENTS)
+        audit = await v.store.stream_last_position(AUDIT)
+        document = await apps.app_view(v, who.tenant, namespace, app)
+        first.append(("app", _encode(document)))
+    else:
+        cluster, slot, deployments, audit = cursor
+    known = await apps.known_deployments(v, who.tenant, deployments, namespace=namespace, app=app)
+    mine = TenantDeployments(who.tenant, v.feed_render, known, namespace=namespace, app=app)
+    pods = await apps.known_pods(v, namespace, app, cluster)
+    samples = await apps.samples_before(v, namespace, pods, cluster)
+    watch = AppCluster(
+        app, v.cluster_render, pods=pods, last_sample=samples, interval_s=v.interval_s
+    )
+    cluster_filter = subjects.cluster_object(namespace, "x", "x")[: -len("x.x")] + ">"
+    parts = [
+        s.subscribe(
+            StreamSpec(cluster_filter, v.cluster_render, after=cluster, client_filter=watch),
+            joined_frame,
+        ),
+        s.subscribe(
+            StreamSpec(subjects.app(namespace, app), render_slot, after=slot), joined_frame
+        ),
+        s.subscribe(
+            StreamSpec(
+                subjects.ALL_DEPLOYMENTS, v.feed_render, after=deployments, client_filter=mine
+            ),
+            joined_frame,
+        ),
+        s.subscribe(
+            StreamSpec(
+                subjects.ops(who.tenant, app),
+                render_ops,
+                after=audit,
+                client_filter=app_of_ops(namespace),
+            ),
+            joined_frame,
+        ),
+    ]
+    return Joined(parts, first)
+
+
+async def tenant_feed(
+    s: Streaming, v: apps.AppViewing, who: Principal, cursor: list[int] | None
+) -> Joined:
+    """Every deployment event (stage, done, error) and ops action of ``who``'s tenant.
+
+    Without a cursor the feed starts now, with ``event: ready`` whose id is where it
+    starts (a client that reconnects with it misses nothing); with one, exactly the
+    events after it.
+    """
+    first: list[tuple[str, bytes]] = []
+    if cursor is None:
+        deployments = await v.store.stream_last_position(DEPLOYMENTS)
+        audit = await v.store.stream_last_position(AUDIT)
+        first.append(("ready", _encode({"tenant": who.tenant})))
+    else:
+        deployments, audit = cursor
+    known = await apps.known_deployments(v, who.tenant, deployments)
+    watch = TenantDeployments(who.tenant, v.feed_render, known)
+    parts = [
+        s.subscribe(
+            StreamSpec(
+                subjects.ALL_DEPLOYMENTS, v.feed_render, after=deployments, client_filter=watch
+            ),
+            joined_frame,
+        ),
+        s.subscribe(StreamSpec(apps.tenant_ops(who.tenant), render_ops, after=audit), joined_frame),
+    ]
+    return Joined(parts, first)

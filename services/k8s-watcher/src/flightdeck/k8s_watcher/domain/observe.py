@@ -204,13 +204,14 @@ def kube_event(obj: Obj) -> KubeEventObserved:
     )
 
 
-def pod_metrics(obj: Obj) -> PodMetricsSampled:
-    """One ``metrics.k8s.io/v1beta1`` PodMetrics item."""
+def pod_metrics(obj: Obj, interval_s: float | None = None) -> PodMetricsSampled:
+    """One ``metrics.k8s.io/v1beta1`` PodMetrics item, polled every ``interval_s``."""
     meta = _meta(obj)
     return PodMetricsSampled(
         namespace=meta.get("namespace", ""),
         pod=meta["name"],
         window_s=seconds(str(obj.get("window") or "0s")),
+        interval_s=interval_s,
         containers=[
             ContainerUsage(
                 name=str(c.get("name")),

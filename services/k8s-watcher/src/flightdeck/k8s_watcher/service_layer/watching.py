@@ -139,7 +139,7 @@ class MetricsPoller:
         while True:
             try:
                 for item in await self.reader.pod_metrics(self.namespace):
-                    await self.publisher.sample(pod_metrics(item))
+                    await self.publisher.sample(pod_metrics(item, self.interval_s))
             except TRANSIENT as exc:
                 log.info("pod metrics unavailable", namespace=self.namespace, error=repr(exc))
             await asyncio.sleep(self.interval_s)

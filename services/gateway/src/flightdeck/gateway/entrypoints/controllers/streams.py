@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
+from litestar.response.base import ASGIResponse
 
 from flightdeck.gateway.adapters.interleave import Interleaved
 from flightdeck.gateway.adapters.streams import Subscription
@@ -18,7 +20,7 @@ from flightdeck.gateway.domain.rendering import Rendered
 from flightdeck.gateway.entrypoints.auth import authenticate
 from flightdeck.gateway.entrypoints.controllers.deployments import DeploymentId
 from flightdeck.gateway.entrypoints.openapi import IN_PATH, READ, SECURED, STREAM, errors
-from flightdeck.gateway.entrypoints.sse import SseResponse, SseSetup, respond
+from flightdeck.gateway.entrypoints.sse import SseSetup, respond
 from flightdeck.gateway.entrypoints.ws import WsConnection, WsSetup
 from flightdeck.gateway.schemas import Envelope, StreamTicket
 from flightdeck.gateway.service_layer import handlers, streams
@@ -26,6 +28,8 @@ from flightdeck.gateway.service_layer.handlers import Ticketing
 from flightdeck.gateway.service_layer.logs import LogReading
 from flightdeck.gateway.service_layer.streams import Streaming
 from flightdeck.gateway.service_layer.tokens import Authenticator
+
+NO_STORE = {"cache-control": "no-store"}
 
 
 def sse_frame(rendered: Rendered) -> bytes:
@@ -63,7 +67,14 @@ class DeploymentEventsController(Controller):
         operation_id="streamDeploymentEvents",
         summary="SSE: the deployment's events, history then live",
         media_type="text/event-stream",
-        responses=errors(*READ, *STREAM, *IN_PATH, ErrorCode.DEPLOYMENT_NOT_FOUND),
+        responses={
+            204: ResponseSpec(
+                data_container=None,
+                description="No Content: Last-Event-ID is at or past the deployment's final "
+                "event (done or error); nothing will follow, and EventSource stops",
+            ),
+            **errors(*READ, *STREAM, *IN_PATH, ErrorCode.DEPLOYMENT_NOT_FOUND),
+        },
     )
     async def events(
         self,
@@ -84,11 +95,13 @@ class DeploymentEventsController(Controller):
                 name="include", required=False, description="logs: add its pods' ERROR lines"
             ),
         ] = None,
-    ) -> SseResponse:
+    ) -> ASGIResponse:
         if include not in (None, "", "logs"):
             raise ApiError(ErrorCode.VALIDATION_ERROR, "include: the only value is logs")
         after, log_cursor = _two_cursors(last_event_id_header, last_event_id)
         await streams.check_deployment_visible(streaming, stream_principal, deployment_id)
+        if await streams.ended_within(streaming, deployment_id, after):
+            return ASGIResponse(status_code=204, headers=NO_STORE)
         sub: Subscription | Interleaved
         if include == "logs":
             sub = await streams.deployment_with_logs(
