@@ -113,7 +113,7 @@ async def test_deploy_scale_restart_rollback_and_cancel(system: System, store: E
     assert rollback["status"] == "SUCCEEDED" and rollback["deploymentId"]
     assert (await follow(system, rollback["deploymentId"]))[-1][1] == "done"
     back = await result(system, rollback["deploymentId"])
-    assert (back["status"], back["colour"]) == ("SUCCEEDED", "blue")
+    assert (back["phase"], back["colour"]) == ("SUCCEEDED", "blue")
     assert back["image"].endswith(f"{APP}:v1")
 
     # cancel a second deployment mid-rollout: CANCELLED, its colour removed, blue serves
@@ -128,7 +128,7 @@ async def test_deploy_scale_restart_rollback_and_cancel(system: System, store: E
     assert cancelled["status"] == "SUCCEEDED", cancelled
     assert seen[-1][1] == "error"
     body = await result(system, second)
-    assert (body["status"], body["servingColour"]) == ("CANCELLED", "blue")
+    assert (body["status"], body["phase"], body["servingColour"]) == ("FAILED", "CANCELLED", "blue")
     await eventually(lambda: _none_left(store, "green"), what="the green pods to go")
     url = httpx.URL(back["url"])  # the app's host, through the sandbox's ingress port
     async with httpx.AsyncClient(timeout=30) as http:
