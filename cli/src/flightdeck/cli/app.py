@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flightdeck.cli import (
+    asyncapi,
     configuration,
     projection,
     provisioning,
@@ -42,7 +43,17 @@ def version() -> None:
 
 
 # Each command module adds its commands here (def register(app) -> None).
-for module in (up, replay, projection, tokens, provisioning, tenants, rotation, configuration):
+for module in (
+    up,
+    replay,
+    projection,
+    tokens,
+    provisioning,
+    tenants,
+    rotation,
+    configuration,
+    asyncapi,
+):
     module.register(app)
 
 

@@ -61,6 +61,7 @@ from flightdeck.events import Cause, Codec, EventDecodeError, Recorded, subjects
 from flightdeck.events.deadletters import MessageDeadLettered
 from flightdeck.eventstore import EventStore
 from flightdeck.runtime import retries
+from flightdeck.runtime.contract import Durable
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +106,18 @@ class ConsumerSpec:
     start: Literal["all", "new"] = "all"
     redelivery: retries.Policy = retries.REDELIVER
     description: str = ""
+
+    @classmethod
+    def of(cls, durable: Durable, handler: Handler, **tuning: Any) -> ConsumerSpec:
+        """The spec of a durable declared in the service's contract, with its handler."""
+        return cls(
+            durable=durable.name,
+            stream=durable.stream,
+            subjects=durable.subjects,
+            handler=handler,
+            description=durable.description,
+            **tuning,
+        )
 
 
 @dataclass
@@ -214,6 +227,8 @@ class Consumers:
     stats: dict[str, ConsumerStats] = field(default_factory=dict)
     codec: Codec = field(init=False)
     specs: dict[str, ConsumerSpec] = field(default_factory=dict, init=False)
+    running: ProcessBroker | None = field(default=None, init=False)
+    """The broker while :meth:`run` runs."""
 
     def __post_init__(self) -> None:
         self.codec = Codec(f"/flightdeck/{self.service}")
@@ -229,7 +244,7 @@ class Consumers:
 
     async def run(self, specs: Sequence[ConsumerSpec], ready: asyncio.Event | None = None) -> None:
         """Create or bind every consumer, set ``ready``, then consume until cancelled."""
-        broker = self.broker(specs)
+        broker = self.running = self.broker(specs)
         try:
             await broker.start()
             if ready is not None:
@@ -239,6 +254,7 @@ class Consumers:
             # Unsubscribe now (no drain: that would wait for the open pull request).
             with contextlib.suppress(nats.errors.Error, OSError):
                 await broker.stop()
+            self.running = None
 
     def _lease(self, msg: Msg | None, /, *, context: Any) -> Lease:
         return Lease(msg, context=context, consumers=self)

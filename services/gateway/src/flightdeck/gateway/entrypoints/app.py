@@ -20,6 +20,10 @@ from flightdeck.gateway.adapters.metrics import Metrics
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.entrypoints.auth import current_principal
+from flightdeck.gateway.entrypoints.controllers.asyncapi import (
+    AsyncApiController,
+    AsyncApiDocumentController,
+)
 from flightdeck.gateway.entrypoints.controllers.connections import (
     AwsConnectionController,
     ConnectionListController,
@@ -108,6 +112,8 @@ def create_app(config: GatewayConfig, dependencies: Dependencies) -> Litestar:
             ConnectionListController,
             HealthController,
             MetricsController,
+            AsyncApiController,
+            AsyncApiDocumentController,
             websocket_endpoint,
         ],
         dependencies={
