@@ -30,7 +30,7 @@ class AsyncApiController(Controller):
         media_type=MediaType.HTML,
     )
     async def page(self) -> Response[bytes]:
-        return Response(_document()[1], media_type="text/html; charset=utf-8")
+        return Response(_document()[1], media_type=MediaType.HTML)
 
 
 class AsyncApiDocumentController(Controller):
