@@ -227,7 +227,57 @@ async def _deadlines(store: EventStore, n: int, timeout_s: float = 3.0) -> list[
     return lateness
 
 
+BASELINE = "FLIGHTDECK_BENCH_BASELINE"
+"""A checkout of earlier code (e.g. ``git archive <commit> | tar -x -C DIR``): when set, the
+pipeline is measured on it and on this checkout, one after the other in this run, and the
+ratio printed (ADR 0019). Its services run with this environment's libraries."""
+
+
+def _sources(checkout: Path) -> str:
+    """``PYTHONPATH`` putting ``checkout``'s packages before the installed (editable) ones."""
+    roots = sorted(checkout.glob("libs/*/src")) + sorted(checkout.glob("services/*/src"))
+    if not roots:
+        raise SystemExit(f"{BASELINE}={checkout}: no libs/*/src or services/*/src there")
+    return os.pathsep.join(str(r) for r in roots)
+
+
 async def run(deployments: int = 100) -> None:
+    baseline = os.environ.get(BASELINE)
+    if not baseline:
+        _report("", await _measure(deployments), deployments)
+        return
+    before = await _measure(deployments, _sources(Path(baseline)))
+    after = await _measure(deployments)
+    _report(f" — baseline {baseline}", before, deployments)
+    _report(" — this checkout", after, deployments)
+    report(
+        "Deployment pipeline: this checkout against the baseline, measured in one run",
+        [
+            (
+                f"{deployments} deployments at once, all finished after: this / baseline",
+                f"{after['wall']:.1f} s / {before['wall']:.1f} s = {after['wall'] / before['wall']:.2f}",
+            ),
+            (
+                "each deployment's median duration: this / baseline",
+                _ratio(after["durations"], before["durations"]),
+            ),
+            (
+                "pod transition → NATS median: this / baseline",
+                _ratio(after["latency"], before["latency"]),
+            ),
+        ],
+    )
+
+
+def _ratio(after: list[float], before: list[float]) -> str:
+    if not after or not before:
+        return "-"
+    a, b = statistics.median(after), statistics.median(before)
+    return f"{a:.2f} / {b:.2f} = {a / b:.2f}"
+
+
+async def _measure(deployments: int, pythonpath: str | None = None) -> dict[str, Any]:
+    """Every figure, with the services' code from ``pythonpath`` (default: this checkout)."""
     with tempfile.TemporaryDirectory(prefix="fd-bench-pipeline-") as tmp:
         logs = Path(tmp)
         async with (
@@ -249,6 +299,8 @@ async def run(deployments: int = 100) -> None:
                 "FLIGHTDECK_ORCHESTRATOR__SWITCH_DELAY_S": "1",
                 "FLIGHTDECK_ORCHESTRATOR__CONSUMER_START": "new",
             }
+            if pythonpath:
+                env["PYTHONPATH"] = pythonpath
             api = await _kube(sb)
             await client.CoreV1Api(api).create_namespace({"metadata": {"name": NAMESPACE}})
             nc = await connect(server.url, "bench-pipeline")
@@ -267,9 +319,14 @@ async def run(deployments: int = 100) -> None:
                     lateness = await _deadlines(store, deployments)
             await api.close()
             await nc.close()
-    outcomes = result["outcomes"]
+    return {"latency": latency, "wall": wall, "lateness": lateness, **result}
+
+
+def _report(title: str, figures: dict[str, Any], deployments: int) -> None:
+    latency, wall, outcomes = figures["latency"], figures["wall"], figures["outcomes"]
+    lateness = figures["lateness"]
     report(
-        "Deployment pipeline (sandbox at 10x, every service its own process, 2 cores)",
+        f"Deployment pipeline (sandbox at 10x, every service its own process, 2 cores){title}",
         [
             (
                 f"pod transition → NATS subscriber, ms ({len(latency)} transitions)",
@@ -280,7 +337,7 @@ async def run(deployments: int = 100) -> None:
                 ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
             ),
             (f"{deployments} deployments at once: all finished after", f"{wall:.1f} s"),
-            ("  each deployment's duration, s", _percentiles(result["durations"])),
+            ("  each deployment's duration, s", _percentiles(figures["durations"])),
             (
                 f"{deployments} artifact deadlines armed together: lateness, ms",
                 _percentiles(lateness),
