@@ -442,6 +442,10 @@ class _LeasedPull(PullStreamSubscriber):
                     slots.release()
                 for msg in more:
                     start(msg)
+        except Exception:
+            # FastStream's task supervisor starts the loop again; say so, loudly.
+            log.exception("pull loop failed; restarting it", consumer=spec.durable)
+            raise
         finally:
             for task in list(running):
                 task.cancel()
