@@ -145,6 +145,11 @@ WRONG = {
         {"services-without-sandbox", "sandbox-only-embedded"},
     ),
     "log_relay.adapters.zz_nats": ("import nats", {"nats-in-its-adapters"}),
+    # FastStream only in the runtime (its consumers, ADR 0019), never in a service's rooms
+    "orchestrator.service_layer.zz_faststream": (
+        "from faststream.nats import NatsBroker",
+        {"nats-in-its-adapters"},
+    ),
 }
 """Modules to add (under ``flightdeck.``): their one import, and the contracts it breaks."""
 
