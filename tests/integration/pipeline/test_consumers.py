@@ -233,3 +233,42 @@ async def _some(items: list[Any]) -> bool:
 
 async def _held(held: set[str], n: int) -> bool:
     return len(held) == n
+
+
+async def test_several_durables_in_one_process_each_get_their_own(store: EventStore) -> None:
+    """One broker, four subscribers (like the orchestrator's): each durable's messages
+    reach its own handler, and every durable is pulled from."""
+    service = f"svc-{new_id()[:8]}"
+    seen: dict[str, list[str]] = {}
+    specs = []
+    for what in ("a", "b", "c", "d"):
+
+        async def handler(r: Recorded[Any], what: str = what) -> None:
+            seen.setdefault(what, []).append(r.subject)
+
+        specs.append(
+            ConsumerSpec(
+                durable=f"{service}-{what}",
+                stream=streams.COMMANDS,
+                subjects=(subjects.command(service, what),),
+                handler=handler,
+                start="new",
+            )
+        )
+    consumers = Consumers(store, service, store.nc)
+    ready = asyncio.Event()
+    task = asyncio.create_task(consumers.run(specs, ready))
+    try:
+        await ready.wait()
+        for what in ("a", "b", "c", "d"):
+            await store.append(subjects.command(service, what), [cancel(1)], cause=Cause.root("u"))
+        await eventually(lambda: _count_seen(seen, 4), what="each durable's message")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert seen == {w: [subjects.command(service, w)] for w in ("a", "b", "c", "d")}
+    assert {d: s.acked for d, s in consumers.stats.items()} == {s.durable: 1 for s in specs}
+
+
+async def _count_seen(seen: dict[str, list[str]], n: int) -> bool:
+    return sum(map(len, seen.values())) >= n

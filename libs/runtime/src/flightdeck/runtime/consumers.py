@@ -190,14 +190,20 @@ def subscribe(broker: NatsBroker, spec: ConsumerSpec, codec: Codec) -> PullStrea
         title=spec.durable,
         description=spec.description or f"durable pull consumer of {spec.stream}",
     )
-    subscriber(spec.handler)
+    handler = spec.handler
+
+    async def handle(recorded: Recorded[Any]) -> None:
+        # One parameter, whatever the handler's signature: FastStream reads the signature
+        # to decide how to pass the body, and would unpack it for several parameters.
+        await handler(recorded)
+
+    subscriber(handle)
     # FastStream builds its own pull loop; ours is the same subscriber with the loop
     # and the consumer creation above (its class adds no state: the swap is safe).
-    sub = broker.subscribers[-1]
-    assert isinstance(sub, PullStreamSubscriber) and sub.calls
-    sub.__class__ = _LeasedPull
-    sub.flightdeck_spec = spec  # type: ignore[attr-defined]
-    return sub
+    assert type(subscriber) is PullStreamSubscriber and subscriber.calls
+    subscriber.__class__ = _LeasedPull
+    subscriber.flightdeck_spec = spec  # type: ignore[attr-defined]
+    return subscriber
 
 
 def decoder(codec: Codec) -> Callable[[StreamMessage[Msg]], Recorded[Any]]:
