@@ -14,6 +14,7 @@ SUITES: dict[str, Callable[[], Awaitable[None]]] = {
     "readmodel": readmodel.run,
     "pipeline": lambda: __import__("bench.pipeline", fromlist=["run"]).run(),
     "logs": lambda: __import__("bench.logs", fromlist=["run"]).run(),
+    "consumers": lambda: __import__("bench.consumers", fromlist=["run"]).run(),
 }
 
 

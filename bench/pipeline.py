@@ -231,6 +231,8 @@ BASELINE = "FLIGHTDECK_BENCH_BASELINE"
 """A checkout of earlier code (e.g. ``git archive <commit> | tar -x -C DIR``): when set, the
 pipeline is measured on it and on this checkout, one after the other in this run, and the
 ratio printed (ADR 0019). Its services run with this environment's libraries."""
+ROUNDS = "FLIGHTDECK_BENCH_ROUNDS"
+"""With a baseline: how many pairs to measure, in alternating order (default 1)."""
 
 
 def _sources(checkout: Path) -> str:
@@ -246,27 +248,36 @@ async def run(deployments: int = 100) -> None:
     if not baseline:
         _report("", await _measure(deployments), deployments)
         return
-    before = await _measure(deployments, _sources(Path(baseline)))
-    after = await _measure(deployments)
-    _report(f" — baseline {baseline}", before, deployments)
-    _report(" — this checkout", after, deployments)
-    report(
-        "Deployment pipeline: this checkout against the baseline, measured in one run",
-        [
+    rounds = int(os.environ.get(ROUNDS, "1"))
+    before: list[dict[str, Any]] = []
+    after: list[dict[str, Any]] = []
+    for n in range(rounds):  # baseline, this; then this, baseline; …: drift hits both
+        order = [(before, _sources(Path(baseline))), (after, None)]
+        for figures, pythonpath in order if n % 2 == 0 else order[::-1]:
+            figures.append(await _measure(deployments, pythonpath))
+    for n, (b, a) in enumerate(zip(before, after, strict=True), 1):
+        _report(f" — baseline {baseline}, round {n}", b, deployments)
+        _report(f" — this checkout, round {n}", a, deployments)
+    rows = []
+    for n, (b, a) in enumerate(zip(before, after, strict=True), 1):
+        rows += [
             (
-                f"{deployments} deployments at once, all finished after: this / baseline",
-                f"{after['wall']:.1f} s / {before['wall']:.1f} s = {after['wall'] / before['wall']:.2f}",
+                f"round {n}: {deployments} at once, all finished after: this / baseline",
+                f"{a['wall']:.1f} s / {b['wall']:.1f} s = {a['wall'] / b['wall']:.2f}",
             ),
             (
-                "each deployment's median duration: this / baseline",
-                _ratio(after["durations"], before["durations"]),
+                f"round {n}: each deployment's median duration: this / baseline",
+                _ratio(a["durations"], b["durations"]),
             ),
             (
-                "pod transition → NATS median: this / baseline",
-                _ratio(after["latency"], before["latency"]),
+                f"round {n}: pod transition → NATS median (no consumer on its path)",
+                _ratio(a["latency"], b["latency"]),
             ),
-        ],
-    )
+        ]
+    walls_a = sum(a["wall"] for a in after)
+    walls_b = sum(b["wall"] for b in before)
+    rows.append(("all rounds: finished after, this / baseline", f"{walls_a / walls_b:.2f}"))
+    report("Deployment pipeline: this checkout against the baseline, in one run", rows)
 
 
 def _ratio(after: list[float], before: list[float]) -> str:

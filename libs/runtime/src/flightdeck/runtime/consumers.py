@@ -192,7 +192,7 @@ def subscribe(broker: NatsBroker, spec: ConsumerSpec, codec: Codec) -> PullStrea
     )
     handler = spec.handler
 
-    async def handle(recorded: Recorded[Any]) -> None:
+    async def handle(recorded: Any) -> None:  # `Any`: FastStream builds no model of it
         # One parameter, whatever the handler's signature: FastStream reads the signature
         # to decide how to pass the body, and would unpack it for several parameters.
         await handler(recorded)
@@ -200,16 +200,20 @@ def subscribe(broker: NatsBroker, spec: ConsumerSpec, codec: Codec) -> PullStrea
     subscriber(handle)
     # FastStream builds its own pull loop; ours is the same subscriber with the loop
     # and the consumer creation above (its class adds no state: the swap is safe).
-    assert type(subscriber) is PullStreamSubscriber and subscriber.calls
+    if type(subscriber) is not PullStreamSubscriber:  # a FastStream change: see ADR 0019
+        raise TypeError(f"expected FastStream's PullStreamSubscriber, got {type(subscriber)}")
     subscriber.__class__ = _LeasedPull
     subscriber.flightdeck_spec = spec  # type: ignore[attr-defined]
     return subscriber
 
 
-def decoder(codec: Codec) -> Callable[[StreamMessage[Msg]], Recorded[Any]]:
-    """FastStream's decoder for our messages: the CloudEvents envelope, by our codec."""
+def decoder(codec: Codec) -> Callable[[StreamMessage[Msg]], Awaitable[Recorded[Any]]]:
+    """FastStream's decoder for our messages: the CloudEvents envelope, by our codec.
 
-    def decode(message: StreamMessage[Msg]) -> Recorded[Any]:
+    A coroutine function on purpose: FastStream runs a plain function in a worker thread.
+    """
+
+    async def decode(message: StreamMessage[Msg]) -> Recorded[Any]:
         raw = message.raw_message
         meta = raw.metadata
         return codec.decode(meta.stream, raw.subject, raw.data, raw.headers, meta.sequence.stream)
@@ -395,6 +399,11 @@ class _LeasedPull(PullStreamSubscriber):
     """FastStream's pull subscriber with our consumer creation and our pull loop."""
 
     __slots__ = ()
+
+    def get_log_context(self, message: StreamMessage[Msg] | None) -> dict[str, str]:
+        """FastStream's logger is off (we log with structlog), so skip building its
+        per-message context (it parses the subject pattern again for every message)."""
+        return {}
 
     async def _create_subscription(self) -> None:
         if self.subscription:
