@@ -68,8 +68,17 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {statistics.median(ordered):.1f} / p99 {p99:.1f} / max {ordered[-1]:.1f}"
 
 
+def _cpu_s(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @asynccontextmanager
-async def _services(env: dict[str, str], logs: Path) -> AsyncIterator[None]:
+async def _services(env: dict[str, str], logs: Path) -> AsyncIterator[dict[str, int]]:
     procs = []
     for name, module in SERVICES.items():
         with (logs / f"{name}.log").open("ab") as out:
@@ -79,7 +88,7 @@ async def _services(env: dict[str, str], logs: Path) -> AsyncIterator[None]:
                 )
             )
     try:
-        yield
+        yield {name: proc.pid for name, proc in zip(SERVICES, procs, strict=True)}
     finally:
         for proc in procs:
             processes.stop(proc, timeout=5)
@@ -320,17 +329,19 @@ async def _measure(deployments: int, pythonpath: str | None = None) -> dict[str,
             await Ownership(store).record_tenant(  # start_deployment's tenant (ADR 0012)
                 "demo", [NAMESPACE], Cause.root("service:bench"), protected=frozenset()
             )
-            async with _services(env, logs):
+            async with _services(env, logs) as pids:
                 await asyncio.sleep(8.0)  # processes import, bind consumers, take the lease
+                started_cpu = {name: _cpu_s(pid) for name, pid in pids.items()}
                 with console.status("pod transitions → NATS…"):
                     latency = await _pod_latency(store, api)
                 with console.status(f"{deployments} deployments at once…"):
                     wall, result = await _concurrent(store, sb, deployments)
                 with console.status(f"{deployments} deadlines at once…"):
                     lateness = await _deadlines(store, deployments)
+                cpu = {n: _cpu_s(pid) - started_cpu[n] for n, pid in pids.items()}
             await api.close()
             await nc.close()
-    return {"latency": latency, "wall": wall, "lateness": lateness, **result}
+    return {"latency": latency, "wall": wall, "lateness": lateness, "cpu": cpu, **result}
 
 
 def _report(title: str, figures: dict[str, Any], deployments: int) -> None:
@@ -356,6 +367,10 @@ def _report(title: str, figures: dict[str, Any], deployments: int) -> None:
             (
                 "deadlines missed (recorded > 1 s late)",
                 f"{sum(1 for x in lateness if x > 1000)} of {len(lateness)}",
+            ),
+            (
+                "CPU s per service while measured",
+                ", ".join(f"{n} {c:.1f}" for n, c in figures["cpu"].items()),
             ),
         ],
     )

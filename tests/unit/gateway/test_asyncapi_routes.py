@@ -60,3 +60,13 @@ def test_bad_requests_get_the_one_error_shape(
     assert response.status_code == status
     body = response.json()
     assert body["errorCode"] == code and body["status"] == status and body["path"]
+
+
+def test_the_contract_is_the_same_for_everyone(client: TestClient) -> None:  # type: ignore[type-arg]
+    """Public like /schema: nothing in it belongs to a tenant, so a key (any tenant's, or
+    a bogus one) changes nothing, and no key is asked for."""
+    anonymous = client.get("/asyncapi.json")
+    for key in ("fd_acme_0123456789abcdef", "not-a-key"):
+        keyed = client.get("/asyncapi.json", headers={"Authorization": f"Bearer {key}"})
+        assert (keyed.status_code, keyed.content) == (200, anonymous.content)
+    assert b"acme" not in anonymous.content
