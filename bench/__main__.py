@@ -17,6 +17,7 @@ SUITES: dict[str, Callable[[], Awaitable[None]]] = {
     "logs-node": lambda: __import__("bench.logs", fromlist=["run"]).run(mode="node"),
     "ops": lambda: __import__("bench.ops", fromlist=["run"]).run(),
     "appview": lambda: __import__("bench.appview", fromlist=["run"]).run(),
+    "consumers": lambda: __import__("bench.consumers", fromlist=["run"]).run(),
 }
 
 

@@ -68,8 +68,17 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {statistics.median(ordered):.1f} / p99 {p99:.1f} / max {ordered[-1]:.1f}"
 
 
+def _cpu_s(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @asynccontextmanager
-async def _services(env: dict[str, str], logs: Path) -> AsyncIterator[None]:
+async def _services(env: dict[str, str], logs: Path) -> AsyncIterator[dict[str, int]]:
     procs = []
     for name, module in SERVICES.items():
         with (logs / f"{name}.log").open("ab") as out:
@@ -79,7 +88,7 @@ async def _services(env: dict[str, str], logs: Path) -> AsyncIterator[None]:
                 )
             )
     try:
-        yield
+        yield {name: proc.pid for name, proc in zip(SERVICES, procs, strict=True)}
     finally:
         for proc in procs:
             processes.stop(proc, timeout=5)
@@ -227,7 +236,68 @@ async def _deadlines(store: EventStore, n: int, timeout_s: float = 3.0) -> list[
     return lateness
 
 
+BASELINE = "FLIGHTDECK_BENCH_BASELINE"
+"""A checkout of earlier code (e.g. ``git archive <commit> | tar -x -C DIR``): when set, the
+pipeline is measured on it and on this checkout, one after the other in this run, and the
+ratio printed (ADR 0019). Its services run with this environment's libraries."""
+ROUNDS = "FLIGHTDECK_BENCH_ROUNDS"
+"""With a baseline: how many pairs to measure, in alternating order (default 1)."""
+
+
+def _sources(checkout: Path) -> str:
+    """``PYTHONPATH`` putting ``checkout``'s packages before the installed (editable) ones."""
+    roots = sorted(checkout.glob("libs/*/src")) + sorted(checkout.glob("services/*/src"))
+    if not roots:
+        raise SystemExit(f"{BASELINE}={checkout}: no libs/*/src or services/*/src there")
+    return os.pathsep.join(str(r) for r in roots)
+
+
 async def run(deployments: int = 100) -> None:
+    baseline = os.environ.get(BASELINE)
+    if not baseline:
+        _report("", await _measure(deployments), deployments)
+        return
+    rounds = int(os.environ.get(ROUNDS, "1"))
+    before: list[dict[str, Any]] = []
+    after: list[dict[str, Any]] = []
+    for n in range(rounds):  # baseline, this; then this, baseline; …: drift hits both
+        order = [(before, _sources(Path(baseline))), (after, None)]
+        for figures, pythonpath in order if n % 2 == 0 else order[::-1]:
+            figures.append(await _measure(deployments, pythonpath))
+    for n, (b, a) in enumerate(zip(before, after, strict=True), 1):
+        _report(f" — baseline {baseline}, round {n}", b, deployments)
+        _report(f" — this checkout, round {n}", a, deployments)
+    rows = []
+    for n, (b, a) in enumerate(zip(before, after, strict=True), 1):
+        rows += [
+            (
+                f"round {n}: {deployments} at once, all finished after: this / baseline",
+                f"{a['wall']:.1f} s / {b['wall']:.1f} s = {a['wall'] / b['wall']:.2f}",
+            ),
+            (
+                f"round {n}: each deployment's median duration: this / baseline",
+                _ratio(a["durations"], b["durations"]),
+            ),
+            (
+                f"round {n}: pod transition → NATS median (no consumer on its path)",
+                _ratio(a["latency"], b["latency"]),
+            ),
+        ]
+    walls_a = sum(a["wall"] for a in after)
+    walls_b = sum(b["wall"] for b in before)
+    rows.append(("all rounds: finished after, this / baseline", f"{walls_a / walls_b:.2f}"))
+    report("Deployment pipeline: this checkout against the baseline, in one run", rows)
+
+
+def _ratio(after: list[float], before: list[float]) -> str:
+    if not after or not before:
+        return "-"
+    a, b = statistics.median(after), statistics.median(before)
+    return f"{a:.2f} / {b:.2f} = {a / b:.2f}"
+
+
+async def _measure(deployments: int, pythonpath: str | None = None) -> dict[str, Any]:
+    """Every figure, with the services' code from ``pythonpath`` (default: this checkout)."""
     with tempfile.TemporaryDirectory(prefix="fd-bench-pipeline-") as tmp:
         logs = Path(tmp)
         async with (
@@ -249,6 +319,8 @@ async def run(deployments: int = 100) -> None:
                 "FLIGHTDECK_ORCHESTRATOR__SWITCH_DELAY_S": "1",
                 "FLIGHTDECK_ORCHESTRATOR__CONSUMER_START": "new",
             }
+            if pythonpath:
+                env["PYTHONPATH"] = pythonpath
             api = await _kube(sb)
             await client.CoreV1Api(api).create_namespace({"metadata": {"name": NAMESPACE}})
             nc = await connect(server.url, "bench-pipeline")
@@ -257,19 +329,26 @@ async def run(deployments: int = 100) -> None:
             await Ownership(store).record_tenant(  # start_deployment's tenant (ADR 0012)
                 "demo", [NAMESPACE], Cause.root("service:bench"), protected=frozenset()
             )
-            async with _services(env, logs):
+            async with _services(env, logs) as pids:
                 await asyncio.sleep(8.0)  # processes import, bind consumers, take the lease
+                started_cpu = {name: _cpu_s(pid) for name, pid in pids.items()}
                 with console.status("pod transitions → NATS…"):
                     latency = await _pod_latency(store, api)
                 with console.status(f"{deployments} deployments at once…"):
                     wall, result = await _concurrent(store, sb, deployments)
                 with console.status(f"{deployments} deadlines at once…"):
                     lateness = await _deadlines(store, deployments)
+                cpu = {n: _cpu_s(pid) - started_cpu[n] for n, pid in pids.items()}
             await api.close()
             await nc.close()
-    outcomes = result["outcomes"]
+    return {"latency": latency, "wall": wall, "lateness": lateness, "cpu": cpu, **result}
+
+
+def _report(title: str, figures: dict[str, Any], deployments: int) -> None:
+    latency, wall, outcomes = figures["latency"], figures["wall"], figures["outcomes"]
+    lateness = figures["lateness"]
     report(
-        "Deployment pipeline (sandbox at 10x, every service its own process, 2 cores)",
+        f"Deployment pipeline (sandbox at 10x, every service its own process, 2 cores){title}",
         [
             (
                 f"pod transition → NATS subscriber, ms ({len(latency)} transitions)",
@@ -280,7 +359,7 @@ async def run(deployments: int = 100) -> None:
                 ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
             ),
             (f"{deployments} deployments at once: all finished after", f"{wall:.1f} s"),
-            ("  each deployment's duration, s", _percentiles(result["durations"])),
+            ("  each deployment's duration, s", _percentiles(figures["durations"])),
             (
                 f"{deployments} artifact deadlines armed together: lateness, ms",
                 _percentiles(lateness),
@@ -288,6 +367,10 @@ async def run(deployments: int = 100) -> None:
             (
                 "deadlines missed (recorded > 1 s late)",
                 f"{sum(1 for x in lateness if x > 1000)} of {len(lateness)}",
+            ),
+            (
+                "CPU s per service while measured",
+                ", ".join(f"{n} {c:.1f}" for n, c in figures["cpu"].items()),
             ),
         ],
     )

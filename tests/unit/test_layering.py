@@ -146,6 +146,11 @@ WRONG = {
     ),
     "log_relay.adapters.zz_nats": ("import nats", {"nats-in-its-adapters"}),
     "client.zz_runtime": ("from flightdeck.runtime import settings", {"client-standalone"}),
+    # FastStream only in the runtime (its consumers, ADR 0019), never in a service's rooms
+    "orchestrator.service_layer.zz_faststream": (
+        "from faststream.nats import NatsBroker",
+        {"nats-in-its-adapters"},
+    ),
 }
 """Modules to add (under ``flightdeck.``): their one import, and the contracts it breaks."""
 

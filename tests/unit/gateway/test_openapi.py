@@ -14,7 +14,7 @@ from flightdeck.gateway.entrypoints.app import Dependencies, create_app
 
 pytestmark = pytest.mark.unit
 
-OPEN = {"/health", "/metrics"}
+OPEN = {"/health", "/metrics", "/asyncapi", "/asyncapi.json"}
 ERROR_REF = "#/components/schemas/ErrorBody"
 
 

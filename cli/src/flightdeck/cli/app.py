@@ -9,6 +9,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own
 
 from flightdeck.cli import (
     applogs,
+    asyncapi,
     configuration,
     deploying,
     images,
@@ -62,6 +63,7 @@ for module in (
     tenants,
     rotation,
     configuration,
+    asyncapi,
 ):
     module.register(app)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flightdeck.events import streams
+from flightdeck.runtime import contract
 
 ADMIN = "admin"
 CLI = "cli"
@@ -103,6 +104,15 @@ def _service(
     )
 
 
+def _declared(declared: contract.Contract, *reads: str) -> Permissions:
+    """A service's rights from its contract: what it publishes, its durables, plus ``reads``."""
+    return _service(
+        declared.service,
+        [*declared.publishes, *reads],
+        durables=declared.durable_streams(),
+    )
+
+
 def _reader(name: str, *extra: str) -> Permissions:
     """Reads every stream; publishes nothing but ``extra``."""
     rights = [r for s in ALL_STREAMS for r in follows(s)]
@@ -127,48 +137,22 @@ def users(buckets: Mapping[str, Iterable[BucketSpec]]) -> dict[str, Permissions]
         ADMIN: Permissions(publish=(">",), subscribe=(">",)),
         CLI: _reader(CLI),
         PROJECTOR: _reader(PROJECTOR),
-        "orchestrator": _service(
-            "orchestrator",
-            [
-                f"{_EVT}.deploy.>",
-                f"{_EVT}.app.>",
-                f"{_EVT}.ops.>",  # ops actions: requests and outcomes (ADR 0022)
-                "fd.cmd.ecr-poller.>",
-                "fd.cmd.prober.>",
-                *gets(streams.DEPLOYMENTS),
-                *gets(streams.CLUSTER),
-                *gets(streams.AUDIT),  # who owns a namespace or an app (ADR 0012)
-            ],
-            durables={  # deployments start from commands: no durable on FD_DEPLOYMENTS (ADR 0020)
-                "orchestrator-commands": streams.COMMANDS,
-                "orchestrator-artifacts": streams.ARTIFACTS,
-                "orchestrator-cluster": streams.CLUSTER,
-                "orchestrator-probes": streams.PROBES,
-            },
+        # What each service publishes and which durables it pulls from are its contract
+        # (flightdeck.runtime.contract, the AsyncAPI document's source); reads are here.
+        "orchestrator": _declared(
+            contract.ORCHESTRATOR,
+            *gets(streams.DEPLOYMENTS),
+            *gets(streams.CLUSTER),
+            *gets(streams.AUDIT),  # who owns a namespace or an app (ADR 0012)
         ),
-        "k8s-watcher": _service(
-            "k8s-watcher", [f"{_EVT}.k8s.>", *gets(streams.CLUSTER), *kv("k8s-watcher")]
+        "k8s-watcher": _declared(contract.K8S_WATCHER, *gets(streams.CLUSTER), *kv("k8s-watcher")),
+        "ecr-poller": _declared(
+            contract.ECR_POLLER, *gets(streams.ARTIFACTS), *gets(streams.AUDIT)
         ),
-        "ecr-poller": _service(
-            "ecr-poller",
-            [f"{_EVT}.ecr.>", *gets(streams.ARTIFACTS), *gets(streams.AUDIT)],
-            durables={"ecr-poller-commands": streams.COMMANDS},
+        "prober": _declared(contract.PROBER, *gets(streams.PROBES)),
+        "log-relay": _declared(
+            contract.LOG_RELAY, *gets(streams.LOGS), *follows(streams.CLUSTER), *kv("log-relay")
         ),
-        "prober": _service(
-            "prober",
-            [f"{_EVT}.probe.>", *gets(streams.PROBES)],
-            durables={"prober-commands": streams.COMMANDS},
-        ),
-        "log-relay": _service(
-            "log-relay",
-            [f"{_EVT}.log.>", *gets(streams.LOGS), *follows(streams.CLUSTER), *kv("log-relay")],
-            durables={"log-relay-commands": streams.COMMANDS},
-        ),
-        "gateway": _reader(  # asks for deployments by command, never writes their events
-            "gateway",
-            f"{_EVT}.conn.>",
-            f"{_EVT}.claim.>",
-            "fd.cmd.orchestrator.>",
-            "fd.cmd.log-relay.>",
-        ),
+        # asks for deployments by command, never writes their events
+        "gateway": _reader("gateway", *contract.GATEWAY.publishes),
     }

@@ -11,8 +11,9 @@ from flightdeck.ecr_poller.adapters.ecr import Credentials, Ecr
 from flightdeck.ecr_poller.config import PollerSettings
 from flightdeck.ecr_poller.service_layer import handlers
 from flightdeck.ecr_poller.service_layer.polling import Poller
-from flightdeck.events import streams, subjects
+from flightdeck.events import subjects
 from flightdeck.eventstore import EventStore
+from flightdeck.runtime import contract
 from flightdeck.runtime.aws import AwsSettings
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.sealing import Sealer, SecretsSettings
@@ -49,11 +50,9 @@ def build(
         backoff_max_s=settings.backoff_max_s,
         missing_repository_grace_s=settings.missing_repository_grace_s,
     )
-    consumer = ConsumerSpec(
-        durable=f"{SERVICE}-commands",
-        stream=streams.COMMANDS,
-        subjects=(subjects.service_commands(SERVICE),),
-        handler=partial(handlers.dispatch, poller),
+    consumer = ConsumerSpec.of(
+        contract.ECR_POLLER.durable("commands"),
+        partial(handlers.dispatch, poller),
         concurrency=settings.max_watches,
         ack_wait_s=settings.ack_wait_s,
         start="new",

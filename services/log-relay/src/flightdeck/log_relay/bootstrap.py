@@ -11,7 +11,7 @@ from typing import Protocol
 
 import structlog
 
-from flightdeck.events import new_id, streams, subjects
+from flightdeck.events import new_id, subjects
 from flightdeck.eventstore import Buckets, EventStore
 from flightdeck.log_relay.adapters.files import NodeLogs
 from flightdeck.log_relay.adapters.kube import PodLogs
@@ -30,6 +30,7 @@ from flightdeck.log_relay.service_layer.following import (
     FollowStats,
 )
 from flightdeck.log_relay.service_layer.relay import Relay, RelayTiming
+from flightdeck.runtime import contract
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.settings import load_section
@@ -135,11 +136,9 @@ async def build(
         ),
         stats=stats,
     )
-    commands = ConsumerSpec(
-        durable=f"{SERVICE}-commands",
-        stream=streams.COMMANDS,
-        subjects=(subjects.service_commands(SERVICE),),
-        handler=partial(handlers.dispatch_command, rules),
+    commands = ConsumerSpec.of(
+        contract.LOG_RELAY.durable("commands"),
+        partial(handlers.dispatch_command, rules),
         concurrency=1,  # a follow and an unfollow of one app must not swap places
         start="all",
     )

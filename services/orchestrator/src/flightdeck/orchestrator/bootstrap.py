@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from flightdeck.events import streams, subjects
+from flightdeck.events import subjects
 from flightdeck.eventstore import EventStore
 from flightdeck.orchestrator.adapters.aggregates import AppSlots, Deployments
 from flightdeck.orchestrator.adapters.kubernetes import Kubernetes
@@ -19,6 +19,7 @@ from flightdeck.orchestrator.service_layer.effects import EffectRunner
 from flightdeck.orchestrator.service_layer.pipeline import Pipeline
 from flightdeck.orchestrator.service_layer.ports import AlarmsFactory, ClusterWrites, TenancyCheck
 from flightdeck.orchestrator.service_layer.timers import Timers
+from flightdeck.runtime import contract
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.kube import KubernetesSettings, api_client
 from flightdeck.runtime.ownership import Ownership
@@ -89,23 +90,15 @@ def consumer_specs(pipeline: Pipeline, settings: OrchestratorSettings) -> list[C
     """The durable consumers every replica shares, one per stream it reads."""
     handle = partial(handlers.dispatch, pipeline)
 
-    def spec(durable: str, stream: str, *filters: str) -> ConsumerSpec:
-        return ConsumerSpec(
-            durable=f"{SERVICE}-{durable}",
-            stream=stream,
-            subjects=filters,
-            handler=handle,
+    # The durables are declared in the service's contract (its NATS permissions and the
+    # AsyncAPI document derive from the same declaration, ADR 0019).
+    return [
+        ConsumerSpec.of(
+            durable,
+            handle,
             start=settings.consumer_start,
             concurrency=settings.concurrency,
             ack_wait_s=settings.ack_wait_s,
         )
-
-    cluster = (f"{subjects.EVENTS}.k8s.*.{kind}.*" for kind in ("deployment", "pod", "ingress"))
-    # No consumer of FD_DEPLOYMENTS: deployments start from StartDeployment (ADR 0020), and
-    # the orchestrator reads its aggregates through the store, never its own stream's feed.
-    return [
-        spec("commands", streams.COMMANDS, subjects.service_commands(SERVICE)),
-        spec("artifacts", streams.ARTIFACTS, subjects.ALL_IMAGES),
-        spec("cluster", streams.CLUSTER, *cluster),
-        spec("probes", streams.PROBES, subjects.ALL_PROBES),
+        for durable in contract.ORCHESTRATOR.durables
     ]

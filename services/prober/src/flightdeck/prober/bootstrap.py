@@ -6,12 +6,13 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from flightdeck.events import streams, subjects
+from flightdeck.events import subjects
 from flightdeck.eventstore import EventStore
 from flightdeck.prober.adapters.http import HttpProber
 from flightdeck.prober.config import ProberSettings
 from flightdeck.prober.service_layer import handlers
 from flightdeck.prober.service_layer.verification import Verifier
+from flightdeck.runtime import contract
 from flightdeck.runtime.consumers import ConsumerSpec
 from flightdeck.runtime.settings import load_section
 
@@ -34,11 +35,9 @@ def build(store: EventStore, settings: ProberSettings | None = None) -> Prober:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per check is too much
     http = HttpProber(settings.max_connections)
     verifier = Verifier(store, http, settings.interval_scale)
-    consumer = ConsumerSpec(
-        durable=f"{SERVICE}-commands",
-        stream=streams.COMMANDS,
-        subjects=(subjects.service_commands(SERVICE),),
-        handler=partial(handlers.dispatch, verifier),
+    consumer = ConsumerSpec.of(
+        contract.PROBER.durable("commands"),
+        partial(handlers.dispatch, verifier),
         concurrency=settings.concurrency,
         start="new",
     )

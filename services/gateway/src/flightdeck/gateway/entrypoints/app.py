@@ -21,6 +21,10 @@ from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import Principal
 from flightdeck.gateway.entrypoints.auth import current_principal
 from flightdeck.gateway.entrypoints.controllers.apps import AppsController, TenantEventsController
+from flightdeck.gateway.entrypoints.controllers.asyncapi import (
+    AsyncApiController,
+    AsyncApiDocumentController,
+)
 from flightdeck.gateway.entrypoints.controllers.connections import (
     AwsConnectionController,
     ConnectionListController,
@@ -123,6 +127,8 @@ def create_app(config: GatewayConfig, dependencies: Dependencies) -> Litestar:
             DeployCancelController,
             HealthController,
             MetricsController,
+            AsyncApiController,
+            AsyncApiDocumentController,
             websocket_endpoint,
         ],
         dependencies={
