@@ -40,7 +40,7 @@ async def stop(system: System) -> None:
     assert_stop_reported(system, await system.stop())
 
 
-async def _shop_pods_ready(system: System) -> list[str] | None:
+async def _shop_pods_ready(system: System, count: int = 2) -> list[str] | None:
     async with httpx.AsyncClient(base_url=system.sandbox["k8s_url"], timeout=10) as http:
         pods = (await http.get("/api/v1/namespaces/default/pods")).json()["items"]
     ready = [
@@ -52,7 +52,7 @@ async def _shop_pods_ready(system: System) -> list[str] | None:
             for c in p.get("status", {}).get("conditions", [])
         )
     ]
-    return ready if len(ready) == 2 else None
+    return ready if len(ready) == count else None
 
 
 async def _log_lines(system: System) -> list[dict[str, Any]] | None:
@@ -83,6 +83,20 @@ async def test_people_cli_and_a_cluster_kept_across_restarts_then_fresh(tmp_path
         lines = await eventually(lambda: _log_lines(first), what="log lines", within=60)
         assert {line["pod"][: len("shop-blue-")] for line in lines} == {"shop-blue-"}
         url = status["latest"]["url"]
+
+        # ops over the API: the live colour scaled up and back, a pod restarted; refusals
+        # are one line and exit 1, and replay names who did each
+        scaled = await people(first, "scale", "shop", "3")
+        assert scaled.code == 0 and "done" in scaled.out, scaled.out + scaled.err
+        await eventually(lambda: _shop_pods_ready(first, 3), what="3 pods", within=60)
+        back = await people(first, "scale", "shop", "2", "--format", "json")
+        assert json.loads(back.out)["status"] == "SUCCEEDED", back.out + back.err
+        await eventually(lambda: _shop_pods_ready(first, 2), what="2 pods", within=60)
+        unknown = await people(first, "restart", "shop", "--pod", "shop-blue-nope")
+        assert unknown.code == 1 and "POD_NOT_FOUND" in unknown.err, unknown.out + unknown.err
+        assert len(unknown.err.strip().splitlines()) == 1
+        replayed = await people(first, "replay", "--app", "shop")
+        assert replayed.code == 0 and "scale" in replayed.out, replayed.out + replayed.err
 
         await people(first, "image", "push", "shop:v2-unhealthy")
         failed = await people(first, "deploy", "shop", "--image", "shop:v2-unhealthy", "--wait")

@@ -15,7 +15,7 @@ import msgspec
 import typer
 
 from flightdeck.cli.output import console, fail
-from flightdeck.cli.remote import EXIT_USAGE, FormatOption, check_format, connect, run
+from flightdeck.cli.remote import EXIT_REFUSED, EXIT_USAGE, FormatOption, check_format, connect, run
 from flightdeck.client import ActionAccepted, Flightdeck
 
 MAX_REPLICAS = 50
@@ -27,16 +27,23 @@ KeyOption = typer.Option(
 def _report(what: str, accepted: ActionAccepted, fmt: str) -> None:
     if fmt == "json":
         print(msgspec.json.encode(accepted).decode(), flush=True)
-    else:
+    elif not accepted.failed:
+        outcome = "done" if accepted.status == "SUCCEEDED" else "accepted"
+        follow = f", deployment {accepted.deployment_id}" if accepted.deployment_id else ""
         console.print(
-            f"[green]✔[/] {what}: action [bold]{accepted.action_id}[/] accepted", highlight=False
+            f"[green]✔[/] {what}: action [bold]{accepted.action_id}[/] {outcome}{follow}",
+            highlight=False,
         )
 
 
 async def _act(what: str, fmt: str, call: Callable[[Flightdeck], Awaitable[ActionAccepted]]) -> int:
+    """Ask for the action; exit 1 (one line, its error code) when it failed."""
     async with connect() as fd:
         accepted = await call(fd)
     _report(what, accepted, fmt)
+    if accepted.failed:
+        fail(f"{what} failed: {accepted.error_code or 'FAILED'}: {accepted.message or ''}".rstrip())
+        return EXIT_REFUSED
     return 0
 
 

@@ -28,10 +28,23 @@ class DeploymentAccepted(_Wire, frozen=True):
 
 
 class ActionAccepted(_Wire, frozen=True):
-    """An ops action's 202 (cancel, rollback, scale, restart)."""
+    """An ops action's 202 (cancel, rollback, scale, restart).
+
+    The gateway waits a moment for the outcome, so ``status`` is usually already
+    ``SUCCEEDED`` or ``FAILED`` (``error_code`` and ``message`` say why); ``PENDING``
+    otherwise. A rollback's and a cancel's ``deployment_id`` is the one to follow.
+    """
 
     action_id: str
+    action: str = ""
+    status: str = "PENDING"
+    error_code: str | None = None
+    message: str | None = None
     deployment_id: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "FAILED"
 
 
 class StageResult(_Wire, frozen=True):
