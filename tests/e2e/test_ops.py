@@ -88,6 +88,9 @@ async def test_deploy_scale_restart_rollback_and_cancel(system: System, store: E
         out = await kubectl.ok("get", "pods", "-l", f"app={APP},colour=green", "--no-headers")
         listed = {line.split()[0] for line in out.splitlines() if "Running" in line}
         assert listed == three
+    # and the app's own view (what the app stream starts from) agrees
+    view = await eventually(lambda: _app_view_ready(system, three), what="the app view's 3 pods")
+    assert view["liveColour"] == "green" and view["replicas"]["desired"] == 3
 
     # restart one pod: a new pod replaces it; old and new pods' lines in the log history
     victim = sorted(three)[0]
@@ -163,6 +166,14 @@ async def _all_new(store: EventStore, before: set[str]) -> bool:
 
 async def _none_left(store: EventStore, colour: str) -> bool:
     return not await live_pods(store, colour)
+
+
+async def _app_view_ready(system: System, pods: set[str]) -> dict[str, Any] | None:
+    """``GET /api/v1/apps/{app}`` once it shows exactly ``pods`` Ready (and 3 ready replicas)."""
+    async with system.client() as http:
+        view = (await http.get(f"/api/v1/apps/{APP}")).json()["data"]
+    ready = {p["name"] for p in view["pods"] if p["ready"] and p["colour"] == "green"}
+    return view if ready == pods and view["replicas"]["ready"] == len(pods) else None
 
 
 async def _log_lines(system: System, pod: str) -> list[dict[str, Any]]:
