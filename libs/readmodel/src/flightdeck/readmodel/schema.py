@@ -262,6 +262,10 @@ tenants = Table(
     Column("tenant", String(64), primary_key=True),
     Column("created_by", String(128)),
     _time("created_at", nullable=False),
+    Column("plan", String(16)),  # monitoring plan (ADR 0027); NULL is free
+    Column("max_monitors", Integer),
+    Column("min_interval_s", Float),
+    Column("history_days", Integer),
 )
 
 namespace_owners = Table(

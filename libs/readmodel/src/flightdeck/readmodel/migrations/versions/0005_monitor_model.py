@@ -1,4 +1,5 @@
-"""monitors: the issue-15 model (method, headers, body, conditions, appName, thresholds)
+"""monitors: the issue-15 model (method, headers, body, conditions, appName, thresholds);
+tenants: the monitoring plan
 
 Revision ID: 0005
 Revises: 0004
@@ -30,7 +31,18 @@ NEW = (
 )
 
 
+PLAN = (
+    ("plan", sa.String(length=16)),
+    ("max_monitors", sa.Integer()),
+    ("min_interval_s", sa.Float()),
+    ("history_days", sa.Integer()),
+)
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("tenants") as batch:
+        for name, kind in PLAN:
+            batch.add_column(sa.Column(name, kind, nullable=True))
     with op.batch_alter_table("monitors") as batch:
         for name, kind, _default in NEW:
             batch.add_column(sa.Column(name, kind, nullable=True))
@@ -58,6 +70,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tenants") as batch:
+        for name, _ in reversed(PLAN):
+            batch.drop_column(name)
     with op.batch_alter_table("monitors") as batch:
         batch.add_column(sa.Column("body_contains", sa.Text(), nullable=True))
         batch.add_column(sa.Column("expected_status", sa.Integer(), nullable=True))
