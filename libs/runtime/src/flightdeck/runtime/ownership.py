@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flightdeck.events import Cause, ConcurrencyError, subjects
-from flightdeck.events.tenancy import AppClaimed, NamespaceAssigned, TenantCreated
+from flightdeck.events.tenancy import AppClaimed, NamespaceAssigned, TenantCreated, TenantPlanSet
 from flightdeck.eventstore import EventStore
 from flightdeck.runtime.tenancy import TenancyError, TenantPlan, plan_tenant
 
@@ -130,6 +130,29 @@ class Ownership:
                 if tenant not in forgiving:
                     raise TenancyError(f"FLIGHTDECK_TENANTS__CONFIGURED: {exc}") from None
         return done
+
+    async def set_plan(self, event: TenantPlanSet, cause: Cause) -> None:
+        """Record an existing tenant's monitoring plan (ADR 0027); :class:`TenancyError`
+        for a tenant that does not exist."""
+        subject = subjects.tenant(event.tenant)
+        for _ in range(_ATTEMPTS):
+            position = await self.store.last_position(subject)
+            if not position:
+                raise TenancyError(f"no tenant {event.tenant} (create it first)")
+            try:
+                await self.store.append(subject, [event], cause=cause, expected=position)
+            except ConcurrencyError:
+                continue
+            return
+        raise TenancyError(f"tenant {event.tenant}: changed by someone else meanwhile; try again")
+
+    async def plan_of(self, tenant: str) -> TenantPlanSet | None:
+        """The tenant's last plan event (``None``: it is on free)."""
+        found = None
+        for recorded in await self.store.read(subjects.tenant(tenant)):
+            if isinstance(recorded.event, TenantPlanSet):
+                found = recorded.event
+        return found
 
     async def tenants(self) -> list[Tenant]:
         """Every tenant and its namespaces, with the times they were recorded."""
