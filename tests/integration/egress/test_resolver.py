@@ -9,6 +9,8 @@ import pytest
 from flightdeck.runtime.egress import EgressPolicy, EgressRefused
 from flightdeck.runtime.egress_resolver import check_url
 
+pytestmark = pytest.mark.integration
+
 
 async def test_a_name_that_resolves_to_loopback_is_refused() -> None:
     with pytest.raises(EgressRefused, match=r"localhost resolves to .*loopback"):

@@ -17,6 +17,8 @@ from flightdeck.runtime.egress import (
     parse_target,
 )
 
+pytestmark = pytest.mark.unit
+
 NONE = EgressPolicy()
 
 REFUSED = [

@@ -17,6 +17,8 @@ from flightdeck.runtime.conditions import (
     parse_all,
 )
 
+pytestmark = pytest.mark.unit
+
 OK = Response(
     status=200,
     elapsed_ms=120.0,
