@@ -42,6 +42,7 @@ async def test_create_add_and_list(nats_server: NatsServer) -> None:
     listed = await tenants(nats_server, "list", "--format", "json")
     (mine,) = [t for t in json.loads(listed.out) if t["tenant"] == name]
     assert [n["namespace"] for n in mine["namespaces"]] == [ns, more]
+    assert mine["plan"] == "free"
     assert mine["createdAt"].endswith("+00:00")
     table = await tenants(nats_server, "list")
     assert name in table.out and f"{ns}, {more}" in table.out
@@ -125,6 +126,9 @@ def test_plan_is_recorded_on_the_tenant_and_refusals_store_nothing(
     )
     assert ok.exit_code == 0, ok.output
     assert f"tenant {name}: plan max (7 monitors, interval >= 5 s" in ok.stdout
+    listed = runner.invoke(app, ["tenants", "list", "-f", "json"])
+    (mine,) = [t for t in json.loads(listed.stdout) if t["tenant"] == name]
+    assert mine["plan"] == "max"
 
     async def stored() -> list[object]:
         from flightdeck.cli.connect import event_store, settings_or_exit

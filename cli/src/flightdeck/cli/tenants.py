@@ -119,6 +119,7 @@ def _tenant_json(t: Tenant) -> dict[str, object]:
     return {
         "tenant": t.name,
         "createdAt": t.created_at.isoformat(),
+        "plan": t.plan,
         "namespaces": [{"namespace": ns, "since": at.isoformat()} for ns, at in t.namespaces],
     }
 
@@ -169,10 +170,10 @@ def register(app: typer.Typer) -> None:
             text = msgspec.json.encode([_tenant_json(t) for t in found]).decode()
             console.print(text, highlight=False, soft_wrap=True)
             return
-        table = Table("tenant", "namespaces", "since")
+        table = Table("tenant", "namespaces", "plan", "since")
         for t in found:
             owned = ", ".join(ns for ns, _ in t.namespaces) or "—"
-            table.add_row(t.name, owned, t.created_at.isoformat(timespec="seconds"))
+            table.add_row(t.name, owned, t.plan, t.created_at.isoformat(timespec="seconds"))
         console.print(table)
 
     @tenants.command("sync")

@@ -28,6 +28,8 @@ class Tenant:
     name: str
     created_at: datetime
     namespaces: list[tuple[str, datetime]]
+    plan: str = "free"
+    """The monitoring plan (ADR 0027)."""
 
 
 class Ownership:
@@ -166,7 +168,15 @@ class Ownership:
             first = await self.store.read_first(last.subject)  # the first one wins
             if first is not None and isinstance(first.event, NamespaceAssigned):
                 owned.setdefault(first.event.tenant, []).append((first.event.namespace, first.time))
-        return [
-            Tenant(name=name, created_at=at, namespaces=sorted(owned.get(name, [])))
-            for name, at in sorted(created.items())
-        ]
+        out = []
+        for name, at in sorted(created.items()):
+            plan = await self.plan_of(name)
+            out.append(
+                Tenant(
+                    name=name,
+                    created_at=at,
+                    namespaces=sorted(owned.get(name, [])),
+                    plan=plan.plan if plan is not None else "free",
+                )
+            )
+        return out
