@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 
@@ -41,6 +42,7 @@ async def test_create_add_and_list(nats_server: NatsServer) -> None:
     listed = await tenants(nats_server, "list", "--format", "json")
     (mine,) = [t for t in json.loads(listed.out) if t["tenant"] == name]
     assert [n["namespace"] for n in mine["namespaces"]] == [ns, more]
+    assert mine["plan"] == "free"
     assert mine["createdAt"].endswith("+00:00")
     table = await tenants(nats_server, "list")
     assert name in table.out and f"{ns}, {more}" in table.out
@@ -92,3 +94,83 @@ async def test_sync_records_the_configured_tenants_once(nats_server: NatsServer)
         nats_server, "sync", FLIGHTDECK_TENANTS__CONFIGURED='{"x": ["kube-system"]}'
     )
     assert "FLIGHTDECK_TENANTS__CONFIGURED" in one_line_error(bad, 2)
+
+
+def test_plan_is_recorded_on_the_tenant_and_refusals_store_nothing(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from flightdeck.events import subjects
+    from flightdeck.runtime.plans import Plan, limits_of
+
+    monkeypatch.setenv("FLIGHTDECK_NATS__URL", nats_server.url)
+    monkeypatch.setenv("COLUMNS", "120")
+    runner = CliRunner()
+    run = run_id()
+    name = f"plan-{run}"
+    assert runner.invoke(app, ["tenants", "create", name, "--namespaces", name]).exit_code == 0
+    cases = [
+        (("plan", name, "gold"), "unknown plan 'gold'"),
+        (("plan", name, "free", "--max-monitors", "9"), "fixed limits"),
+        (("plan", name, "max", "--min-interval", "0"), "--min-interval"),
+        (("plan", f"nobody-{run}", "pro"), f"no tenant nobody-{run}"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["tenants", *args])
+        assert result.exit_code != 0, (args, result.output)
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+        assert message in result.stderr, (args, result.stderr)
+    ok = runner.invoke(
+        app, ["tenants", "plan", name, "max", "--max-monitors", "7", "--min-interval", "5"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert f"tenant {name}: plan max (7 monitors, interval >= 5 s" in ok.stdout
+    listed = runner.invoke(app, ["tenants", "list", "-f", "json"])
+    (mine,) = [t for t in json.loads(listed.stdout) if t["tenant"] == name]
+    assert mine["plan"] == "max"
+
+    async def stored() -> list[object]:
+        from flightdeck.cli.connect import event_store, settings_or_exit
+        from flightdeck.runtime.ownership import Ownership
+
+        async with event_store(settings_or_exit()) as store:
+            events = [r.event for r in await store.read(subjects.tenant(name))]
+            plan = await Ownership(store).plan_of(name)
+        assert plan is not None
+        limits = limits_of(plan)
+        assert (limits.plan, limits.max_monitors, limits.min_interval_s) == (Plan.MAX, 7, 5)
+        return events
+
+    events = asyncio.run(stored())
+    assert [type(e).__name__ for e in events] == ["TenantCreated", "TenantPlanSet"]
+
+
+def test_flightdeck_up_puts_the_dev_tenant_on_max_with_a_5_second_floor_once(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from rich.console import Console
+
+    from flightdeck.events import subjects
+    from flightdeck.events.tenancy import TenantPlanSet
+    from flightdeck.runtime.plans import DEV_LIMITS, limits_of
+
+    monkeypatch.setenv("FLIGHTDECK_NATS__URL", nats_server.url)
+    monkeypatch.setenv("FLIGHTDECK_TENANTS__CONFIGURED", "{}")
+    dev = f"dev-{run_id()}"
+
+    async def start_twice() -> list[TenantPlanSet]:
+        from flightdeck.cli.connect import event_store, settings_or_exit
+        from flightdeck.cli.tenants import record_at_start
+
+        async with event_store(settings_or_exit()) as store:
+            quiet = Console(file=io.StringIO())
+            await record_at_start(store, quiet, dev_tenant=dev)
+            await record_at_start(store, quiet, dev_tenant=dev)
+            events = [r.event for r in await store.read(subjects.tenant(dev))]
+        return [e for e in events if isinstance(e, TenantPlanSet)]
+
+    (plan,) = asyncio.run(start_twice())
+    assert limits_of(plan) == DEV_LIMITS

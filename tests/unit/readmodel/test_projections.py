@@ -357,3 +357,46 @@ def test_tenancy_rows_say_who_owns_what_since_when_and_the_first_owner_stays() -
         "claimed_by": "token:t1",
         "claimed_at": T0 + timedelta(seconds=20),
     }
+
+
+def test_a_monitor_row_holds_its_model_but_no_secret_header_value() -> None:
+    from flightdeck.events.audit import SealedSecret
+    from flightdeck.events.monitors import MonitorUpdated
+
+    subject = subjects.monitor("m9")
+    created = MonitorCreated(
+        monitor_id="m9",
+        tenant="acme",
+        name="api",
+        app_name="hello",
+        method="HEAD",
+        headers={"Accept": "text/plain"},
+        secret_headers={"Authorization": SealedSecret(key_id="k-1", ciphertext="Y2lwaGVy")},
+        conditions=["[STATUS] < 400"],
+        success_threshold=5,
+    )
+    rows = project(recorded(subject, created))
+    row = rows.get("monitors", ("m9",))
+    assert (row["url"], row["app_name"], row["method"]) == (None, "hello", "HEAD")
+    assert row["headers"] == '{"Accept": "text/plain"}'
+    assert row["secret_header_names"] == '["Authorization"]'
+    assert "Y2lwaGVy" not in str(row)
+    assert (row["conditions"], row["success_threshold"], row["paused"]) == (
+        '["[STATUS] < 400"]',
+        5,
+        False,
+    )
+    rows = project(
+        recorded(
+            subject,
+            MonitorUpdated(monitor_id="m9", name="api", url="https://x/", paused=True),
+        ),
+        rows=rows,
+    )
+    row = rows.get("monitors", ("m9",))
+    assert (row["url"], row["app_name"], row["paused"], row["conditions"]) == (
+        "https://x/",
+        None,
+        True,
+        "[]",
+    )

@@ -32,6 +32,7 @@ def sections() -> list[type[BaseSettings]]:
     from flightdeck.orchestrator.config import OrchestratorSettings
     from flightdeck.prober.config import ProberSettings
     from flightdeck.runtime.aws import AwsSettings
+    from flightdeck.runtime.egress import EgressSettings
     from flightdeck.runtime.kube import KubernetesSettings
     from flightdeck.runtime.sealing import SecretsSettings
     from flightdeck.runtime.tenancy import TenantSettings
@@ -42,6 +43,7 @@ def sections() -> list[type[BaseSettings]]:
         KubernetesSettings,
         TenantSettings,
         AwsSettings,
+        EgressSettings,
         GatewayConfig,
         OrchestratorSettings,
         WatcherSettings,

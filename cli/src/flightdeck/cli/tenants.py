@@ -23,6 +23,7 @@ from flightdeck.cli.output import console, fail
 from flightdeck.events import Cause
 from flightdeck.eventstore import EventStore
 from flightdeck.runtime.ownership import Ownership, Tenant
+from flightdeck.runtime.plans import DEV_LIMITS, PlanError, limits_of, plan_event
 from flightdeck.runtime.settings import ConfigError, load_section
 from flightdeck.runtime.tenancy import TenancyError, TenantPlan, TenantSettings
 
@@ -89,16 +90,36 @@ async def record_at_start(
         )
     except TenancyError as exc:
         raise ConfigError(str(exc)) from None
+    if dev_tenant:
+        await _dev_plan(Ownership(store), dev_tenant)
     changed = [f"{t} (+{', '.join(p.added)})" for t, p in done.items() if p.added]
     if changed:
         out.print(f"[green]✔[/] tenants recorded: {'; '.join(changed)}")
     return done
 
 
+async def _dev_plan(ownership: Ownership, tenant: str) -> None:
+    """The dev tenant is on max with a 5-second floor (ADR 0027), unless a plan was set."""
+    if await ownership.plan_of(tenant) is not None:
+        return
+    event = plan_event(
+        tenant,
+        "max",
+        max_monitors=DEV_LIMITS.max_monitors,
+        min_interval_s=DEV_LIMITS.min_interval_s,
+        history_days=DEV_LIMITS.history_days,
+    )
+    try:
+        await ownership.set_plan(event, Cause.root("service:flightdeck-up"))
+    except TenancyError:  # the dev tenant could not be recorded (lenient): no plan either
+        return
+
+
 def _tenant_json(t: Tenant) -> dict[str, object]:
     return {
         "tenant": t.name,
         "createdAt": t.created_at.isoformat(),
+        "plan": t.plan,
         "namespaces": [{"namespace": ns, "since": at.isoformat()} for ns, at in t.namespaces],
     }
 
@@ -149,10 +170,10 @@ def register(app: typer.Typer) -> None:
             text = msgspec.json.encode([_tenant_json(t) for t in found]).decode()
             console.print(text, highlight=False, soft_wrap=True)
             return
-        table = Table("tenant", "namespaces", "since")
+        table = Table("tenant", "namespaces", "plan", "since")
         for t in found:
             owned = ", ".join(ns for ns, _ in t.namespaces) or "—"
-            table.add_row(t.name, owned, t.created_at.isoformat(timespec="seconds"))
+            table.add_row(t.name, owned, t.plan, t.created_at.isoformat(timespec="seconds"))
         console.print(table)
 
     @tenants.command("sync")
@@ -174,5 +195,46 @@ def register(app: typer.Typer) -> None:
             news = ", ".join(plan.added) or "unchanged"
             console.print(f"tenant {tenant}: {news}", highlight=False)
         _warn_unwatched([ns for nss in settings.configured.values() for ns in nss])
+
+    @tenants.command("plan")
+    def plan(
+        name: Annotated[str, typer.Argument(help="An existing tenant.")],
+        plan_name: Annotated[str, typer.Argument(metavar="PLAN", help="free, pro or max.")],
+        max_monitors: Annotated[
+            int | None, typer.Option(help="max only: how many monitors (default 1000).")
+        ] = None,
+        min_interval: Annotated[
+            float | None, typer.Option(help="max only: shortest check interval, s (default 30).")
+        ] = None,
+        history_days: Annotated[
+            int | None, typer.Option(help="max only: days of check history kept (default 400).")
+        ] = None,
+    ) -> None:
+        """Set a tenant's monitoring plan (free: 5 monitors, 1 h; pro: 100, 60 s; max: set)."""
+        try:
+            event = plan_event(
+                name,
+                plan_name,
+                max_monitors=max_monitors,
+                min_interval_s=min_interval,
+                history_days=history_days,
+            )
+        except PlanError as exc:
+            raise fail(str(exc), 2) from None
+
+        async def run() -> None:
+            async with event_store(settings_or_exit()) as store:
+                try:
+                    await Ownership(store).set_plan(event, CAUSE)
+                except TenancyError as exc:
+                    raise fail(str(exc)) from None
+
+        asyncio.run(run())
+        got = limits_of(event)
+        console.print(
+            f"tenant {name}: plan {got.plan} ({got.max_monitors} monitors, interval "
+            f">= {got.min_interval_s:g} s, history {got.history_days} days)",
+            highlight=False,
+        )
 
     app.add_typer(tenants, name="tenants")

@@ -2,36 +2,66 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+from flightdeck.events.audit import SealedSecret
 from flightdeck.events.base import Event
+from flightdeck.events.upcasting import Payload, upcaster
 
 
 class MonitorCreated(Event, frozen=True, kw_only=True, tag="monitor.created"):
+    """A tenant's uptime monitor (schema v2, ADR 0027).
+
+    It checks ``url`` or, instead, the app ``app_name`` deployed by the tenant. A
+    check passes when every one of ``conditions`` holds (Gatus-style expressions such
+    as ``[STATUS] in 200..299`` or ``$.status == "ok"``, see docs/api.md). Headers
+    whose value is a credential (``Authorization`` …) are in ``secret_headers``,
+    sealed under the installation's key and bound to tenant, monitor and header
+    (:func:`flightdeck.runtime.sealing.monitor_header_binding`); ``headers`` holds
+    only the others. v1 had ``expected_status``, ``body_contains`` and
+    ``recovery_threshold``: the upcaster turns them into conditions and
+    ``success_threshold``.
+    """
+
+    schema_version = 2
+
     monitor_id: str
     tenant: str
     name: str
-    url: str
+    url: str | None = None
+    app_name: str | None = None
+    method: str = "GET"
+    headers: dict[str, str] = {}
+    secret_headers: dict[str, SealedSecret] = {}
+    body: str | None = None
     interval_s: float = 60.0
     timeout_s: float = 10.0
-    expected_status: int = 200
-    body_contains: str | None = None
+    conditions: list[str] = []
     failure_threshold: int = 3
-    recovery_threshold: int = 2
+    success_threshold: int = 2
+    paused: bool = False
 
 
 class MonitorUpdated(Event, frozen=True, kw_only=True, tag="monitor.updated"):
-    """The monitor's new settings, whole (not a diff), so a fold stays trivial."""
+    """The monitor's new settings, whole (not a diff), so a fold stays trivial (schema v2:
+    the fields of :class:`MonitorCreated` but the tenant, which never changes)."""
+
+    schema_version = 2
 
     monitor_id: str
     name: str
-    url: str
-    interval_s: float
-    timeout_s: float
-    expected_status: int
-    body_contains: str | None
-    failure_threshold: int
-    recovery_threshold: int
+    url: str | None = None
+    app_name: str | None = None
+    method: str = "GET"
+    headers: dict[str, str] = {}
+    secret_headers: dict[str, SealedSecret] = {}
+    body: str | None = None
+    interval_s: float = 60.0
+    timeout_s: float = 10.0
+    conditions: list[str] = []
+    failure_threshold: int = 3
+    success_threshold: int = 2
     paused: bool = False
 
 
@@ -69,3 +99,24 @@ MonitorEvent = (
     | IncidentResolved
     | NotificationSent
 )
+
+
+def _v1_checks_as_conditions(payload: Payload) -> Payload:
+    """v1 -> v2: ``expected_status`` and ``body_contains`` become conditions,
+    ``recovery_threshold`` is called ``success_threshold``."""
+    out = {
+        k: v
+        for k, v in payload.items()
+        if k not in ("expected_status", "body_contains", "recovery_threshold")
+    }
+    conditions = [f"[STATUS] == {int(payload.get('expected_status', 200))}"]
+    if payload.get("body_contains") is not None:
+        conditions.append(f"[BODY] contains {json.dumps(payload['body_contains'])}")
+    out["conditions"] = conditions
+    if "recovery_threshold" in payload:
+        out["success_threshold"] = payload["recovery_threshold"]
+    return out
+
+
+upcaster(MonitorCreated.type_name(), 1)(_v1_checks_as_conditions)
+upcaster(MonitorUpdated.type_name(), 1)(_v1_checks_as_conditions)

@@ -2,7 +2,8 @@
 
 Subjects (all in ``FD_AUDIT``, kept for good):
 
-- ``fd.evt.tenant.<tenant>``: :class:`TenantCreated`, then :class:`TenantNamespacesAdded`.
+- ``fd.evt.tenant.<tenant>``: :class:`TenantCreated`, then :class:`TenantNamespacesAdded`
+  and :class:`TenantPlanSet` (the monitoring plan, ADR 0027).
 - ``fd.evt.namespace.<namespace>``: one :class:`NamespaceAssigned`, appended with
   ``expected=0`` in the same atomic batch as the tenant event that names it, so a
   namespace has exactly one tenant, the first that asked, for good.
@@ -47,4 +48,18 @@ class AppClaimed(Event, frozen=True, kw_only=True, tag="claim.app_claimed"):
     deployment_id: str
 
 
-TenancyEvent = TenantCreated | TenantNamespacesAdded | NamespaceAssigned | AppClaimed
+class TenantPlanSet(Event, frozen=True, kw_only=True, tag="tenant.plan_set"):
+    """The tenant's monitoring plan from now on (ADR 0027), set by ``flightdeck tenants
+    plan``; a tenant without one is on ``free``. ``max`` carries its own limits; for
+    ``free`` and ``pro`` the limit fields are None (the plan's fixed ones apply)."""
+
+    tenant: str
+    plan: str
+    max_monitors: int | None = None
+    min_interval_s: float | None = None
+    history_days: int | None = None
+
+
+TenancyEvent = (
+    TenantCreated | TenantNamespacesAdded | NamespaceAssigned | AppClaimed | TenantPlanSet
+)

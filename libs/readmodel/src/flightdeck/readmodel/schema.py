@@ -160,13 +160,17 @@ monitors = Table(
     Column("id", String(64), primary_key=True),
     Column("tenant", String(64), nullable=False),
     Column("name", String(256), nullable=False),
-    Column("url", String(2048), nullable=False),
+    Column("url", String(2048)),  # or app_name (ADR 0027)
+    Column("app_name", String(63)),
+    Column("method", String(8), nullable=False, default="GET"),
+    Column("headers", Text, nullable=False, default="{}"),  # JSON, credentials excluded
+    Column("secret_header_names", Text, nullable=False, default="[]"),  # JSON, names only
+    Column("body", Text),
     Column("interval_s", Float, nullable=False),
     Column("timeout_s", Float, nullable=False),
-    Column("expected_status", Integer, nullable=False),
-    Column("body_contains", Text),
+    Column("conditions", Text, nullable=False, default="[]"),  # JSON list of expressions
     Column("failure_threshold", Integer, nullable=False),
-    Column("recovery_threshold", Integer, nullable=False),
+    Column("success_threshold", Integer, nullable=False),
     Column("paused", Boolean, nullable=False, default=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("state", String(16), nullable=False),  # UNKNOWN, UP, DOWN (from incidents)
@@ -258,6 +262,10 @@ tenants = Table(
     Column("tenant", String(64), primary_key=True),
     Column("created_by", String(128)),
     _time("created_at", nullable=False),
+    Column("plan", String(16)),  # monitoring plan (ADR 0027); NULL is free
+    Column("max_monitors", Integer),
+    Column("min_interval_s", Float),
+    Column("history_days", Integer),
 )
 
 namespace_owners = Table(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flightdeck.events import Cause, ConcurrencyError, subjects
-from flightdeck.events.tenancy import AppClaimed, NamespaceAssigned, TenantCreated
+from flightdeck.events.tenancy import AppClaimed, NamespaceAssigned, TenantCreated, TenantPlanSet
 from flightdeck.eventstore import EventStore
 from flightdeck.runtime.tenancy import TenancyError, TenantPlan, plan_tenant
 
@@ -28,6 +28,8 @@ class Tenant:
     name: str
     created_at: datetime
     namespaces: list[tuple[str, datetime]]
+    plan: str = "free"
+    """The monitoring plan (ADR 0027)."""
 
 
 class Ownership:
@@ -131,6 +133,29 @@ class Ownership:
                     raise TenancyError(f"FLIGHTDECK_TENANTS__CONFIGURED: {exc}") from None
         return done
 
+    async def set_plan(self, event: TenantPlanSet, cause: Cause) -> None:
+        """Record an existing tenant's monitoring plan (ADR 0027); :class:`TenancyError`
+        for a tenant that does not exist."""
+        subject = subjects.tenant(event.tenant)
+        for _ in range(_ATTEMPTS):
+            position = await self.store.last_position(subject)
+            if not position:
+                raise TenancyError(f"no tenant {event.tenant} (create it first)")
+            try:
+                await self.store.append(subject, [event], cause=cause, expected=position)
+            except ConcurrencyError:
+                continue
+            return
+        raise TenancyError(f"tenant {event.tenant}: changed by someone else meanwhile; try again")
+
+    async def plan_of(self, tenant: str) -> TenantPlanSet | None:
+        """The tenant's last plan event (``None``: it is on free)."""
+        found = None
+        for recorded in await self.store.read(subjects.tenant(tenant)):
+            if isinstance(recorded.event, TenantPlanSet):
+                found = recorded.event
+        return found
+
     async def tenants(self) -> list[Tenant]:
         """Every tenant and its namespaces, with the times they were recorded."""
         created: dict[str, datetime] = {}
@@ -143,7 +168,15 @@ class Ownership:
             first = await self.store.read_first(last.subject)  # the first one wins
             if first is not None and isinstance(first.event, NamespaceAssigned):
                 owned.setdefault(first.event.tenant, []).append((first.event.namespace, first.time))
-        return [
-            Tenant(name=name, created_at=at, namespaces=sorted(owned.get(name, [])))
-            for name, at in sorted(created.items())
-        ]
+        out = []
+        for name, at in sorted(created.items()):
+            plan = await self.plan_of(name)
+            out.append(
+                Tenant(
+                    name=name,
+                    created_at=at,
+                    namespaces=sorted(owned.get(name, [])),
+                    plan=plan.plan if plan is not None else "free",
+                )
+            )
+        return out

@@ -134,6 +134,23 @@ def connection_binding(tenant: str, connection_id: str) -> str:
     return f"{tenant}/{connection_id}"
 
 
+def monitor_header_binding(tenant: str, monitor_id: str, header: str) -> str:
+    """What a monitor's sealed header value is bound to (ADR 0027)."""
+    return f"{tenant}/monitor/{monitor_id}/{header.lower()}"
+
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+_SECRET_WORDS = ("token", "secret", "password", "api-key", "apikey", "auth", "session")
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a monitor's request header carries a credential, so it is sealed at rest
+    and never shown again: ``Authorization``, ``Cookie``, ``X-Api-Key`` and any header
+    whose name says token, secret, password, api-key, auth or session."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
+
+
 class Sealer:
     """Seals with the current key (``key_id``), opens with any key of the ring."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flightdeck.events.envelope import Recorded
@@ -28,6 +29,25 @@ def _incident(recorded: Recorded[Any]) -> list[Touch]:
     return [*_monitor(recorded), (INCIDENTS, (recorded.event.incident_id,))]
 
 
+def _spec(e: MonitorCreated | MonitorUpdated) -> dict[str, Any]:
+    """The monitor's settings as columns; sealed header values stay out (only their names)."""
+    return {
+        "name": e.name,
+        "url": e.url,
+        "app_name": e.app_name,
+        "method": e.method,
+        "headers": json.dumps(e.headers, sort_keys=True),
+        "secret_header_names": json.dumps(sorted(e.secret_headers)),
+        "body": e.body,
+        "interval_s": e.interval_s,
+        "timeout_s": e.timeout_s,
+        "conditions": json.dumps(e.conditions),
+        "failure_threshold": e.failure_threshold,
+        "success_threshold": e.success_threshold,
+        "paused": e.paused,
+    }
+
+
 def created(rows: RowSet, recorded: Recorded[Any]) -> None:
     e: MonitorCreated = recorded.event
     rows.put(
@@ -36,15 +56,7 @@ def created(rows: RowSet, recorded: Recorded[Any]) -> None:
         {
             "id": e.monitor_id,
             "tenant": e.tenant,
-            "name": e.name,
-            "url": e.url,
-            "interval_s": e.interval_s,
-            "timeout_s": e.timeout_s,
-            "expected_status": e.expected_status,
-            "body_contains": e.body_contains,
-            "failure_threshold": e.failure_threshold,
-            "recovery_threshold": e.recovery_threshold,
-            "paused": False,
+            **_spec(e),
             "deleted": False,
             "state": "UNKNOWN",
             "open_incident_id": None,
@@ -59,15 +71,7 @@ def updated(rows: RowSet, recorded: Recorded[Any]) -> None:
     rows.update(
         MONITORS,
         (e.monitor_id,),
-        name=e.name,
-        url=e.url,
-        interval_s=e.interval_s,
-        timeout_s=e.timeout_s,
-        expected_status=e.expected_status,
-        body_contains=e.body_contains,
-        failure_threshold=e.failure_threshold,
-        recovery_threshold=e.recovery_threshold,
-        paused=e.paused,
+        **_spec(e),
         updated_at=recorded.time,
     )
 

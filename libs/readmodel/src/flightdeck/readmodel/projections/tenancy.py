@@ -14,6 +14,7 @@ from flightdeck.events.tenancy import (
     NamespaceAssigned,
     TenantCreated,
     TenantNamespacesAdded,
+    TenantPlanSet,
 )
 from flightdeck.readmodel.projections.base import Projection, Touch, ignore, nothing
 from flightdeck.readmodel.rows import RowSet
@@ -32,6 +33,19 @@ def tenant_created(rows: RowSet, recorded: Recorded[Any]) -> None:
     if rows.get(TENANTS, (e.tenant,)) is None:
         row = {"tenant": e.tenant, "created_by": recorded.actor, "created_at": recorded.time}
         rows.put(TENANTS, (e.tenant,), row)
+
+
+def plan_set(rows: RowSet, recorded: Recorded[Any]) -> None:
+    e: TenantPlanSet = recorded.event
+    plan = {
+        "plan": e.plan,
+        "max_monitors": e.max_monitors,
+        "min_interval_s": e.min_interval_s,
+        "history_days": e.history_days,
+    }
+    if not rows.update(TENANTS, (e.tenant,), **plan):
+        row = {"tenant": e.tenant, "created_by": recorded.actor, "created_at": recorded.time}
+        rows.put(TENANTS, (e.tenant,), {**row, **plan})
 
 
 def _namespace(recorded: Recorded[Any]) -> list[Touch]:
@@ -81,4 +95,5 @@ PROJECTIONS: dict[type, Projection] = {
     TenantNamespacesAdded: Projection(nothing, ignore),
     NamespaceAssigned: Projection(_namespace, namespace_assigned),
     AppClaimed: Projection(_app, app_claimed),
+    TenantPlanSet: Projection(_tenant, plan_set),
 }
