@@ -1,0 +1,1 @@
+"""The process (wired in a later step)."""
