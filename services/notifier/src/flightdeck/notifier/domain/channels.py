@@ -357,3 +357,56 @@ def verify(
     if abs(now - ts) > tolerance_s:
         return False
     return hmac.compare_digest(sign(secret, ts, body), signature)
+
+
+# ------------------------------------------------------- from a stored definition
+
+
+class ChannelInvalid(ValueError):
+    """A channel definition that cannot be sent through (a missing setting or secret)."""
+
+
+SECRET_FIELDS: dict[ChannelKind, tuple[str, ...]] = {
+    ChannelKind.EMAIL: ("password",),
+    ChannelKind.SLACK: ("url",),
+    ChannelKind.DISCORD: ("url",),
+    ChannelKind.WEBHOOK: ("url", "signing_secret"),
+}
+"""What is sealed per kind: never in an event, log or the read model in plaintext."""
+
+
+def secret_binding(tenant: str, channel_id: str) -> str:
+    """What a channel's sealed secrets are bound to: copied to another channel or
+    tenant, they do not open."""
+    return f"{tenant}/channel/{channel_id}"
+
+
+def channel_of(kind: str, settings: dict[str, Any], secrets: dict[str, str]) -> Channel:
+    """The channel a definition describes, its secrets opened; :class:`ChannelInvalid`
+    names what is missing (never a secret's value)."""
+
+    def need(source: dict[str, Any], name: str) -> Any:
+        value = source.get(name)
+        if value in (None, "", []):
+            raise ChannelInvalid(f"a {kind} channel needs {name}")
+        return value
+
+    try:
+        known = ChannelKind(kind)
+    except ValueError:
+        raise ChannelInvalid(f"unknown channel kind {kind!r}") from None
+    if known is ChannelKind.SLACK:
+        return SlackChannel(url=need(secrets, "url"))
+    if known is ChannelKind.DISCORD:
+        return DiscordChannel(url=need(secrets, "url"))
+    if known is ChannelKind.WEBHOOK:
+        return WebhookChannel(url=need(secrets, "url"), secret=need(secrets, "signing_secret"))
+    return EmailChannel(
+        host=need(settings, "host"),
+        port=int(settings.get("port") or 587),
+        sender=need(settings, "sender"),
+        recipients=tuple(need(settings, "recipients")),
+        username=settings.get("username"),
+        password=secrets.get("password"),
+        starttls=bool(settings.get("starttls", True)),
+    )
