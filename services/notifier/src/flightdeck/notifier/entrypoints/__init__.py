@@ -1,1 +1,1 @@
-"""The process (wired in a later step)."""
+"""The process: the durable consumer of incidents, started as ``flightdeck-notifier``."""

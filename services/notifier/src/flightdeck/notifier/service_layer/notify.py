@@ -47,6 +47,7 @@ from flightdeck.notifier.service_layer.channels import open_channel
 from flightdeck.notifier.service_layer.deliver import Outcome, deliver
 from flightdeck.notifier.service_layer.ports import MailSender, Opener, WebhookSender
 from flightdeck.runtime.retries import NOTIFY
+from flightdeck.runtime.sealing import SecretError
 
 log = structlog.get_logger(__name__)
 CAUSE_ACTOR = "service:notifier"
@@ -69,10 +70,19 @@ class Notifier:
             return []
         outcomes = []
         for created in await self.bound_channels(transition.monitor_id, transition.tenant):
-            outcome = await self.notify(transition, created, recorded)
+            try:
+                outcome = await self.notify(transition, created, recorded)
+            except (ch.ChannelInvalid, SecretError) as exc:
+                # One broken channel does not keep the others from being told.
+                log.error("channel cannot be used", channel_id=created.channel_id, error=str(exc))
+                continue
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes
+
+    async def on_message(self, recorded: Recorded[Any]) -> None:
+        """The durable consumer's handler (an error: redelivered later)."""
+        await self.handle(recorded)
 
     async def transition_of(self, recorded: Recorded[Any]) -> ch.Transition | None:
         event = recorded.event
