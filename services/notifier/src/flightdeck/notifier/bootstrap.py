@@ -79,11 +79,16 @@ def build(
     )
     # A delivery may take every attempt and every wait: the ack wait outlasts it, so
     # a slow receiver never has the same incident redelivered to a second handler.
-    longest_s = settings.max_attempts * (settings.timeout_s + NOTIFY.wait_max)
+    waits = sum(
+        min(NOTIFY.wait_max, NOTIFY.wait_initial * NOTIFY.wait_exp_base ** (n - 1))
+        + NOTIFY.wait_jitter
+        for n in range(1, settings.max_attempts)
+    )
+    longest_s = settings.max_attempts * settings.timeout_s + waits
     consumer = ConsumerSpec.of(
         contract.NOTIFIER.durable("incidents"),
         notifier.on_message,
-        ack_wait_s=longest_s + 30,
+        ack_wait_s=longest_s + 10,
         concurrency=16,
         start="new",
     )
