@@ -123,6 +123,7 @@ async def test_open_and_resolve_reach_a_bound_channel_once_each(store) -> None:
     assert [type(e) for e in events] == [NotificationFailed, NotificationSent, NotificationSent]
     failed, sent, _ = events
     assert (failed.attempt, failed.status_code, failed.excerpt) == (1, 503, "refused with 503")
+    assert failed.retry_in_s is not None and not failed.dead_lettered
     assert (sent.attempt, sent.status_code, sent.transition) == (2, 200, "opened")
 
 

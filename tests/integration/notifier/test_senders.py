@@ -154,7 +154,7 @@ async def test_slack_and_discord_payloads_reach_their_receiver(channel_of, check
 async def test_a_failing_receiver_is_retried_then_the_key_is_delivered_once() -> None:
     attempts: list[tuple[int, int | None, Next]] = []
 
-    async def record(number: int, answer: Answer, following: Next) -> None:
+    async def record(number: int, answer: Answer, following: Next, wait: float | None) -> None:
         attempts.append((number, answer.status, following))
 
     async def no_wait(_: float) -> None:
@@ -182,7 +182,7 @@ async def test_a_failing_receiver_is_retried_then_the_key_is_delivered_once() ->
 async def test_a_receiver_that_keeps_failing_is_dead_lettered_with_its_answer() -> None:
     outcomes: list[Next] = []
 
-    async def record(number: int, answer: Answer, following: Next) -> None:
+    async def record(number: int, answer: Answer, following: Next, wait: float | None) -> None:
         outcomes.append(following)
 
     async def no_wait(_: float) -> None:

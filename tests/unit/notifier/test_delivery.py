@@ -68,12 +68,14 @@ async def test_deliver_retries_until_taken_and_reports_each_attempt() -> None:
     )
     seen: list[tuple[int, int | None, Next]] = []
     slept: list[float] = []
+    waits: list[float | None] = []
 
     async def attempt() -> Answer:
         return next(answers)
 
-    async def on_attempt(number: int, answer: Answer, following: Next) -> None:
+    async def on_attempt(number: int, answer: Answer, following: Next, wait: float | None) -> None:
         seen.append((number, answer.status, following))
+        waits.append(wait)
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
@@ -81,7 +83,7 @@ async def test_deliver_retries_until_taken_and_reports_each_attempt() -> None:
     outcome = await deliver(attempt, on_attempt, max_attempts=5, sleep=sleep)
     assert outcome.delivered and outcome.attempts == 3
     assert seen == [(1, 503, Next.RETRY), (2, None, Next.RETRY), (3, 200, Next.DONE)]
-    assert len(slept) == 2
+    assert len(slept) == 2 and waits[:2] == slept and waits[2] is None
 
 
 async def test_deliver_dead_letters_after_max_attempts() -> None:
@@ -90,7 +92,7 @@ async def test_deliver_dead_letters_after_max_attempts() -> None:
     async def attempt() -> Answer:
         return http_answer(500, "down")
 
-    async def on_attempt(number: int, answer: Answer, following: Next) -> None:
+    async def on_attempt(number: int, answer: Answer, following: Next, wait: float | None) -> None:
         seen.append(following)
 
     async def sleep(seconds: float) -> None:

@@ -16,7 +16,8 @@ from flightdeck.notifier.domain.delivery import Answer, Next
 from flightdeck.runtime.retries import NOTIFY, Policy
 
 Attempt = Callable[[], Awaitable[Answer]]
-OnAttempt = Callable[[int, Answer, Next], Awaitable[None]]
+OnAttempt = Callable[[int, Answer, Next, float | None], Awaitable[None]]
+"""Told of each attempt: its number, the answer, what follows and, for a retry, the wait."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,10 @@ async def deliver(
         number += 1
         answer = await attempt()
         following = delivery.after(answer, number, max_attempts)
-        await on_attempt(number, answer, following)
+        wait = policy.delay(number) if following is Next.RETRY else None
+        await on_attempt(number, answer, following, wait)
         if following is Next.DONE:
             return Outcome(True, number, answer)
-        if following is Next.DEAD_LETTER:
+        if following is Next.DEAD_LETTER or wait is None:
             return Outcome(False, number, answer)
-        await sleep(policy.delay(number))
+        await sleep(wait)

@@ -160,7 +160,9 @@ class Notifier:
             request = ch.build_request(channel, t, key, timestamp=int(self.clock()))
             return await self.webhooks.post(request)
 
-        async def record(number: int, answer: Answer, following: Next) -> None:
+        async def record(
+            number: int, answer: Answer, following: Next, retry_in_s: float | None
+        ) -> None:
             if following is Next.DONE:
                 event: NotificationSent | NotificationFailed = NotificationSent(
                     monitor_id=t.monitor_id,
@@ -185,6 +187,7 @@ class Notifier:
                     excerpt=answer.excerpt,
                     error=answer.error,
                     dead_lettered=following is Next.DEAD_LETTER,
+                    retry_in_s=None if retry_in_s is None else round(retry_in_s, 3),
                 )
             await self.store.append(subject, [event], cause=cause)
             log.info(
