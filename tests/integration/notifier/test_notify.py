@@ -173,3 +173,71 @@ async def test_another_tenants_channel_bound_to_the_monitor_is_not_told(store) -
         finally:
             await sender.close()
     assert receiver.requests == []
+
+
+async def test_an_email_channel_gets_one_mail_per_transition(store, tmp_path) -> None:
+    from tests.support.certs import make_certificates
+    from tests.support.receivers import client_tls, smtp_server
+
+    certs = make_certificates(tmp_path)
+    with smtp_server(certs, user="fd", password="hunter2") as smtp:
+        monitor_id, channel_id = f"mon-{uuid.uuid4().hex[:8]}", f"ch-{uuid.uuid4().hex[:8]}"
+        binding = ch.secret_binding("acme", channel_id)
+        await store.append(
+            subjects.monitor(monitor_id),
+            [MonitorCreated(monitor_id=monitor_id, tenant="acme", name="shop", url="http://x/")],
+            cause=CAUSE,
+        )
+        await store.append(
+            subjects.channel(channel_id),
+            [
+                ChannelCreated(
+                    channel_id=channel_id,
+                    tenant="acme",
+                    kind="email",
+                    name="ops mail",
+                    settings={
+                        "host": "127.0.0.1",
+                        "port": smtp.port,
+                        "sender": "fd@example.com",
+                        "recipients": ["ops@example.com"],
+                        "username": "fd",
+                        "starttls": True,
+                    },
+                    secrets={"password": SEALER.seal("hunter2", binding)},
+                ),
+                ChannelBound(channel_id=channel_id, monitor_id=monitor_id),
+            ],
+            cause=CAUSE,
+        )
+        sender = HttpxWebhookSender(timeout_s=5)
+        try:
+            n = Notifier(
+                store,
+                SEALER,
+                sender,
+                SmtpMailSender(timeout_s=5, tls_context=client_tls(certs)),
+                clock=time.time,
+                sleep=no_wait,
+            )
+            opened = await incident(
+                store,
+                monitor_id,
+                IncidentOpened(
+                    incident_id="inc-4",
+                    monitor_id=monitor_id,
+                    cause="HTTP 500",
+                    started_at=datetime.now(UTC),
+                ),
+            )
+            [outcome] = await n.handle(opened)
+            assert outcome.delivered
+            assert await n.handle(opened) == []
+        finally:
+            await sender.close()
+    [mail] = smtp.mails
+    assert mail.tls and mail.login == "fd"
+    assert mail.message["Message-ID"] == f"<inc-4.opened.{channel_id}@flightdeck>"
+    assert mail.message["Subject"] == "🔴 shop is down"
+    sent = (await store.read_last(subjects.channel(channel_id))).event
+    assert isinstance(sent, NotificationSent) and sent.status_code == 250
