@@ -3,7 +3,7 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 python_sources := "libs/client/src libs/events/src libs/eventstore/src libs/runtime/src cli/src services sandbox/src"
-packages := "-p flightdeck.client -p flightdeck.events -p flightdeck.eventstore -p flightdeck.runtime -p flightdeck.readmodel -p flightdeck.cli -p flightdeck.sandbox -p flightdeck.orchestrator -p flightdeck.k8s_watcher -p flightdeck.ecr_poller -p flightdeck.prober -p flightdeck.log_relay -p flightdeck.gateway"
+packages := "-p flightdeck.client -p flightdeck.events -p flightdeck.eventstore -p flightdeck.runtime -p flightdeck.readmodel -p flightdeck.cli -p flightdeck.sandbox -p flightdeck.orchestrator -p flightdeck.k8s_watcher -p flightdeck.ecr_poller -p flightdeck.prober -p flightdeck.notifier -p flightdeck.log_relay -p flightdeck.gateway"
 
 # List the tasks
 default:

@@ -11,7 +11,15 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("orchestrator", "k8s-watcher", "ecr-poller", "prober", "log-relay", "gateway")
+SERVICES = (
+    "orchestrator",
+    "k8s-watcher",
+    "ecr-poller",
+    "prober",
+    "notifier",
+    "log-relay",
+    "gateway",
+)
 ROOMS = frozenset({"domain", "service_layer", "adapters", "entrypoints"})
 WIRING = frozenset({"__init__.py", "__main__.py", "bootstrap.py", "config.py", "py.typed"})
 EXTRA = {"gateway": frozenset({"schemas.py"})}

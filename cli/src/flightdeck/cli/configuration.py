@@ -29,6 +29,7 @@ def sections() -> list[type[BaseSettings]]:
     from flightdeck.gateway.config import GatewayConfig
     from flightdeck.k8s_watcher.config import WatcherSettings
     from flightdeck.log_relay.config import RelaySettings
+    from flightdeck.notifier.config import NotifierSettings
     from flightdeck.orchestrator.config import OrchestratorSettings
     from flightdeck.prober.config import ProberSettings
     from flightdeck.runtime.aws import AwsSettings
@@ -49,6 +50,7 @@ def sections() -> list[type[BaseSettings]]:
         WatcherSettings,
         PollerSettings,
         ProberSettings,
+        NotifierSettings,
         RelaySettings,
     ]
 

@@ -21,6 +21,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("k8s-watcher", "flightdeck.k8s_watcher"),
     ServiceSpec("ecr-poller", "flightdeck.ecr_poller"),
     ServiceSpec("prober", "flightdeck.prober"),
+    ServiceSpec("notifier", "flightdeck.notifier"),
     ServiceSpec("log-relay", "flightdeck.log_relay"),
     ServiceSpec("gateway", "flightdeck.gateway"),
 )

@@ -84,11 +84,27 @@ class IncidentResolved(Event, frozen=True, kw_only=True, tag="monitor.incident_r
 
 
 class NotificationSent(Event, frozen=True, kw_only=True, tag="monitor.notification_sent"):
+    """A channel's receiver took the notification of one incident transition (schema v2).
+
+    Written on the channel's subject (``fd.evt.channel.<channel>``) by the notifier,
+    which looks for one with the same ``idempotency_key`` there before it sends
+    (ADR 0028). ``status_code`` and ``excerpt`` are the receiver's answer (an HTTP
+    status or an SMTP reply, and the start of its body). v1 (``ok``/``error`` alone)
+    is upcast with ``transition``/``idempotency_key`` unknown (``None``).
+    """
+
+    schema_version = 2
+
     monitor_id: str
     incident_id: str
     channel: str
     ok: bool
     error: str | None = None
+    transition: str | None
+    idempotency_key: str | None
+    attempt: int = 1
+    status_code: int | None = None
+    excerpt: str = ""
 
 
 MonitorEvent = (
@@ -120,3 +136,9 @@ def _v1_checks_as_conditions(payload: Payload) -> Payload:
 
 upcaster(MonitorCreated.type_name(), 1)(_v1_checks_as_conditions)
 upcaster(MonitorUpdated.type_name(), 1)(_v1_checks_as_conditions)
+
+
+@upcaster(NotificationSent.type_name(), 1)
+def _notification_sent_v2(payload: Payload) -> Payload:
+    """v1 -> v2: v1 did not say which transition, nor carry a key; an attempt was one."""
+    return {"transition": None, "idempotency_key": None, "attempt": 1, **payload}

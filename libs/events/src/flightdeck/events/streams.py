@@ -23,6 +23,7 @@ from flightdeck.events.deadletters import DeadLetterEvent
 from flightdeck.events.deployments import DeploymentEvent
 from flightdeck.events.logs import LogEvent
 from flightdeck.events.monitors import MonitorEvent
+from flightdeck.events.notifications import ChannelEvent
 from flightdeck.events.probes import ProbeEvent
 from flightdeck.events.tenancy import TenancyEvent
 
@@ -71,7 +72,7 @@ UNIONS: dict[str, Any] = {
     CLUSTER: ClusterEvent,
     LOGS: LogEvent,
     PROBES: ProbeEvent,
-    MONITORS: MonitorEvent,
+    MONITORS: MonitorEvent | ChannelEvent,
     AUDIT: AuditEvent | TenancyEvent,
     COMMANDS: CommandMessage,
     DEAD_LETTERS: DeadLetterEvent,
@@ -86,6 +87,7 @@ _AREAS: dict[str, str] = {
     "log": LOGS,
     "probe": PROBES,
     "monitor": MONITORS,
+    "channel": MONITORS,
     "ops": AUDIT,
     "access": AUDIT,
     "conn": AUDIT,
@@ -102,7 +104,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     CLUSTER: (subjects.ALL_CLUSTER,),
     LOGS: (subjects.ALL_LOGS,),
     PROBES: (subjects.ALL_PROBES,),
-    MONITORS: (subjects.ALL_MONITORS,),
+    MONITORS: (subjects.ALL_MONITORS, subjects.ALL_CHANNELS),
     AUDIT: subjects.ALL_AUDIT,
     COMMANDS: (subjects.ALL_COMMANDS,),
     DEAD_LETTERS: (subjects.ALL_DEAD_LETTERS,),
@@ -153,7 +155,7 @@ def _specs(s: StreamSettings, common: dict[str, Any]) -> list[StreamSpec]:
         StreamSpec(
             name=MONITORS,
             subjects=SUBJECTS[MONITORS],
-            description="Uptime monitors and incidents, kept for good",
+            description="Uptime monitors, incidents and notification channels, kept for good",
             **common,
         ),
         StreamSpec(

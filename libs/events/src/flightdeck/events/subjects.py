@@ -95,6 +95,14 @@ def monitor(monitor_id: str) -> str:
 ALL_MONITORS = f"{EVENTS}.monitor.>"
 
 
+def channel(channel_id: str) -> str:
+    """A notification channel: its definition, bindings and every notification attempt."""
+    return f"{EVENTS}.channel.{token(channel_id)}"
+
+
+ALL_CHANNELS = f"{EVENTS}.channel.>"
+
+
 def ops(tenant: str, app: str) -> str:
     """An app's ops actions: requested, then succeeded or failed (ADR 0022)."""
     return f"{EVENTS}.ops.{token(tenant)}.{token(app)}"

@@ -144,6 +144,20 @@ PROBER = Contract(
     accepts=(Accepts(subjects.command("prober", "verify-colour"), commands.VerifyColour),),
 )
 
+NOTIFIER = Contract(
+    service="notifier",
+    description="Tells a tenant's channels (email, Slack, Discord, webhooks) about incidents",
+    publishes=(subjects.ALL_CHANNELS,),
+    durables=(
+        Durable(
+            "notifier-incidents",
+            streams.MONITORS,
+            (subjects.ALL_MONITORS,),
+            "Incidents opened and resolved: each bound channel is told once per transition",
+        ),
+    ),
+)
+
 LOG_RELAY = Contract(
     service="log-relay",
     description="Follows the pods' logs and records their lines",
@@ -173,7 +187,8 @@ ADMIN = Contract(
 )
 
 SERVICES: dict[str, Contract] = {
-    c.service: c for c in (ORCHESTRATOR, K8S_WATCHER, ECR_POLLER, PROBER, LOG_RELAY, GATEWAY)
+    c.service: c
+    for c in (ORCHESTRATOR, K8S_WATCHER, ECR_POLLER, PROBER, NOTIFIER, LOG_RELAY, GATEWAY)
 }
 """Every service's contract, by service name."""
 

@@ -21,7 +21,15 @@ from flightdeck.runtime import contract
 ADMIN = "admin"
 CLI = "cli"
 PROJECTOR = "projector"
-SERVICES = ("orchestrator", "k8s-watcher", "ecr-poller", "prober", "log-relay", "gateway")
+SERVICES = (
+    "orchestrator",
+    "k8s-watcher",
+    "ecr-poller",
+    "prober",
+    "notifier",
+    "log-relay",
+    "gateway",
+)
 
 _API = "$JS.API"
 _EVT = "fd.evt"
@@ -150,6 +158,8 @@ def users(buckets: Mapping[str, Iterable[BucketSpec]]) -> dict[str, Permissions]
             contract.ECR_POLLER, *gets(streams.ARTIFACTS), *gets(streams.AUDIT)
         ),
         "prober": _declared(contract.PROBER, *gets(streams.PROBES)),
+        # reads a monitor's history and scans the channels (their bindings) on FD_MONITORS
+        "notifier": _declared(contract.NOTIFIER, *follows(streams.MONITORS)),
         "log-relay": _declared(
             contract.LOG_RELAY, *gets(streams.LOGS), *follows(streams.CLUSTER), *kv("log-relay")
         ),

@@ -201,3 +201,14 @@ def lease_standby(ttl_s: float) -> Policy:
         wait_jitter=ttl_s / 12,
         wait_exp_base=1.0,
     )
+
+
+NOTIFY = Policy(
+    "deliver a notification",
+    wait_initial=1.0,
+    wait_max=60.0,
+    wait_jitter=1.0,
+    attempts=5,
+)
+"""The notifier's wait between attempts at one delivery: 1 s, 2 s, 4 s, 8 s (each up to
+1 s more); the notifier's domain (``delivery.after``) decides retry or dead letter."""

@@ -13,6 +13,7 @@ from flightdeck.readmodel.projections import (
     cluster,
     deployments,
     monitors,
+    notifications,
     probes,
     tenancy,
 )
@@ -24,6 +25,7 @@ PROJECTIONS: dict[type, Projection] = {
     **cluster.PROJECTIONS,
     **probes.PROJECTIONS,
     **monitors.PROJECTIONS,
+    **notifications.PROJECTIONS,
     **access.PROJECTIONS,
     **tenancy.PROJECTIONS,
 }

@@ -1,0 +1,3 @@
+from flightdeck.notifier.entrypoints.main import main
+
+main()

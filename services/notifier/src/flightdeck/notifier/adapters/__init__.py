@@ -1,0 +1,1 @@
+"""The senders: SMTP (aiosmtplib) and webhooks (httpx)."""

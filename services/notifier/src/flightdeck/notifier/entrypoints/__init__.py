@@ -1,0 +1,1 @@
+"""The process: the durable consumer of incidents, started as ``flightdeck-notifier``."""

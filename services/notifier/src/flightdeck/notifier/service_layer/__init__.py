@@ -1,0 +1,1 @@
+"""Sending: the ports the adapters fill, and one delivery with its retries."""
