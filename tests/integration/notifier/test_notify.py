@@ -26,10 +26,13 @@ from flightdeck.notifier.adapters.smtp import SmtpMailSender
 from flightdeck.notifier.adapters.webhook import HttpxWebhookSender
 from flightdeck.notifier.domain import channels as ch
 from flightdeck.notifier.service_layer.notify import Notifier
+from flightdeck.runtime.egress import EgressPolicy
 from flightdeck.runtime.sealing import Sealer
 from tests.support.receivers import webhook_receiver
 
 pytestmark = pytest.mark.integration
+
+LOOPBACK = EgressPolicy.of(["127.0.0.0/8", "::1/128"])  # the local receivers
 
 CAUSE = Cause(actor="user:ada", correlation_id="corr-notify")
 SEALER = Sealer({"k1": b"n" * 32}, "k1")
@@ -83,7 +86,7 @@ def notifier(store, sender: HttpxWebhookSender) -> Notifier:
 async def test_open_and_resolve_reach_a_bound_channel_once_each(store) -> None:
     async with webhook_receiver(secret="whsec", script=[503]) as receiver:
         monitor_id, channel_id = await setup(store, receiver.url)
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         try:
             n = notifier(store, sender)
             opened = await incident(
@@ -130,7 +133,7 @@ async def test_open_and_resolve_reach_a_bound_channel_once_each(store) -> None:
 async def test_a_dead_lettered_delivery_is_not_tried_again(store) -> None:
     async with webhook_receiver(secret="whsec", script=[500] * 10) as receiver:
         monitor_id, channel_id = await setup(store, receiver.url)
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         try:
             n = notifier(store, sender)
             n.max_attempts = 3
@@ -157,7 +160,7 @@ async def test_a_dead_lettered_delivery_is_not_tried_again(store) -> None:
 async def test_another_tenants_channel_bound_to_the_monitor_is_not_told(store) -> None:
     async with webhook_receiver(secret="whsec") as receiver:
         monitor_id, _ = await setup(store, receiver.url, tenant="acme", bind_tenant="other")
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         try:
             opened = await incident(
                 store,
@@ -210,7 +213,7 @@ async def test_an_email_channel_gets_one_mail_per_transition(store, tmp_path) ->
             ],
             cause=CAUSE,
         )
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         try:
             n = Notifier(
                 store,

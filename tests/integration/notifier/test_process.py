@@ -37,6 +37,7 @@ def notifier_process(nats_url: str, log: Path) -> ServiceProcess:
         "FLIGHTDECK_SECRETS__KEY": KEY,
         "FLIGHTDECK_NOTIFIER__TIMEOUT_S": "10",
         "FLIGHTDECK_NOTIFIER__MAX_ATTEMPTS": "1",
+        "FLIGHTDECK_EGRESS__ALLOW_CIDRS": '["127.0.0.0/8"]',  # the local receiver
     }
     return ServiceProcess("flightdeck.notifier", env, log)
 

@@ -9,19 +9,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from flightdeck.events.monitors import IncidentOpened
 from flightdeck.notifier.adapters.smtp import SmtpMailSender
 from flightdeck.notifier.adapters.webhook import HttpxWebhookSender
 from flightdeck.notifier.domain import channels as ch
-from flightdeck.notifier.domain.delivery import Answer, Next
+from flightdeck.notifier.domain.delivery import NOT_ALLOWED, Answer, Next, after
 from flightdeck.notifier.service_layer.deliver import deliver
+from flightdeck.runtime.egress import EgressPolicy
 from tests.support.certs import Certificates, make_certificates
 from tests.support.receivers import client_tls, smtp_server, webhook_receiver
 from tests.support.serving import free_port
 
 pytestmark = pytest.mark.integration
+
+LOOPBACK = EgressPolicy.of(["127.0.0.0/8", "::1/128"])  # the local receivers
 
 OPEN = ch.opened(
     IncidentOpened(
@@ -97,7 +101,7 @@ async def test_no_smtp_server_is_a_retryable_failure() -> None:
 
 async def test_a_signed_webhook_is_verified_by_the_receiver() -> None:
     async with webhook_receiver(secret="whsec") as receiver:
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         try:
             channel = ch.WebhookChannel(url=receiver.url, secret="whsec")
             request = ch.build_request(channel, OPEN, "inc-9.opened.c2", timestamp=int(time.time()))
@@ -113,7 +117,7 @@ async def test_a_signed_webhook_is_verified_by_the_receiver() -> None:
 
 async def test_a_webhook_signed_with_another_secret_is_refused_by_the_receiver() -> None:
     async with webhook_receiver(secret="whsec") as receiver:
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         try:
             channel = ch.WebhookChannel(url=receiver.url, secret="not-the-secret")
             answer = await sender.post(
@@ -141,7 +145,7 @@ async def test_a_webhook_signed_with_another_secret_is_refused_by_the_receiver()
 )
 async def test_slack_and_discord_payloads_reach_their_receiver(channel_of, check) -> None:
     async with webhook_receiver() as receiver:
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         try:
             request = ch.build_request(channel_of(receiver.url), OPEN, "k", timestamp=0)
             answer = await sender.post(request)
@@ -161,7 +165,7 @@ async def test_a_failing_receiver_is_retried_then_the_key_is_delivered_once() ->
         pass
 
     async with webhook_receiver(secret="whsec", script=[503, 500]) as receiver:
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         channel = ch.WebhookChannel(url=receiver.url, secret="whsec")
         try:
             outcome = await deliver(
@@ -189,7 +193,7 @@ async def test_a_receiver_that_keeps_failing_is_dead_lettered_with_its_answer() 
         pass
 
     async with webhook_receiver(script=[500] * 10) as receiver:
-        sender = HttpxWebhookSender(timeout_s=5)
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
         request = ch.build_request(ch.SlackChannel(url=receiver.url), OPEN, "k", timestamp=0)
         try:
             outcome = await deliver(
@@ -200,3 +204,43 @@ async def test_a_receiver_that_keeps_failing_is_dead_lettered_with_its_answer() 
     assert outcome.dead_lettered and outcome.attempts == 4
     assert outcome.last.status == 500 and outcome.last.excerpt == "refused with 500"
     assert outcomes[-1] is Next.DEAD_LETTER and len(receiver.requests) == 4
+
+
+async def test_without_the_allowlist_internal_webhook_urls_are_refused_and_never_retried() -> None:
+    """The egress guard (ADR 0027) at send time: loopback and cloud metadata are refused."""
+    async with webhook_receiver(secret="whsec") as receiver:
+        sender = HttpxWebhookSender(timeout_s=5)  # the default policy: public addresses only
+        try:
+            answers = [
+                await sender.post(
+                    ch.build_request(
+                        ch.WebhookChannel(url=url, secret="whsec"), OPEN, "k", timestamp=1
+                    )
+                )
+                for url in (
+                    receiver.url,
+                    receiver.url.replace("127.0.0.1", "localhost"),
+                    "http://169.254.169.254/latest/meta-data/",
+                )
+            ]
+        finally:
+            await sender.close()
+    assert [(a.ok, a.error) for a in answers] == [(False, NOT_ALLOWED)] * 3, answers
+    assert all(after(a, attempt=1) is Next.DEAD_LETTER for a in answers)
+    assert receiver.requests == []
+
+
+async def test_a_webhook_name_is_resolved_once_and_its_host_kept() -> None:
+    async with webhook_receiver(secret="whsec") as receiver:
+        sender = HttpxWebhookSender(timeout_s=5, policy=LOOPBACK)
+        url = receiver.url.replace("127.0.0.1", "localhost")
+        try:
+            channel = ch.WebhookChannel(url=url, secret="whsec")
+            answer = await sender.post(
+                ch.build_request(channel, OPEN, "k2", timestamp=int(time.time()))
+            )
+        finally:
+            await sender.close()
+    assert answer.ok, answer
+    [got] = receiver.requests
+    assert got.headers["host"] == httpx.URL(url).netloc.decode()

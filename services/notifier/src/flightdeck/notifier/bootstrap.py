@@ -16,6 +16,7 @@ from flightdeck.notifier.service_layer.notify import Notifier
 from flightdeck.notifier.service_layer.ports import Opener
 from flightdeck.runtime import contract
 from flightdeck.runtime.consumers import ConsumerSpec
+from flightdeck.runtime.egress import EgressSettings
 from flightdeck.runtime.retries import NOTIFY
 from flightdeck.runtime.sealing import Sealer, SecretError, SecretsSettings
 from flightdeck.runtime.settings import load_section
@@ -54,7 +55,7 @@ def build_senders(
 ) -> Senders:
     settings = settings or load_section(NotifierSettings)
     return Senders(
-        webhooks=HttpxWebhookSender(settings.timeout_s),
+        webhooks=HttpxWebhookSender(settings.timeout_s, load_section(EgressSettings).policy()),
         mail=SmtpMailSender(settings.timeout_s, tls_context),
     )
 

@@ -47,9 +47,13 @@ def http_answer(status: int, body: str) -> Answer:
     return Answer(ok=200 <= status < 300, status=status, excerpt=excerpt(body))
 
 
+NOT_ALLOWED = "not_allowed"
+"""The egress guard refused the address (ADR 0027): a decision, not a failure to retry."""
+
+
 def retryable(answer: Answer) -> bool:
     """Would trying again maybe help?"""
-    if answer.ok:
+    if answer.ok or answer.error == NOT_ALLOWED:
         return False
     if answer.status is None:
         return True  # nothing answered: the network, a timeout, a server not up
