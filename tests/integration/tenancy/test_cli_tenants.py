@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -147,8 +148,10 @@ def test_plan_is_recorded_on_the_tenant_and_refusals_store_nothing(
 
 
 def test_flightdeck_up_puts_the_dev_tenant_on_max_with_a_5_second_floor_once(
-    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On its own NATS: the dev tenant owns ``default``, which other tests of the run's
+    shared server may have given to another tenant (then no dev tenant, and no plan)."""
     import asyncio
 
     from rich.console import Console
@@ -157,7 +160,6 @@ def test_flightdeck_up_puts_the_dev_tenant_on_max_with_a_5_second_floor_once(
     from flightdeck.events.tenancy import TenantPlanSet
     from flightdeck.runtime.plans import DEV_LIMITS, limits_of
 
-    monkeypatch.setenv("FLIGHTDECK_NATS__URL", nats_server.url)
     monkeypatch.setenv("FLIGHTDECK_TENANTS__CONFIGURED", "{}")
     dev = f"dev-{run_id()}"
 
@@ -165,11 +167,16 @@ def test_flightdeck_up_puts_the_dev_tenant_on_max_with_a_5_second_floor_once(
         from flightdeck.cli.connect import event_store, settings_or_exit
         from flightdeck.cli.tenants import record_at_start
 
-        async with event_store(settings_or_exit()) as store:
-            quiet = Console(file=io.StringIO())
-            await record_at_start(store, quiet, dev_tenant=dev)
-            await record_at_start(store, quiet, dev_tenant=dev)
-            events = [r.event for r in await store.read(subjects.tenant(dev))]
+        own = await NatsServer(tmp_path / "nats").start()
+        monkeypatch.setenv("FLIGHTDECK_NATS__URL", own.url)
+        try:
+            async with event_store(settings_or_exit()) as store:
+                quiet = Console(file=io.StringIO())
+                await record_at_start(store, quiet, dev_tenant=dev)
+                await record_at_start(store, quiet, dev_tenant=dev)
+                events = [r.event for r in await store.read(subjects.tenant(dev))]
+        finally:
+            own.stop()
         return [e for e in events if isinstance(e, TenantPlanSet)]
 
     (plan,) = asyncio.run(start_twice())

@@ -14,7 +14,7 @@ from sqlalchemy import Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from flightdeck.readmodel.rows import Key, RowSet
+from flightdeck.readmodel.rows import Key, Row, RowSet
 from flightdeck.readmodel.schema import checkpoints, metadata
 
 _IN_CHUNK = 500  # keys per SELECT … IN (…), well under every driver's parameter limit
@@ -58,11 +58,22 @@ async def flush(conn: AsyncConnection, rows: RowSet) -> None:
             index_elements=pk,
             set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in pk},
         )
-        await conn.execute(stmt, changed)
+        for same_columns in _by_columns(changed):
+            await conn.execute(stmt, same_columns)
     for name, appended in rows.appended():
         table = metadata.tables[name]
         pk = [c.name for c in table.primary_key.columns]
         await conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=pk), appended)
+
+
+def _by_columns(rows: list[Row]) -> list[list[Row]]:
+    """Rows grouped by the columns they name: an executemany compiles its statement from
+    the first row, so a row naming more columns than that one would lose the rest (a
+    tenant's plan, set on a row another tenant's plain row preceded in one batch)."""
+    groups: dict[frozenset[str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    return list(groups.values())
 
 
 async def read_checkpoint(conn: AsyncConnection, projector: str, stream: str) -> tuple[int, int]:
