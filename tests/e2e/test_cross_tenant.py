@@ -9,7 +9,8 @@ for masked), and the cluster, read with the real ``kubectl``, must not change.
 Then B deploys an app of the same name in its own namespace: each tenant's log
 stream carries its own pods' lines only.
 
-Routes for ops and an app view do not exist yet (issue 14); they are not here.
+The ops routes and the app view (issue 14) have their own cross-tenant tests: tests/e2e/test_ops.py,
+tests/integration/gateway/test_ops.py and tests/integration/gateway/test_apps.py.
 """
 
 from __future__ import annotations
