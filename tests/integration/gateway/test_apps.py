@@ -35,7 +35,8 @@ from flightdeck.events.deployments import (
 from flightdeck.eventstore import EventStore
 from flightdeck.gateway.config import GatewayConfig
 from flightdeck.gateway.domain.auth import hash_token
-from flightdeck.readmodel.projector import Projector
+from flightdeck.readmodel.projector import NAME, PROJECTED, Projector
+from flightdeck.readmodel.sqlrows import read_checkpoint
 from flightdeck.runtime.sealing import SecretsSettings
 from tests.integration.gateway.conftest import (
     CAUSE,
@@ -539,6 +540,10 @@ async def test_the_app_now_reflects_what_a_client_just_saw(
     async with another_gateway(store, db_path, config, secrets) as (url, built):
         projector = asyncio.create_task(Projector(store, built.database).run())
         token = await create_token(store, built, "acme", ["read"])
+        # caught up on the run's whole history first, so the held-back part is just ours
+        await eventually(
+            lambda: _caught_up(store, built.database), what="the projector", within=120
+        )
         projector.cancel()
         await asyncio.gather(projector, return_exceptions=True)
         name = f"{app}-blue-abc-1"
@@ -558,6 +563,15 @@ async def test_the_app_now_reflects_what_a_client_just_saw(
     view = response.json()["data"]
     assert view["liveColour"] == "blue"
     assert [(p["name"], p["cpuMillicores"]) for p in view["pods"]] == [(name, 42.0)]
+
+
+async def _caught_up(store: EventStore, database: Any) -> bool:
+    async with database.connect() as conn:
+        for stream in PROJECTED:
+            done, _ = await read_checkpoint(conn, NAME, stream)
+            if done < await store.stream_last_position(stream):
+                return False
+    return True
 
 
 async def test_a_browser_follows_the_app_and_the_feed_with_a_stream_ticket(
